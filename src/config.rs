@@ -1,0 +1,126 @@
+//! One typed configuration: defaults, then an optional TOML file (`--config`), then environment
+//! variables (`TRAVDOC_*`, `DATABASE_URL`). Every field has a documented default so that
+//! `travdoc serve` works on a fresh checkout with no file at all.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Errors while loading configuration; each names the file or variable and the field.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config field `{field}`: {message}")]
+    Invalid { field: &'static str, message: String },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where runtime state lives (token, database, spool, exports). Default `./var`.
+    pub data_dir: PathBuf,
+    /// ICAO three-letter code of the issuing state. Default `LKA`.
+    pub country: String,
+    /// Database URL: `sqlite://…` or `postgres://…`. Default: SQLite in the data dir.
+    pub database_url: Option<String>,
+    pub hsm: HsmConfig,
+}
+
+/// Where the PKCS#11 module and token are.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HsmConfig {
+    /// Path of the PKCS#11 module. Default: SoftHSM2.
+    pub module: PathBuf,
+    /// Token label (tokens are found by label, never by slot number). Default `travdoc`.
+    pub token_label: String,
+    /// File holding the user PIN. Default: `DATA_DIR/hsm/user.pin`, created with the token.
+    pub pin_file: Option<PathBuf>,
+    /// Name of an environment variable holding the user PIN (takes precedence over the file).
+    pub pin_env: Option<String>,
+}
+
+impl Default for HsmConfig {
+    fn default() -> Self {
+        Self {
+            module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+            token_label: "travdoc".to_owned(),
+            pin_file: None,
+            pin_env: Some("TRAVDOC_HSM_PIN".to_owned()),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("var"),
+            country: "LKA".to_owned(),
+            database_url: None,
+            hsm: HsmConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (when given), then the environment; `data_dir` from the
+    /// command line wins over all of them.
+    pub fn load(file: Option<&Path>, data_dir: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<Config>(&text).map_err(|error| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: error.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            if !url.is_empty() {
+                config.database_url = Some(url);
+            }
+        }
+        if let Ok(country) = std::env::var("TRAVDOC_COUNTRY") {
+            config.country = country;
+        }
+        if let Ok(module) = std::env::var("TRAVDOC_HSM_MODULE") {
+            config.hsm.module = PathBuf::from(module);
+        }
+        if let Some(dir) = data_dir {
+            config.data_dir = dir.to_owned();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.country.len() != 3 || !self.country.bytes().all(|b| b.is_ascii_uppercase() || b == b'<')
+        {
+            return Err(ConfigError::Invalid {
+                field: "country",
+                message: format!("`{}` is not a three-letter ICAO code", self.country),
+            });
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("travdoc.db").display()),
+        }
+    }
+}
