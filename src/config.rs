@@ -18,7 +18,10 @@ pub enum ConfigError {
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("config field `{field}`: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 }
 
 /// The whole configuration.
@@ -32,6 +35,9 @@ pub struct Config {
     /// Database URL: `sqlite://…` or `postgres://…`. Default: SQLite in the data dir.
     pub database_url: Option<String>,
     pub hsm: HsmConfig,
+    /// Country PKI: validity and private-key usage periods, names, CRL URL, document types
+    /// (`[pki]`, see `travdoc_pki::PkiConfig`; defaults follow ICAO 9303-12).
+    pub pki: travdoc_pki::PkiConfig,
 }
 
 /// Where the PKCS#11 module and token are.
@@ -66,6 +72,7 @@ impl Default for Config {
             country: "LKA".to_owned(),
             database_url: None,
             hsm: HsmConfig::default(),
+            pki: travdoc_pki::PkiConfig::default(),
         }
     }
 }
@@ -87,10 +94,10 @@ impl Config {
             }
             None => Config::default(),
         };
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            if !url.is_empty() {
-                config.database_url = Some(url);
-            }
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && !url.is_empty()
+        {
+            config.database_url = Some(url);
         }
         if let Ok(country) = std::env::var("TRAVDOC_COUNTRY") {
             config.country = country;
@@ -106,7 +113,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if self.country.len() != 3 || !self.country.bytes().all(|b| b.is_ascii_uppercase() || b == b'<')
+        if self.country.len() != 3
+            || !self
+                .country
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b == b'<')
         {
             return Err(ConfigError::Invalid {
                 field: "country",
@@ -116,11 +127,29 @@ impl Config {
         Ok(())
     }
 
+    /// Options for `travdoc_pki::Pki` (data dir, country, HSM and `[pki]` settings).
+    pub fn pki_options(&self) -> travdoc_pki::PkiOptions {
+        travdoc_pki::PkiOptions {
+            data_dir: self.data_dir.clone(),
+            country: self.country.clone(),
+            hsm: travdoc_pki::HsmSettings {
+                module: self.hsm.module.clone(),
+                token_label: self.hsm.token_label.clone(),
+                pin_file: self.hsm.pin_file.clone(),
+                pin_env: self.hsm.pin_env.clone(),
+            },
+            pki: self.pki.clone(),
+        }
+    }
+
     /// The database URL in force: the configured one, or SQLite in the data dir.
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("travdoc.db").display()),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("travdoc.db").display()
+            ),
         }
     }
 }

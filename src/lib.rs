@@ -6,3 +6,11 @@
 
 pub mod cli;
 pub mod config;
+// Service (HTTP API, issuance domain, auth, verification, metrics).
+pub mod api;
+pub mod auth;
+pub mod issuance;
+pub mod metrics;
+pub mod verify;
+// Staff console and public verification page (server-rendered HTML).
+pub mod web;

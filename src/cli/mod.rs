@@ -8,10 +8,21 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 
+mod bench;
+mod ledger;
 mod mrz;
+mod pki;
+mod seal;
+mod serve;
+mod user;
+mod verify;
 
 #[derive(Debug, Parser)]
-#[command(name = "travdoc", version, about = "Travel-document issuance: MRZ, SOD, seals, PKI, ledger")]
+#[command(
+    name = "travdoc",
+    version,
+    about = "Travel-document issuance: MRZ, SOD, seals, PKI, ledger"
+)]
 pub struct Cli {
     /// Runtime state directory (token, database, spool, exports).
     #[arg(long, global = true, env = "TRAVDOC_DATA_DIR", default_value = "var")]
@@ -30,6 +41,26 @@ pub enum Command {
     Mrz(mrz::MrzCommand),
     /// A short demonstration: build an MRZ and check it.
     Demo,
+    /// Run the issuance service (HTTP API); creates everything on a fresh data dir.
+    Serve(serve::ServeArgs),
+    /// Manage users and their bearer tokens.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Country PKI: CSCA, signers, CRL, rollover, master list, export.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Load tool: time issuances or verifications against a running service.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Visible digital seals: `seal decode FILE` prints header and features as JSON.
+    #[command(subcommand)]
+    Seal(seal::SealCommand),
+    /// Audit ledger: verify, checkpoint, prove, export.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    /// Verify artifacts offline: `verify sod EF_SOD.bin [DG files] [--trust DIR] [--json]`.
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
 }
 
 /// Global options resolved into a configuration.
@@ -49,6 +80,19 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Mrz(command) => mrz::run(command),
         Command::Demo => cli.context().and_then(|context| mrz::demo(&context)),
+        Command::Serve(args) => cli.context().and_then(|context| serve::run(&context, args)),
+        Command::User(command) => cli
+            .context()
+            .and_then(|context| user::run(&context, command)),
+        Command::Pki(command) => cli
+            .context()
+            .and_then(|context| pki::run(&context, command)),
+        Command::Bench(command) => bench::run(command),
+        Command::Seal(command) => seal::run(command),
+        Command::Ledger(command) => cli
+            .context()
+            .and_then(|context| ledger::run(command, &context)),
+        Command::Verify(command) => verify::run(command),
     };
     match result {
         Ok(code) => code,

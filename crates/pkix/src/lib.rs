@@ -1,1 +1,227 @@
+//! X.509 verification for the ICAO 9303 PKI (CSCA, Document Signer, bar-code signer): signature
+//! checks over every algorithm eMRTDs use, certificate and CRL helpers, and a CSCA trust store.
+//! Pure: no I/O and no clock (times are passed in as Unix seconds).
+//!
+//! # API summary
+//! Signatures:
+//! - [`verify_signature`]`(spki: &SubjectPublicKeyInfoOwned, alg: &AlgorithmIdentifierOwned,
+//!   message: &[u8], signature: &[u8]) -> Result<(), PkixError>` — ECDSA (P-256, P-384,
+//!   brainpoolP256r1/P384r1; named or explicit domain parameters; DER or BSI plain `r||s`
+//!   signature OIDs) and RSA PKCS#1 v1.5 / RSASSA-PSS; SHA-1/224/256/384/512.
+//! - [`verify_prehash`]`(spki, SignatureAlgorithm, digest, signature)` — same over a digest.
+//! - [`verify_prehash_ecdsa_raw`]`(spki, digest: &[u8], r_and_s: &[u8])` — for visible digital seals.
+//! - [`alg::HashAlgorithm`] (`oid`, `from_oid`, `digest`, `output_len`),
+//!   [`alg::SignatureAlgorithm`] (`from_algorithm_identifier`, `from_signer_info`,
+//!   `algorithm_identifier`, `hash`), [`key::PublicKey::from_spki`], [`key::ec_curve`] (named curve of
+//!   an EC SPKI; explicit parameters mapped by prime/a/b/order).
+//!
+//! Certificates ([`cert`]):
+//! - `verify_issued_by(cert, issuer) -> Result<(), PkixError>` (issuer name = subject, AKI = SKI,
+//!   signature), `validity_at(cert, at_unix_seconds) -> ValidityStatus`,
+//!   `document_type_list(cert) -> Result<Option<DocumentTypeList>>` (`.codes()`, `.covers("P<")`),
+//!   `DocumentTypeList::new(&["PP"])` (to build the extension), `extended_key_usage(cert)`,
+//!   `authority_key_identifier`, `subject_key_identifier`.
+//! - CRLs: `parse_crl(der)`, `verify_crl(&crl, issuer)`, `is_revoked(&crl, serial) -> Option<u64>`.
+//!
+//! Trust ([`trust`]): `TrustStore::new()`, `add_csca_der(&[u8])`, `add_csca(Certificate)`,
+//! `add_master_list(&[u8]) -> usize` (CSCA master list CMS file; its signature is not checked),
+//! `add_crl_der(&[u8])` (signature checked against a stored CSCA),
+//! `find_issuer(cert) -> Result<&Certificate, ChainError>`, `revocation_status(cert, issuer)`,
+//! `chain(cert, at_unix_seconds) -> Result<&Certificate, ChainError>` with
+//! `ChainError::{UnknownIssuer, BadSignature, Expired, NotYetValid, Revoked}`.
+//!
+//! CMS pieces ([`cms_verify`]): `signed_attributes_der(signer_info)` (re-tagged SET),
+//! `signed_attribute(signer_info, oid)`, `verify_signer_info_signature(signer_info, cert)`,
+//! `find_signer_certificate(signed_data, sid)`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod alg;
+pub mod cert;
+pub mod cms_verify;
+pub mod generic_ec;
+pub mod key;
+pub mod trust;
+
+pub use alg::{HashAlgorithm, SignatureAlgorithm};
+pub use cert::{DocumentTypeList, ValidityStatus, verify_issued_by};
+pub use key::{Curve, PublicKey};
+pub use trust::{ChainError, RevocationStatus, TrustStore};
+
+/// Re-exported so callers use the same versions.
+pub use {der, spki, x509_cert};
+
+use const_oid::ObjectIdentifier;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PkixError {
+    /// A structure failed to decode.
+    #[error("cannot decode {what}: {source}")]
+    Decode {
+        /// Which structure.
+        what: &'static str,
+        /// The DER error.
+        source: der::Error,
+    },
+    /// A structure failed to encode.
+    #[error("cannot encode {what}: {source}")]
+    Encode {
+        /// Which structure.
+        what: &'static str,
+        /// The DER error.
+        source: der::Error,
+    },
+    /// The digest algorithm is not one of SHA-1/224/256/384/512.
+    #[error("unsupported digest algorithm {oid}")]
+    UnsupportedDigestAlgorithm {
+        /// The OID.
+        oid: ObjectIdentifier,
+    },
+    /// The signature algorithm is not supported.
+    #[error("unsupported signature algorithm {oid}")]
+    UnsupportedSignatureAlgorithm {
+        /// The OID.
+        oid: ObjectIdentifier,
+    },
+    /// The public key algorithm is not EC or RSA.
+    #[error("unsupported public key algorithm {oid}")]
+    UnsupportedPublicKey {
+        /// The OID.
+        oid: ObjectIdentifier,
+    },
+    /// The EC curve is not P-256, P-384, brainpoolP256r1 or brainpoolP384r1.
+    #[error("unsupported curve: {oid}")]
+    UnsupportedCurve {
+        /// The curve OID or a description of the explicit parameters.
+        oid: String,
+    },
+    /// The public key is malformed.
+    #[error("invalid public key: {reason}")]
+    InvalidPublicKey {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// RSASSA-PSS parameters are malformed or unsupported.
+    #[error("invalid RSASSA-PSS parameters: {reason}")]
+    InvalidPssParameters {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A CMS digestAlgorithm disagrees with the hash of the signatureAlgorithm.
+    #[error("digestAlgorithm {digest_algorithm} differs from the signature hash {signature_hash}")]
+    DigestMismatch {
+        /// digestAlgorithm.
+        digest_algorithm: &'static str,
+        /// Hash named by the signature algorithm.
+        signature_hash: &'static str,
+    },
+    /// A digest has the wrong length for the algorithm.
+    #[error("digest is {actual} bytes, the algorithm needs {expected}")]
+    DigestLength {
+        /// Expected length.
+        expected: usize,
+        /// Given length.
+        actual: usize,
+    },
+    /// The signature is not a valid encoding for the algorithm.
+    #[error("signature encoding is invalid")]
+    InvalidSignatureEncoding,
+    /// The signature does not verify.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The signature algorithm does not fit the key type.
+    #[error("signature algorithm does not match the key type")]
+    AlgorithmKeyMismatch,
+    /// The issuer name differs from the issuer certificate's subject.
+    #[error("issuer name does not match the issuer certificate's subject")]
+    IssuerNameMismatch,
+    /// The AuthorityKeyIdentifier differs from the issuer's SubjectKeyIdentifier.
+    #[error("authority key identifier does not match the issuer's subject key identifier")]
+    KeyIdentifierMismatch,
+    /// A DocumentType code is not 1–2 printable characters.
+    #[error("invalid document type code {code:?}")]
+    InvalidDocumentType {
+        /// The code.
+        code: String,
+    },
+    /// An extension occurs more than once.
+    #[error("extension {oid} occurs more than once")]
+    DuplicateExtension {
+        /// The OID.
+        oid: ObjectIdentifier,
+    },
+    /// A required field is absent.
+    #[error("missing {field}")]
+    MissingField {
+        /// The field.
+        field: &'static str,
+    },
+    /// A CMS content type is not the one expected.
+    #[error("unexpected content type {oid}")]
+    UnexpectedContentType {
+        /// The OID found.
+        oid: ObjectIdentifier,
+    },
+    /// A CMS attribute is duplicated or not single-valued.
+    #[error("attribute {oid} is duplicated or not single-valued")]
+    InvalidAttribute {
+        /// The attribute OID.
+        oid: ObjectIdentifier,
+    },
+    /// No CSCA in the store issued this CRL.
+    #[error("no trusted CSCA issued this CRL")]
+    CrlIssuerUnknown,
+}
+
+/// Verify `signature` over `message` with the key in `spki`, using `alg` (an X.509 / CMS
+/// signature AlgorithmIdentifier).
+pub fn verify_signature(
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: &AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), PkixError> {
+    let algorithm = SignatureAlgorithm::from_algorithm_identifier(alg)?;
+    let digest = algorithm.hash().digest(message);
+    verify_prehash(spki, algorithm, &digest, signature)
+}
+
+/// Verify `signature` over a precomputed `digest`.
+pub fn verify_prehash(
+    spki: &SubjectPublicKeyInfoOwned,
+    algorithm: SignatureAlgorithm,
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), PkixError> {
+    PublicKey::from_spki(spki)?.verify_prehash(algorithm, digest, signature)
+}
+
+/// Verify a raw `r||s` ECDSA signature (as carried by visible digital seals) over `digest`.
+/// The digest may be any of the supported lengths; it is used as the ECDSA hash input.
+pub fn verify_prehash_ecdsa_raw(
+    spki: &SubjectPublicKeyInfoOwned,
+    digest: &[u8],
+    r_and_s: &[u8],
+) -> Result<(), PkixError> {
+    let hash = match digest.len() {
+        20 => HashAlgorithm::Sha1,
+        28 => HashAlgorithm::Sha224,
+        32 => HashAlgorithm::Sha256,
+        48 => HashAlgorithm::Sha384,
+        64 => HashAlgorithm::Sha512,
+        actual => {
+            return Err(PkixError::DigestLength {
+                expected: 32,
+                actual,
+            });
+        }
+    };
+    let key = PublicKey::from_spki(spki)?;
+    if key.curve().is_none() {
+        return Err(PkixError::AlgorithmKeyMismatch);
+    }
+    key.verify_prehash(SignatureAlgorithm::EcdsaPlain(hash), digest, r_and_s)
+}

@@ -1,1 +1,233 @@
+//! travdoc persistence: one sqlx pool over SQLite (the embedded default, in WAL mode) or
+//! PostgreSQL (several stateless nodes sharing one database), the embedded migrations of both
+//! backends, and the audit [`ledger`].
+//!
+//! Domain code opens a [`Transaction`] with [`Store::begin`], runs its own SQL on
+//! [`Transaction::conn`] (the `Any` driver: `$1` placeholders on both backends) and appends
+//! ledger entries in the same transaction with [`ledger::append`], so a business record and its
+//! ledger entry commit together or not at all.
+//!
+//! Migrations live in `migrations/sqlite` and `migrations/postgres`; every table owner adds
+//! numbered files (`0002_documents.sql`, ...) to both folders.
 #![forbid(unsafe_code)]
+
+pub mod ledger;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor as _};
+use std::str::FromStr as _;
+
+/// Errors of the store and the ledger.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database URL must start with sqlite: or postgres://, got scheme `{scheme}`")]
+    UnsupportedUrl { scheme: String },
+    #[error("cannot connect to the {backend:?} database: {source}")]
+    Connect {
+        backend: Backend,
+        source: sqlx::Error,
+    },
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error while {operation}: {source}")]
+    Database {
+        operation: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("ledger: {0}")]
+    Ledger(#[from] ledger::LedgerError),
+}
+
+impl StoreError {
+    pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self::Database { operation, source }
+    }
+}
+
+/// Result of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Connection options beyond the URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most pooled connections. Default 8.
+    pub max_connections: u32,
+    /// SQLite: how long a writer waits for the write lock, in milliseconds. Default 30 000.
+    pub sqlite_busy_timeout_ms: u32,
+    /// SQLite: `synchronous=FULL` (durable on power loss) when true, `NORMAL` otherwise.
+    /// Default true.
+    pub sqlite_synchronous_full: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            sqlite_busy_timeout_ms: 30_000,
+            sqlite_synchronous_full: true,
+        }
+    }
+}
+
+/// A pool of connections to one database, with migrations applied.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+fn backend_of(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        let scheme = url.split(':').next().unwrap_or_default().to_owned();
+        Err(StoreError::UnsupportedUrl { scheme })
+    }
+}
+
+impl Store {
+    /// Connects (`sqlite:` URL or `postgres://`), and runs the migrations of that backend.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with explicit options.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let connect_error = |source| StoreError::Connect { backend, source };
+        let connect_options = AnyConnectOptions::from_str(url).map_err(connect_error)?;
+        let mut pool_options = AnyPoolOptions::new().max_connections(options.max_connections);
+        if backend == Backend::Sqlite {
+            let busy = options.sqlite_busy_timeout_ms;
+            let synchronous = if options.sqlite_synchronous_full {
+                "FULL"
+            } else {
+                "NORMAL"
+            };
+            pool_options = pool_options.after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA busy_timeout = {busy}")))
+                        .await?;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA synchronous = {synchronous}"
+                    )))
+                    .await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool_options
+            .connect_with(connect_options)
+            .await
+            .map_err(connect_error)?;
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        // PostgreSQL serialises concurrent migrators with an advisory lock. SQLite has no such
+        // lock, so a process racing another one on a fresh file retries once the other is done.
+        let mut attempt = 0;
+        loop {
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(_) if self.backend == Backend::Sqlite && attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads outside a transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so it cannot fail later on a lock upgrade; on PostgreSQL the
+    /// ledger row lock is taken by the first append.
+    pub async fn begin(&self) -> Result<Transaction> {
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(StoreError::db("beginning a transaction"))?;
+        Ok(Transaction {
+            inner,
+            backend: self.backend,
+            ledger: None,
+        })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction shared by domain code and the ledger.
+pub struct Transaction {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    /// The ledger state read (and locked) by the first append in this transaction.
+    pub(crate) ledger: Option<ledger::LockedState>,
+}
+
+impl Transaction {
+    /// The connection, to run the caller's own SQL in this transaction:
+    /// `sqlx::query("INSERT ...").bind(x).execute(tx.conn()).await`.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+
+    /// The inner sqlx transaction.
+    pub fn inner(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Any> {
+        &mut self.inner
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Commits everything done in this transaction.
+    pub async fn commit(self) -> Result<()> {
+        self.inner
+            .commit()
+            .await
+            .map_err(StoreError::db("committing"))
+    }
+
+    /// Rolls everything back (dropping the transaction does the same).
+    pub async fn rollback(self) -> Result<()> {
+        self.inner
+            .rollback()
+            .await
+            .map_err(StoreError::db("rolling back"))
+    }
+}

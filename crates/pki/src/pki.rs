@@ -1,0 +1,1236 @@
+//! The PKI itself: opening, initialisation, issuance, revocation, CRLs, rollover, master lists,
+//! status and export.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
+use cms::cert::CertificateChoices;
+use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
+use const_oid::db::rfc4519;
+use der::asn1::SetOfVec;
+use der::referenced::OwnedToRef;
+use der::{Any, DateTime, Decode, Encode, Tag};
+use sha2::Digest;
+use spki::AlgorithmIdentifierOwned;
+use travdoc_hsm::softhsm::{self, SoftHsmHome};
+use travdoc_hsm::{Hsm, HsmConfig, HsmSigner, KeyAlgorithm, KeyRef, PinSource};
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::builder::{Builder, CertificateBuilder, CrlBuilder};
+use x509_cert::crl::RevokedCert;
+use x509_cert::ext::pkix::{CrlNumber, SubjectKeyIdentifier};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
+
+use crate::config::{Lifetime, PkiConfig, document_type_code, signer_id};
+use crate::country::Country;
+use crate::error::{PkiError, Result, build_error};
+use crate::kind::{NoEvents, PkiEvent, PkiEventKind, PkiEventSink, RevocationReason, SignerKind};
+use crate::profile::{CscaMasterList, ID_ICAO_CSCA_MASTER_LIST, IcaoProfile, ProfileKind, name};
+use crate::store::{
+    CertRecord, CrlRecord, CscaRecord, FileStore, KeyRecord, PkiState, PkiStore, Revocation,
+    SignerRecord,
+};
+
+/// The time source (injected so validity periods are testable).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// HSM settings as the service configuration holds them.
+#[derive(Debug, Clone)]
+pub struct HsmSettings {
+    /// PKCS#11 module path.
+    pub module: PathBuf,
+    /// Token label.
+    pub token_label: String,
+    /// File with the user PIN.
+    pub pin_file: Option<PathBuf>,
+    /// Environment variable with the user PIN (used when set and not empty).
+    pub pin_env: Option<String>,
+}
+
+/// Everything [`Pki::open_or_init`] needs.
+#[derive(Debug, Clone)]
+pub struct PkiOptions {
+    /// Runtime state directory: the PKI lives in `pki/`, the embedded token in `hsm/`.
+    pub data_dir: PathBuf,
+    /// ICAO code of the issuing state (`LKA`).
+    pub country: String,
+    pub hsm: HsmSettings,
+    pub pki: PkiConfig,
+}
+
+impl PkiOptions {
+    fn pin_from_env(&self) -> Option<String> {
+        self.hsm
+            .pin_env
+            .as_ref()
+            .filter(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()))
+            .cloned()
+    }
+
+    /// True for the embedded default: SoftHSM2 with no PIN configured, token under `DATA_DIR/hsm`.
+    pub fn is_embedded(&self) -> bool {
+        softhsm::is_softhsm_module(&self.hsm.module)
+            && self.hsm.pin_file.is_none()
+            && self.pin_from_env().is_none()
+    }
+
+    /// The embedded SoftHSM2 home, `DATA_DIR/hsm`.
+    pub fn softhsm_home(&self) -> SoftHsmHome {
+        SoftHsmHome::new(self.data_dir.join("hsm"))
+    }
+
+    /// For the embedded default: creates `DATA_DIR/hsm/` (configuration, random PINs) and, when
+    /// this process's `SOFTHSM2_CONF` does not point at it, re-executes the process with it set.
+    /// Call early, before any PKCS#11 module is loaded. A no-op for any other HSM.
+    pub fn prepare_process(&self) -> Result<()> {
+        if !self.is_embedded() {
+            return Ok(());
+        }
+        let mut home = self.softhsm_home();
+        home.prepare()?;
+        if !home.conf_active() {
+            softhsm::reexec_with_conf(&home.conf_path())?;
+        }
+        home.require_active()?;
+        Ok(())
+    }
+
+    fn hsm_config(&self) -> Result<HsmConfig> {
+        if self.is_embedded() {
+            let mut home = self.softhsm_home();
+            home.prepare()?;
+            home.require_active()?;
+            return Ok(home.hsm_config(&self.hsm.module, &self.hsm.token_label)?);
+        }
+        let pin = match (self.pin_from_env(), &self.hsm.pin_file) {
+            (Some(variable), _) => PinSource::Env(variable),
+            (None, Some(file)) => PinSource::File(file.clone()),
+            (None, None) => {
+                return Err(PkiError::Config {
+                    field: "hsm.pin_file",
+                    message: "no PIN source: set hsm.pin_file or the hsm.pin_env variable"
+                        .to_owned(),
+                });
+            }
+        };
+        Ok(HsmConfig::new(&self.hsm.module, &self.hsm.token_label, pin))
+    }
+}
+
+/// A signer ready to use: the token key and its certificate.
+#[derive(Debug, Clone)]
+pub struct IssuedSigner {
+    pub kind: SignerKind,
+    pub signer: Arc<HsmSigner>,
+    pub certificate: Certificate,
+    pub certificate_der: Vec<u8>,
+    /// Serial, upper-case hex (the VDS certificate reference for bar-code signers).
+    pub serial_hex: String,
+}
+
+impl IssuedSigner {
+    /// For bar-code signers: the VDS signer identifier, C + CN of the subject (e.g. `LKTD`).
+    pub fn vds_signer_identifier(&self) -> Option<String> {
+        let subject = self.certificate.tbs_certificate().subject();
+        let country = subject.country().ok().flatten()?.to_string();
+        let common_name = String::from(subject.common_name().ok().flatten()?);
+        (common_name.len() == 2).then(|| format!("{country}{common_name}"))
+    }
+}
+
+/// One CSCA generation's public certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CscaGeneration {
+    pub generation: u32,
+    /// Self-signed CSCA certificate.
+    pub certificate_der: Vec<u8>,
+    /// Link certificate from the previous generation (absent for the first).
+    pub link_der: Option<Vec<u8>>,
+}
+
+/// What `init` created (empty on a second run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InitReport {
+    /// (role, serial hex, SHA-256 fingerprint) of each certificate created.
+    pub created: Vec<(String, String, String)>,
+    pub crl_issued: bool,
+    pub master_list_issued: bool,
+}
+
+/// One line of `pki status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEntry {
+    pub role: String,
+    pub serial_hex: String,
+    pub subject: String,
+    pub fingerprint_sha256: String,
+    pub not_after: u64,
+    pub key_usage_not_after: u64,
+    /// `None` for certificates without a key of ours (link certificates).
+    pub key: Option<KeyRecord>,
+    pub key_present: Option<bool>,
+    pub revocation: Option<Revocation>,
+    pub current: bool,
+    pub warnings: Vec<String>,
+}
+
+/// The whole status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PkiStatus {
+    pub country: String,
+    pub test: bool,
+    pub token_label: String,
+    pub entries: Vec<StatusEntry>,
+    pub crls: Vec<CrlRecord>,
+    pub warnings: Vec<String>,
+}
+
+/// The country PKI. Share it behind an `Arc`; operations on the state are serialised.
+pub struct Pki {
+    hsm: Hsm,
+    store: Arc<dyn PkiStore>,
+    state: Mutex<Option<PkiState>>,
+    config: PkiConfig,
+    country: Country,
+    test: bool,
+    algorithm: KeyAlgorithm,
+    clock: Arc<dyn Clock>,
+    sink: Arc<dyn PkiEventSink>,
+    signers: Mutex<HashMap<String, Arc<HsmSigner>>>,
+}
+
+impl std::fmt::Debug for Pki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pki")
+            .field("country", &self.country)
+            .field("test", &self.test)
+            .field("hsm", &self.hsm)
+            .finish_non_exhaustive()
+    }
+}
+
+fn fingerprint(der: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(der))
+}
+
+fn unix(time: DateTime) -> u64 {
+    time.unix_duration().as_secs()
+}
+
+fn serial_bytes(serial: u64) -> Vec<u8> {
+    let bytes = serial.to_be_bytes();
+    let start = bytes
+        .iter()
+        .position(|byte| *byte != 0)
+        .unwrap_or(bytes.len() - 1);
+    let mut value = bytes[start..].to_vec();
+    if value.first().is_some_and(|byte| byte & 0x80 != 0) {
+        value.insert(0, 0);
+    }
+    value
+}
+
+fn serial_hex(serial: u64) -> String {
+    format!("{serial:X}")
+}
+
+fn parse_serial_hex(text: &str) -> Result<u64> {
+    let trimmed = text
+        .trim()
+        .trim_start_matches("0x")
+        .trim_start_matches("0X");
+    u64::from_str_radix(trimmed, 16).map_err(|_| PkiError::UnknownSerial(text.to_owned()))
+}
+
+/// Runs `$body` with `$signature` bound to the DER signature type of `$signer`'s key.
+macro_rules! with_signature_type {
+    ($signer:expr, $signature:ident => $body:expr) => {
+        match $signer.algorithm() {
+            KeyAlgorithm::EcP256 => {
+                type $signature = p256::ecdsa::DerSignature;
+                $body
+            }
+            KeyAlgorithm::EcP384 => {
+                type $signature = p384::ecdsa::DerSignature;
+                $body
+            }
+            KeyAlgorithm::EcBrainpoolP256r1 => {
+                type $signature = ecdsa::der::Signature<bp256::BrainpoolP256r1>;
+                $body
+            }
+            KeyAlgorithm::EcBrainpoolP384r1 => {
+                type $signature = ecdsa::der::Signature<bp384::BrainpoolP384r1>;
+                $body
+            }
+            KeyAlgorithm::RsaPss3072 => {
+                type $signature = rsa::pss::Signature;
+                $body
+            }
+            other => Err(PkiError::Build {
+                what: "signature",
+                message: format!("no signature type for {other}"),
+            }),
+        }
+    };
+}
+
+impl Pki {
+    /// Opens the HSM and the store under `options.data_dir` and makes sure the PKI exists: token,
+    /// CSCA and one signer of each kind, a CRL and a master list (idempotent).
+    pub fn open_or_init(options: &PkiOptions) -> Result<Pki> {
+        let pki = Pki::open_with(options, Arc::new(SystemClock), Arc::new(NoEvents))?;
+        pki.init()?;
+        Ok(pki)
+    }
+
+    /// Opens without initialising, with an injected clock and event sink.
+    pub fn open_with(
+        options: &PkiOptions,
+        clock: Arc<dyn Clock>,
+        sink: Arc<dyn PkiEventSink>,
+    ) -> Result<Pki> {
+        let country = Country::from_icao(&options.country)?;
+        let algorithm: KeyAlgorithm =
+            options
+                .pki
+                .key_algorithm
+                .parse()
+                .map_err(|message| PkiError::Config {
+                    field: "pki.key_algorithm",
+                    message,
+                })?;
+        for code in options
+            .pki
+            .passport_document_types
+            .iter()
+            .chain(&options.pki.ttd_document_types)
+        {
+            document_type_code(code)?;
+        }
+        signer_id("pki.ttd_signer_id", &options.pki.ttd_signer_id)?;
+        signer_id(
+            "pki.legalization_signer_id",
+            &options.pki.legalization_signer_id,
+        )?;
+        let test = options.is_embedded() && options.pki.organization.is_none();
+        let hsm = Hsm::open(options.hsm_config()?)?;
+        let store: Arc<dyn PkiStore> = Arc::new(FileStore::new(options.data_dir.join("pki"))?);
+        let state = store.load()?;
+        if let Some(state) = &state
+            && state.country != country.icao()
+        {
+            return Err(PkiError::CountryMismatch {
+                stored: state.country.clone(),
+                configured: country.icao().to_owned(),
+            });
+        }
+        Ok(Pki {
+            hsm,
+            store,
+            state: Mutex::new(state),
+            config: options.pki.clone(),
+            country,
+            test,
+            algorithm,
+            clock,
+            sink,
+            signers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The HSM connection.
+    pub fn hsm(&self) -> &Hsm {
+        &self.hsm
+    }
+
+    /// The country.
+    pub fn country(&self) -> &Country {
+        &self.country
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<PkiState>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn now(&self) -> Result<DateTime> {
+        DateTime::from_system_time(self.clock.now()).map_err(build_error("time"))
+    }
+
+    fn emit(&self, kind: PkiEventKind, serial_hex: &str, der: &[u8]) {
+        self.sink.record(&PkiEvent {
+            kind,
+            serial_hex: serial_hex.to_owned(),
+            fingerprint_sha256: fingerprint(der),
+        });
+    }
+
+    fn organization(&self) -> String {
+        match &self.config.organization {
+            Some(organization) => organization.clone(),
+            None => "travdoc TEST".to_owned(),
+        }
+    }
+
+    fn role_name(&self, role: &str) -> String {
+        let test = if self.test || self.config.organization.is_none() {
+            " TEST"
+        } else {
+            ""
+        };
+        format!("{}{test} {role}", self.country.icao())
+    }
+
+    fn long_name(&self, role: &str) -> Result<Name> {
+        name(&[
+            (rfc4519::COUNTRY_NAME, self.country.alpha2()),
+            (rfc4519::ORGANIZATION_NAME, &self.organization()),
+            (rfc4519::COMMON_NAME, &self.role_name(role)),
+        ])
+    }
+
+    fn crl_url(&self) -> String {
+        self.config
+            .crl_url
+            .replace("{country}", self.country.icao())
+    }
+
+    fn key_record(&self, key: &KeyRef) -> KeyRecord {
+        KeyRecord {
+            token_label: self.hsm.token_label().to_owned(),
+            key_label: key.label.clone(),
+            id_hex: key.id_hex(),
+            algorithm: self.algorithm.name().to_owned(),
+        }
+    }
+
+    fn key_ref(record: &KeyRecord) -> Result<KeyRef> {
+        Ok(KeyRef {
+            label: record.key_label.clone(),
+            id: hex::decode(&record.id_hex).map_err(|error| PkiError::Malformed {
+                what: "key id",
+                message: error.to_string(),
+            })?,
+        })
+    }
+
+    fn signer_for(&self, record: &KeyRecord) -> Result<Arc<HsmSigner>> {
+        let cache_key = format!("{}/{}", record.key_label, record.id_hex);
+        if let Some(signer) = self
+            .signers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&cache_key)
+        {
+            return Ok(Arc::clone(signer));
+        }
+        let signer = Arc::new(self.hsm.signer(&Self::key_ref(record)?)?);
+        self.signers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(cache_key, Arc::clone(&signer));
+        Ok(signer)
+    }
+
+    fn certificate(&self, record: &CertRecord) -> Result<(Certificate, Vec<u8>)> {
+        let der = self.store.get(&record.file)?;
+        let certificate = Certificate::from_der(&der).map_err(|error| PkiError::Malformed {
+            what: "certificate",
+            message: error.to_string(),
+        })?;
+        Ok((certificate, der))
+    }
+
+    /// Builds and signs a certificate; stores it; returns its record and DER.
+    #[allow(clippy::too_many_arguments)]
+    fn issue_certificate(
+        &self,
+        state: &mut PkiState,
+        profile: IcaoProfile,
+        subject_key: &HsmSigner,
+        issuer: &HsmSigner,
+        lifetime: Lifetime,
+        start: DateTime,
+    ) -> Result<(CertRecord, Vec<u8>)> {
+        let serial = state.next_serial;
+        state.next_serial += 1;
+        let key_usage_end = lifetime.key_usage.after(start)?;
+        let not_after = lifetime.validity.after(start)?;
+        let mut profile = profile;
+        profile.key_usage_period = Some((start, key_usage_end));
+        let subject = profile.subject.to_string();
+        let validity = Validity::new(Time::from(start), Time::from(not_after));
+        let spki = subject_key.public_key().spki()?;
+        let serial_number =
+            SerialNumber::new(&serial_bytes(serial)).map_err(build_error("serial"))?;
+        let builder = CertificateBuilder::new(profile, serial_number, validity, spki)
+            .map_err(build_error("certificate"))?;
+        let certificate: Certificate = with_signature_type!(issuer, S => builder
+            .build::<_, S>(issuer)
+            .map_err(build_error("certificate")))?;
+        let der = certificate.to_der().map_err(build_error("certificate"))?;
+        let file = format!("cert-{}.der", serial_hex(serial));
+        self.store.put(&file, &der)?;
+        Ok((
+            CertRecord {
+                serial_hex: serial_hex(serial),
+                file,
+                fingerprint_sha256: fingerprint(&der),
+                subject,
+                not_before: unix(start),
+                not_after: unix(not_after),
+                key_usage_not_before: unix(start),
+                key_usage_not_after: unix(key_usage_end),
+            },
+            der,
+        ))
+    }
+
+    fn new_key(&self, label: &str) -> Result<(KeyRef, Arc<HsmSigner>)> {
+        let key = self.hsm.generate_key_pair(self.algorithm, label)?;
+        let signer = Arc::new(self.hsm.signer(&key)?);
+        Ok((key, signer))
+    }
+
+    fn csca_profile(&self, kind: ProfileKind, issuer: Option<Name>) -> Result<IcaoProfile> {
+        Ok(IcaoProfile {
+            kind,
+            subject: self.long_name("CSCA")?,
+            issuer,
+            icao_country: self.country.icao().to_owned(),
+            key_usage_period: None,
+            crl_url: Some(self.crl_url()),
+            document_types: Vec::new(),
+        })
+    }
+
+    fn create_csca(&self, state: &mut PkiState) -> Result<CscaRecord> {
+        let generation = state.cscas.last().map_or(1, |csca| csca.generation + 1);
+        let now = self.now()?;
+        let (key, signer) = self.new_key(&format!("travdoc-csca-{generation}"))?;
+        let profile = self.csca_profile(ProfileKind::CscaRoot, None)?;
+        let (cert, der) =
+            self.issue_certificate(state, profile, &signer, &signer, self.config.csca, now)?;
+        self.emit(
+            PkiEventKind::CscaCreated { generation },
+            &cert.serial_hex,
+            &der,
+        );
+        let mut link = None;
+        if let Some(previous) = state.cscas.last().cloned() {
+            let (old_cert, _) = self.certificate(&previous.cert)?;
+            let old_signer = self.signer_for(&previous.key)?;
+            let profile = self.csca_profile(
+                ProfileKind::CscaLink,
+                Some(old_cert.tbs_certificate().subject().clone()),
+            )?;
+            let (link_cert, link_der) = self.issue_certificate(
+                state,
+                profile,
+                &signer,
+                &old_signer,
+                self.config.csca,
+                now,
+            )?;
+            self.emit(
+                PkiEventKind::LinkCertificateIssued {
+                    from_generation: previous.generation,
+                    to_generation: generation,
+                },
+                &link_cert.serial_hex,
+                &link_der,
+            );
+            link = Some(link_cert);
+        }
+        let record = CscaRecord {
+            generation,
+            key: self.key_record(&key),
+            cert,
+            link,
+        };
+        state.cscas.push(record.clone());
+        Ok(record)
+    }
+
+    fn signer_profile(&self, kind: SignerKind, issuer: Name) -> Result<(IcaoProfile, Lifetime)> {
+        let short = |cn: &str| {
+            name(&[
+                (rfc4519::COUNTRY_NAME, self.country.alpha2()),
+                (rfc4519::COMMON_NAME, cn),
+            ])
+        };
+        let codes = |codes: &[String]| {
+            codes
+                .iter()
+                .map(|code| document_type_code(code))
+                .collect::<Result<Vec<_>>>()
+        };
+        let (profile_kind, subject, lifetime, document_types) = match kind {
+            SignerKind::Passport => (
+                ProfileKind::DocumentSigner,
+                self.long_name("Document Signer")?,
+                self.config.passport,
+                codes(&self.config.passport_document_types)?,
+            ),
+            SignerKind::Ttd => (
+                ProfileKind::BarcodeSigner,
+                short(&self.config.ttd_signer_id)?,
+                self.config.ttd,
+                codes(&self.config.ttd_document_types)?,
+            ),
+            SignerKind::Legalization => (
+                ProfileKind::BarcodeSigner,
+                short(&self.config.legalization_signer_id)?,
+                self.config.legalization,
+                Vec::new(),
+            ),
+            SignerKind::MasterList => (
+                ProfileKind::MasterListSigner,
+                self.long_name("Master List Signer")?,
+                self.config.master_list,
+                Vec::new(),
+            ),
+            SignerKind::Ledger => (
+                ProfileKind::LedgerSigner,
+                self.long_name("Ledger Checkpoint Key")?,
+                self.config.ledger,
+                Vec::new(),
+            ),
+        };
+        let profile = IcaoProfile {
+            kind: profile_kind,
+            subject,
+            issuer: Some(issuer),
+            icao_country: self.country.icao().to_owned(),
+            key_usage_period: None,
+            crl_url: Some(self.crl_url()),
+            document_types,
+        };
+        Ok((profile, lifetime))
+    }
+
+    fn issue_signer_locked(&self, state: &mut PkiState, kind: SignerKind) -> Result<SignerRecord> {
+        let csca = state
+            .cscas
+            .last()
+            .cloned()
+            .ok_or(PkiError::NotInitialised)?;
+        let (csca_cert, _) = self.certificate(&csca.cert)?;
+        let csca_signer = self.signer_for(&csca.key)?;
+        let label = format!("travdoc-{}-{}", kind.name(), serial_hex(state.next_serial));
+        let (key, signer) = self.new_key(&label)?;
+        let (profile, lifetime) =
+            self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
+        let now = self.now()?;
+        let (cert, der) =
+            self.issue_certificate(state, profile, &signer, &csca_signer, lifetime, now)?;
+        self.emit(PkiEventKind::SignerIssued { kind }, &cert.serial_hex, &der);
+        let record = SignerRecord {
+            kind,
+            csca_generation: csca.generation,
+            key: self.key_record(&key),
+            cert,
+            revocation: None,
+        };
+        state.signers.push(record.clone());
+        Ok(record)
+    }
+
+    /// Creates whatever is missing: CSCA, one signer of each kind, a CRL, a master list.
+    /// A second run changes nothing.
+    pub fn init(&self) -> Result<InitReport> {
+        let mut guard = self.lock();
+        let mut state = guard.clone().unwrap_or_else(|| PkiState {
+            format_version: 1,
+            country: self.country.icao().to_owned(),
+            test: self.test,
+            next_serial: 1,
+            next_crl_number: 1,
+            cscas: Vec::new(),
+            signers: Vec::new(),
+            crls: Vec::new(),
+            master_list: None,
+        });
+        let mut report = InitReport::default();
+        if state.cscas.is_empty() {
+            let csca = self.create_csca(&mut state)?;
+            report.created.push((
+                "csca".to_owned(),
+                csca.cert.serial_hex.clone(),
+                csca.cert.fingerprint_sha256,
+            ));
+            self.store.save(&state)?;
+        }
+        for kind in SignerKind::ALL {
+            if !state.signers.iter().any(|signer| signer.kind == kind) {
+                let signer = self.issue_signer_locked(&mut state, kind)?;
+                report.created.push((
+                    kind.name().to_owned(),
+                    signer.cert.serial_hex,
+                    signer.cert.fingerprint_sha256,
+                ));
+                self.store.save(&state)?;
+            }
+        }
+        let generation = state.cscas.last().map_or(1, |csca| csca.generation);
+        if !state
+            .crls
+            .iter()
+            .any(|crl| crl.csca_generation == generation)
+        {
+            self.issue_crl_locked(&mut state, generation)?;
+            report.crl_issued = true;
+        }
+        if state.master_list.is_none() {
+            self.issue_master_list_locked(&mut state)?;
+            report.master_list_issued = true;
+        }
+        self.store.save(&state)?;
+        *guard = Some(state);
+        Ok(report)
+    }
+
+    fn with_state<T>(&self, operation: impl FnOnce(&mut PkiState) -> Result<T>) -> Result<T> {
+        let mut guard = self.lock();
+        let current = guard.as_ref().ok_or(PkiError::NotInitialised)?;
+        let mut state = current.clone();
+        let value = operation(&mut state)?;
+        self.store.save(&state)?;
+        *guard = Some(state);
+        Ok(value)
+    }
+
+    fn read_state(&self) -> Result<PkiState> {
+        self.lock().clone().ok_or(PkiError::NotInitialised)
+    }
+
+    /// Issues a new signer of `kind` under the current CSCA; it becomes the current one.
+    pub fn issue_signer(&self, kind: SignerKind) -> Result<IssuedSigner> {
+        let record = self.with_state(|state| self.issue_signer_locked(state, kind))?;
+        self.issued(&record)
+    }
+
+    fn issued(&self, record: &SignerRecord) -> Result<IssuedSigner> {
+        let (certificate, certificate_der) = self.certificate(&record.cert)?;
+        Ok(IssuedSigner {
+            kind: record.kind,
+            signer: self.signer_for(&record.key)?,
+            certificate,
+            certificate_der,
+            serial_hex: record.cert.serial_hex.clone(),
+        })
+    }
+
+    fn current_signer_record(&self, state: &PkiState, kind: SignerKind) -> Result<SignerRecord> {
+        let now = unix(self.now()?);
+        let candidates: Vec<&SignerRecord> = state
+            .signers
+            .iter()
+            .filter(|signer| signer.kind == kind)
+            .collect();
+        if candidates.is_empty() {
+            return Err(PkiError::NoSigner {
+                kind: kind.name(),
+                message: "none issued".to_owned(),
+            });
+        }
+        candidates
+            .into_iter()
+            .rev()
+            .find(|signer| signer.revocation.is_none() && now <= signer.cert.key_usage_not_after)
+            .cloned()
+            .ok_or_else(|| PkiError::NoSigner {
+                kind: kind.name(),
+                message: format!("all revoked or past their key-usage period; run `travdoc pki issue-signer --kind {kind}`"),
+            })
+    }
+
+    /// The current signer of `kind`: not revoked, within its private-key usage period.
+    pub fn signer(&self, kind: SignerKind) -> Result<IssuedSigner> {
+        let state = self.read_state()?;
+        let record = self.current_signer_record(&state, kind)?;
+        self.issued(&record)
+    }
+
+    /// The current CSCA certificate.
+    pub fn csca(&self) -> Result<Certificate> {
+        let der = self.csca_der()?;
+        Certificate::from_der(&der).map_err(|error| PkiError::Malformed {
+            what: "certificate",
+            message: error.to_string(),
+        })
+    }
+
+    /// DER of the current CSCA certificate.
+    pub fn csca_der(&self) -> Result<Vec<u8>> {
+        let state = self.read_state()?;
+        let csca = state.cscas.last().ok_or(PkiError::NotInitialised)?;
+        self.store.get(&csca.cert.file)
+    }
+
+    /// Every CSCA generation (oldest first): generation, certificate DER, link certificate DER.
+    pub fn csca_history(&self) -> Result<Vec<CscaGeneration>> {
+        let state = self.read_state()?;
+        state
+            .cscas
+            .iter()
+            .map(|csca| {
+                let link = csca
+                    .link
+                    .as_ref()
+                    .map(|link| self.store.get(&link.file))
+                    .transpose()?;
+                Ok(CscaGeneration {
+                    generation: csca.generation,
+                    certificate_der: self.store.get(&csca.cert.file)?,
+                    link_der: link,
+                })
+            })
+            .collect()
+    }
+
+    /// DER of the latest CRL of the current CSCA.
+    pub fn crl(&self) -> Result<Vec<u8>> {
+        let state = self.read_state()?;
+        let generation = state
+            .cscas
+            .last()
+            .ok_or(PkiError::NotInitialised)?
+            .generation;
+        self.crl_of(&state, generation)
+    }
+
+    fn crl_of(&self, state: &PkiState, generation: u32) -> Result<Vec<u8>> {
+        let record = state
+            .crls
+            .iter()
+            .find(|crl| crl.csca_generation == generation)
+            .ok_or(PkiError::NotInitialised)?;
+        self.store.get(&record.file)
+    }
+
+    /// DER of the latest master list.
+    pub fn masterlist(&self) -> Result<Vec<u8>> {
+        let state = self.read_state()?;
+        let file = state.master_list.as_ref().ok_or(PkiError::NotInitialised)?;
+        self.store.get(file)
+    }
+
+    /// Issues a fresh CRL for every CSCA generation still valid; returns the current one.
+    pub fn issue_crl(&self) -> Result<Vec<u8>> {
+        self.with_state(|state| {
+            let now = unix(self.now()?);
+            let generations: Vec<u32> = state
+                .cscas
+                .iter()
+                .filter(|csca| csca.cert.not_after >= now)
+                .map(|csca| csca.generation)
+                .collect();
+            for generation in generations {
+                self.issue_crl_locked(state, generation)?;
+            }
+            Ok(())
+        })?;
+        self.crl()
+    }
+
+    fn issue_crl_locked(&self, state: &mut PkiState, generation: u32) -> Result<Vec<u8>> {
+        let csca = state
+            .cscas
+            .iter()
+            .find(|csca| csca.generation == generation)
+            .cloned()
+            .ok_or(PkiError::NotInitialised)?;
+        let (csca_cert, _) = self.certificate(&csca.cert)?;
+        let signer = self.signer_for(&csca.key)?;
+        let number = state.next_crl_number;
+        state.next_crl_number += 1;
+        let now = self.now()?;
+        let next = self.config.crl_next_update.after(now)?;
+        let crl_number = CrlNumber(
+            der::asn1::Uint::new(&serial_bytes(number)).map_err(build_error("CRL number"))?,
+        );
+        let mut builder = CrlBuilder::<x509_cert::certificate::Rfc5280>::new_with_this_update(
+            &csca_cert,
+            crl_number,
+            Time::from(now),
+        )
+        .map_err(build_error("CRL"))?
+        .with_next_update(Some(Time::from(next)));
+        let mut revoked = Vec::new();
+        for signer in state
+            .signers
+            .iter()
+            .filter(|s| s.csca_generation == generation)
+        {
+            if let Some(revocation) = &signer.revocation {
+                let serial = parse_serial_hex(&signer.cert.serial_hex)?;
+                let at =
+                    DateTime::from_unix_duration(std::time::Duration::from_secs(revocation.at))
+                        .map_err(build_error("revocation date"))?;
+                revoked.push(RevokedCert {
+                    serial_number: SerialNumber::new(&serial_bytes(serial))
+                        .map_err(build_error("serial"))?,
+                    revocation_date: Time::from(at),
+                    crl_entry_extensions: None,
+                });
+            }
+        }
+        if !revoked.is_empty() {
+            builder = builder.with_certificates(revoked.into_iter());
+        }
+        let crl = with_signature_type!(signer, S => builder.build::<_, S>(signer.as_ref()).map_err(build_error("CRL")))?;
+        let der = crl.to_der().map_err(build_error("CRL"))?;
+        let file = format!("crl-g{generation}-{number}.der");
+        self.store.put(&file, &der)?;
+        state.crls.retain(|crl| crl.csca_generation != generation);
+        state.crls.push(CrlRecord {
+            csca_generation: generation,
+            number,
+            file,
+            this_update: unix(now),
+            next_update: unix(next),
+        });
+        self.emit(
+            PkiEventKind::CrlIssued { number },
+            &csca.cert.serial_hex,
+            &der,
+        );
+        Ok(der)
+    }
+
+    /// Revokes a signer certificate (by serial, hex); the reason is recorded in our store (the
+    /// ICAO CRL profile forbids entry extensions); a new CRL is issued at once.
+    pub fn revoke(&self, serial: &str, reason: RevocationReason) -> Result<()> {
+        let wanted = parse_serial_hex(serial)?;
+        self.with_state(|state| {
+            if state.cscas.iter().any(|csca| {
+                parse_serial_hex(&csca.cert.serial_hex).ok() == Some(wanted)
+                    || csca
+                        .link
+                        .as_ref()
+                        .is_some_and(|link| parse_serial_hex(&link.serial_hex).ok() == Some(wanted))
+            }) {
+                return Err(PkiError::NotAllowed(
+                    "a CSCA certificate is not revoked on its own CRL; roll over instead"
+                        .to_owned(),
+                ));
+            }
+            let at = unix(self.now()?);
+            let signer = state
+                .signers
+                .iter_mut()
+                .find(|signer| parse_serial_hex(&signer.cert.serial_hex).ok() == Some(wanted))
+                .ok_or_else(|| PkiError::UnknownSerial(serial.to_owned()))?;
+            if let Some(existing) = &signer.revocation {
+                return Err(PkiError::AlreadyRevoked {
+                    serial: signer.cert.serial_hex.clone(),
+                    reason: existing.reason.to_string(),
+                });
+            }
+            signer.revocation = Some(Revocation { reason, at });
+            let generation = signer.csca_generation;
+            let serial_hex = signer.cert.serial_hex.clone();
+            let fingerprint_value = signer.cert.fingerprint_sha256.clone();
+            self.sink.record(&PkiEvent {
+                kind: PkiEventKind::Revoked { reason },
+                serial_hex,
+                fingerprint_sha256: fingerprint_value,
+            });
+            self.issue_crl_locked(state, generation)?;
+            Ok(())
+        })
+    }
+
+    /// CSCA rollover: a new CSCA key and self-signed certificate, a link certificate (new public
+    /// key signed by the old CSCA key), a CRL for the new CSCA, a new master-list signer under it
+    /// and a new master list. Other signers issued afterwards are signed by the new CSCA; existing
+    /// ones stay valid under the old CSCA. Returns the new generation.
+    pub fn rollover(&self) -> Result<u32> {
+        self.with_state(|state| {
+            if state.cscas.is_empty() {
+                return Err(PkiError::NotInitialised);
+            }
+            let csca = self.create_csca(state)?;
+            self.issue_crl_locked(state, csca.generation)?;
+            // The master list must verify against the current CSCA alone, so its signer moves
+            // to the new CSCA at once (the old one stays valid, it is not revoked).
+            self.issue_signer_locked(state, SignerKind::MasterList)?;
+            self.issue_master_list_locked(state)?;
+            Ok(csca.generation)
+        })
+    }
+
+    /// Issues a new master list (all CSCA and link certificates), signed by the master-list signer.
+    pub fn issue_master_list(&self) -> Result<Vec<u8>> {
+        self.with_state(|state| self.issue_master_list_locked(state))
+    }
+
+    fn issue_master_list_locked(&self, state: &mut PkiState) -> Result<Vec<u8>> {
+        let ml_record = self.current_signer_record(state, SignerKind::MasterList)?;
+        let (ml_cert, _) = self.certificate(&ml_record.cert)?;
+        let ml_signer = self.signer_for(&ml_record.key)?;
+        let csca = state.cscas.last().ok_or(PkiError::NotInitialised)?;
+        let (csca_cert, _) = self.certificate(&csca.cert)?;
+
+        let mut cert_list = SetOfVec::new();
+        for record in &state.cscas {
+            let mut files = vec![&record.cert];
+            files.extend(record.link.as_ref());
+            for cert in files {
+                let der = self.store.get(&cert.file)?;
+                let any = Any::from_der(&der).map_err(build_error("master list"))?;
+                cert_list.insert(any).map_err(build_error("master list"))?;
+            }
+        }
+        let content = CscaMasterList {
+            version: 0,
+            cert_list,
+        }
+        .to_der()
+        .map_err(build_error("master list"))?;
+        let encapsulated = EncapsulatedContentInfo {
+            econtent_type: ID_ICAO_CSCA_MASTER_LIST,
+            econtent: Some(
+                Any::new(Tag::OctetString, content).map_err(build_error("master list"))?,
+            ),
+        };
+        let digest = match ml_signer.algorithm().hash() {
+            travdoc_hsm::HashAlgorithm::Sha384 => const_oid::db::rfc5912::ID_SHA_384,
+            _ => const_oid::db::rfc5912::ID_SHA_256,
+        };
+        let digest_algorithm = AlgorithmIdentifierOwned {
+            oid: digest,
+            parameters: None,
+        };
+        let ski = SubjectKeyIdentifier::try_from(
+            ml_cert
+                .tbs_certificate()
+                .subject_public_key_info()
+                .owned_to_ref(),
+        )
+        .map_err(build_error("master list"))?;
+        let now = self.now()?;
+        let mut signing_time = SetOfVec::new();
+        signing_time
+            .insert(Any::encode_from(&Time::from(now)).map_err(build_error("signingTime"))?)
+            .map_err(build_error("signingTime"))?;
+        let mut signer_info = SignerInfoBuilder::new(
+            SignerIdentifier::SubjectKeyIdentifier(ski),
+            digest_algorithm.clone(),
+            &encapsulated,
+            None,
+        )
+        .map_err(build_error("master list"))?;
+        signer_info
+            .add_signed_attribute(Attribute {
+                oid: const_oid::db::rfc5911::ID_SIGNING_TIME,
+                values: signing_time,
+            })
+            .map_err(build_error("master list"))?;
+        let mut builder = SignedDataBuilder::new(&encapsulated);
+        builder
+            .add_digest_algorithm(digest_algorithm)
+            .map_err(build_error("master list"))?
+            .add_certificate(CertificateChoices::Certificate(ml_cert))
+            .map_err(build_error("master list"))?
+            .add_certificate(CertificateChoices::Certificate(csca_cert))
+            .map_err(build_error("master list"))?;
+        with_signature_type!(ml_signer, S => builder
+            .add_signer_info::<_, S>(signer_info, ml_signer.as_ref())
+            .map(|_| ())
+            .map_err(build_error("master list")))?;
+        let content_info = builder.build().map_err(build_error("master list"))?;
+        let der = content_info.to_der().map_err(build_error("master list"))?;
+        let file = format!("masterlist-{}.der", unix(now));
+        self.store.put(&file, &der)?;
+        state.master_list = Some(file);
+        self.emit(
+            PkiEventKind::MasterListIssued,
+            &ml_record.cert.serial_hex,
+            &der,
+        );
+        Ok(der)
+    }
+
+    /// Keys, certificates, expiry and usage periods, with warnings ahead of expiry.
+    pub fn status(&self) -> Result<PkiStatus> {
+        let state = self.read_state()?;
+        let now = unix(self.now()?);
+        let warn = unix(self.config.warn_before.after(self.now()?)?);
+        let mut entries = Vec::new();
+        let current_generation = state.cscas.last().map(|csca| csca.generation);
+        let current_signers: Vec<String> = SignerKind::ALL
+            .into_iter()
+            .filter_map(|kind| self.current_signer_record(&state, kind).ok())
+            .map(|record| record.cert.serial_hex)
+            .collect();
+        let mut global_warnings = Vec::new();
+        let mut push = |role: String,
+                        cert: &CertRecord,
+                        key: Option<&KeyRecord>,
+                        revocation: Option<&Revocation>,
+                        current: bool| {
+            let key_present = key.map(|key| {
+                Self::key_ref(key)
+                    .and_then(|key| Ok(self.hsm.key_exists(&key)?))
+                    .unwrap_or(false)
+            });
+            let mut warnings = Vec::new();
+            if key_present == Some(false) {
+                warnings.push("private key not found in the token".to_owned());
+            }
+            if revocation.is_none() {
+                if cert.not_after < now {
+                    warnings.push("certificate expired".to_owned());
+                } else if cert.not_after <= warn {
+                    warnings.push("certificate expires soon".to_owned());
+                }
+                if current && key.is_some() {
+                    if cert.key_usage_not_after < now {
+                        warnings.push("private-key usage period ended: issue a new key".to_owned());
+                    } else if cert.key_usage_not_after <= warn {
+                        warnings.push(
+                            "private-key usage period ends soon: plan the next key".to_owned(),
+                        );
+                    }
+                }
+            }
+            entries.push(StatusEntry {
+                role,
+                serial_hex: cert.serial_hex.clone(),
+                subject: cert.subject.clone(),
+                fingerprint_sha256: cert.fingerprint_sha256.clone(),
+                not_after: cert.not_after,
+                key_usage_not_after: cert.key_usage_not_after,
+                key: key.cloned(),
+                key_present,
+                revocation: revocation.cloned(),
+                current,
+                warnings,
+            });
+        };
+        for csca in &state.cscas {
+            let current = Some(csca.generation) == current_generation;
+            push(
+                format!("csca-g{}", csca.generation),
+                &csca.cert,
+                Some(&csca.key),
+                None,
+                current,
+            );
+            if let Some(link) = &csca.link {
+                push(
+                    format!("link-g{}", csca.generation),
+                    link,
+                    None,
+                    None,
+                    current,
+                );
+            }
+        }
+        for signer in &state.signers {
+            let current = current_signers.contains(&signer.cert.serial_hex);
+            push(
+                signer.kind.name().to_owned(),
+                &signer.cert,
+                Some(&signer.key),
+                signer.revocation.as_ref(),
+                current,
+            );
+        }
+        for kind in SignerKind::ALL {
+            if let Err(error) = self.current_signer_record(&state, kind) {
+                global_warnings.push(error.to_string());
+            }
+        }
+        for crl in &state.crls {
+            if crl.next_update < now {
+                global_warnings.push(format!(
+                    "CRL {} of CSCA g{} is past its nextUpdate",
+                    crl.number, crl.csca_generation
+                ));
+            }
+        }
+        Ok(PkiStatus {
+            country: state.country.clone(),
+            test: state.test,
+            token_label: self.hsm.token_label().to_owned(),
+            entries,
+            crls: state.crls.clone(),
+            warnings: global_warnings,
+        })
+    }
+
+    /// Writes every public artifact as DER into `dir`: `csca.der` (current), `csca-g<N>.der`,
+    /// `link-g<N>.der`, `signer-<kind>.der` (current signers), `crl.der` (current CSCA),
+    /// `crl-g<N>.der`, `masterlist.der`. Returns the paths written.
+    pub fn export(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let state = self.read_state()?;
+        std::fs::create_dir_all(dir).map_err(|error| PkiError::Store {
+            path: dir.to_owned(),
+            message: error.to_string(),
+        })?;
+        let mut written = Vec::new();
+        let mut write = |name: String, der: Vec<u8>| -> Result<()> {
+            let path = dir.join(name);
+            crate::store::write_atomic(&path, &der)?;
+            written.push(path);
+            Ok(())
+        };
+        let current = state.cscas.last().ok_or(PkiError::NotInitialised)?;
+        write("csca.der".to_owned(), self.store.get(&current.cert.file)?)?;
+        for csca in &state.cscas {
+            write(
+                format!("csca-g{}.der", csca.generation),
+                self.store.get(&csca.cert.file)?,
+            )?;
+            if let Some(link) = &csca.link {
+                write(
+                    format!("link-g{}.der", csca.generation),
+                    self.store.get(&link.file)?,
+                )?;
+            }
+        }
+        for kind in SignerKind::ALL {
+            if let Ok(record) = self.current_signer_record(&state, kind) {
+                write(
+                    format!("signer-{kind}.der"),
+                    self.store.get(&record.cert.file)?,
+                )?;
+            }
+        }
+        write(
+            "crl.der".to_owned(),
+            self.crl_of(&state, current.generation)?,
+        )?;
+        for crl in &state.crls {
+            write(
+                format!("crl-g{}.der", crl.csca_generation),
+                self.store.get(&crl.file)?,
+            )?;
+        }
+        if let Some(file) = &state.master_list {
+            write("masterlist.der".to_owned(), self.store.get(file)?)?;
+        }
+        Ok(written)
+    }
+}

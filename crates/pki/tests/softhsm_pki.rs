@@ -1,0 +1,616 @@
+//! The country PKI against a real SoftHSM2 token in a temporary directory, checked by openssl and
+//! by parsing the certificates. Each test runs its body in a child process with a private
+//! `SOFTHSM2_CONF`; a missing SoftHSM2 or openssl makes them fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode};
+use travdoc_hsm::softhsm::{DEFAULT_MODULE, testing};
+use travdoc_pki::profile::{
+    CscaMasterList, DocumentTypeListSyntax, ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY,
+    ID_ICAO_DOCUMENT_TYPE_LIST, ID_ICAO_VDS_SIGNER,
+};
+use travdoc_pki::{
+    HsmSettings, Pki, PkiConfig, PkiError, PkiEvent, PkiEventKind, PkiEventSink, PkiOptions,
+    RevocationReason, SignerKind, SystemClock,
+};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, PrivateKeyUsagePeriod,
+};
+
+/// Runs `body(data_dir)` in a child process whose `SOFTHSM2_CONF` is `data_dir/hsm/softhsm2.conf`.
+fn isolated(test_name: &str, body: impl FnOnce(PathBuf)) {
+    if let Some(home) = testing::child_home() {
+        let data_dir = home.root().parent().expect("data dir").to_owned();
+        body(data_dir);
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = testing::run_isolated(test_name, &dir.path().join("hsm")).expect("spawn child");
+    let text = testing::describe(&output);
+    assert!(output.status.success(), "child test failed: {text}");
+    assert!(
+        text.contains("1 passed"),
+        "child did not run the test: {text}"
+    );
+}
+
+fn options(data_dir: &Path) -> PkiOptions {
+    PkiOptions {
+        data_dir: data_dir.to_owned(),
+        country: "LKA".to_owned(),
+        hsm: HsmSettings {
+            module: DEFAULT_MODULE.into(),
+            token_label: "travdoc".to_owned(),
+            pin_file: None,
+            pin_env: None,
+        },
+        pki: PkiConfig::default(),
+    }
+}
+
+#[derive(Default)]
+struct Events(Mutex<Vec<PkiEvent>>);
+
+impl PkiEventSink for Events {
+    fn record(&self, event: &PkiEvent) {
+        self.0.lock().expect("events").push(event.clone());
+    }
+}
+
+fn openssl(args: &[&str]) -> (bool, String) {
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl must be installed");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+fn to_pem(der_path: &Path) -> PathBuf {
+    let pem = der_path.with_extension("pem");
+    let (ok, text) = openssl(&[
+        "x509",
+        "-inform",
+        "DER",
+        "-in",
+        der_path.to_str().expect("utf8"),
+        "-out",
+        pem.to_str().expect("utf8"),
+    ]);
+    assert!(
+        ok,
+        "openssl x509 conversion of {}: {text}",
+        der_path.display()
+    );
+    pem
+}
+
+fn verify_strict(ca_pem: &Path, cert_pem: &Path) {
+    let (ok, text) = openssl(&[
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        ca_pem.to_str().expect("utf8"),
+        cert_pem.to_str().expect("utf8"),
+    ]);
+    assert!(
+        ok && text.contains(": OK"),
+        "openssl verify {}: {text}",
+        cert_pem.display()
+    );
+}
+
+fn verify_crl(ca_pem: &Path, crl: &Path) {
+    let (ok, text) = openssl(&[
+        "crl",
+        "-inform",
+        "DER",
+        "-in",
+        crl.to_str().expect("utf8"),
+        "-CAfile",
+        ca_pem.to_str().expect("utf8"),
+        "-verify",
+        "-noout",
+    ]);
+    assert!(
+        ok && text.contains("verify OK"),
+        "openssl crl -verify: {text}"
+    );
+}
+
+fn verify_master_list(ca_pem: &Path, master_list: &Path) -> Vec<u8> {
+    let out = master_list.with_extension("content");
+    let (ok, text) = openssl(&[
+        "cms",
+        "-verify",
+        "-inform",
+        "DER",
+        "-in",
+        master_list.to_str().expect("utf8"),
+        "-CAfile",
+        ca_pem.to_str().expect("utf8"),
+        "-binary",
+        "-purpose",
+        "any",
+        "-out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(
+        ok && text.contains("Verification successful"),
+        "openssl cms -verify: {text}"
+    );
+    std::fs::read(out).expect("content")
+}
+
+fn read_cert(path: &Path) -> Certificate {
+    Certificate::from_der(&std::fs::read(path).expect("read cert")).expect("parse cert")
+}
+
+fn extension_oids(cert: &Certificate) -> Vec<(ObjectIdentifier, bool)> {
+    cert.tbs_certificate()
+        .extensions()
+        .map(|extensions| extensions.iter().map(|e| (e.extn_id, e.critical)).collect())
+        .unwrap_or_default()
+}
+
+fn extension(cert: &Certificate, oid: ObjectIdentifier) -> &x509_cert::ext::Extension {
+    cert.tbs_certificate()
+        .extensions()
+        .and_then(|extensions| extensions.iter().find(|e| e.extn_id == oid))
+        .unwrap_or_else(|| panic!("extension {oid} missing"))
+}
+
+use const_oid::AssociatedOid;
+const AKI: ObjectIdentifier = x509_cert::ext::pkix::AuthorityKeyIdentifier::OID;
+const SKI: ObjectIdentifier = x509_cert::ext::pkix::SubjectKeyIdentifier::OID;
+const SAN: ObjectIdentifier = x509_cert::ext::pkix::SubjectAltName::OID;
+const IAN: ObjectIdentifier = x509_cert::ext::pkix::IssuerAltName::OID;
+const CRLDP: ObjectIdentifier = x509_cert::ext::pkix::CrlDistributionPoints::OID;
+
+#[test]
+fn pki_lifecycle_verifies_with_openssl() {
+    isolated("pki_lifecycle_verifies_with_openssl", |data_dir| {
+        let events = Arc::new(Events::default());
+        let pki = Pki::open_with(&options(&data_dir), Arc::new(SystemClock), events.clone())
+            .expect("open");
+        let report = pki.init().expect("init");
+        let roles: Vec<&str> = report
+            .created
+            .iter()
+            .map(|(role, _, _)| role.as_str())
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                "csca",
+                "passport",
+                "ttd",
+                "legalization",
+                "master-list",
+                "ledger"
+            ]
+        );
+        assert!(report.crl_issued && report.master_list_issued);
+
+        // Idempotent: a second init, and a fresh open of the same data dir, change nothing.
+        let state_before = std::fs::read(data_dir.join("pki/state.json")).expect("state");
+        assert!(pki.init().expect("second init").created.is_empty());
+        drop(pki);
+        let pki = Pki::open_with(&options(&data_dir), Arc::new(SystemClock), events.clone())
+            .expect("reopen");
+        let report = pki.init().expect("third init");
+        assert!(report.created.is_empty() && !report.crl_issued && !report.master_list_issued);
+        assert_eq!(
+            std::fs::read(data_dir.join("pki/state.json")).expect("state"),
+            state_before
+        );
+
+        let export = data_dir.join("export");
+        let written = pki.export(&export).expect("export");
+        assert!(written.iter().any(|path| path.ends_with("masterlist.der")));
+        let csca_pem = to_pem(&export.join("csca.der"));
+        for kind in SignerKind::ALL {
+            let pem = to_pem(&export.join(format!("signer-{kind}.der")));
+            verify_strict(&csca_pem, &pem);
+        }
+        verify_crl(&csca_pem, &export.join("crl.der"));
+        let content = verify_master_list(&csca_pem, &export.join("masterlist.der"));
+        let list = CscaMasterList::from_der(&content).expect("CscaMasterList");
+        assert_eq!(list.version, 0);
+        assert_eq!(list.cert_list.len(), 1);
+        let csca_der = std::fs::read(export.join("csca.der")).expect("csca");
+        assert_eq!(
+            list.cert_list
+                .iter()
+                .next()
+                .expect("cert")
+                .to_der()
+                .expect("der"),
+            csca_der
+        );
+        let (_, printed) = openssl(&[
+            "cms",
+            "-cmsout",
+            "-print",
+            "-inform",
+            "DER",
+            "-in",
+            export.join("masterlist.der").to_str().expect("utf8"),
+        ]);
+        assert!(
+            printed.contains("signingTime"),
+            "master list lacks signingTime: {printed}"
+        );
+        assert!(
+            printed.contains("2.23.136.1.1.2"),
+            "wrong eContentType: {printed}"
+        );
+
+        // Signing through the PKI signer works and chains.
+        let passport = pki.signer(SignerKind::Passport).expect("passport signer");
+        let signature = passport.signer.sign_message_der(b"SOD").expect("sign");
+        assert!(signature.len() > 64);
+
+        // Revocation: reason in our store, CRL entry without extensions, the kind needs a new signer.
+        pki.revoke(&passport.serial_hex, RevocationReason::KeyCompromise)
+            .expect("revoke");
+        let error = pki
+            .revoke(&passport.serial_hex, RevocationReason::Superseded)
+            .expect_err("twice");
+        assert!(matches!(error, PkiError::AlreadyRevoked { .. }), "{error}");
+        assert!(matches!(
+            pki.signer(SignerKind::Passport),
+            Err(PkiError::NoSigner { .. })
+        ));
+        let crl_der = pki.crl().expect("crl");
+        let crl =
+            x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&crl_der)
+                .expect("parse crl");
+        let revoked = crl
+            .tbs_cert_list
+            .revoked_certificates
+            .as_ref()
+            .expect("revoked list");
+        assert_eq!(revoked.len(), 1);
+        assert_eq!(
+            hex::encode_upper(revoked[0].serial_number.as_bytes()).trim_start_matches('0'),
+            passport.serial_hex
+        );
+        assert!(revoked[0].crl_entry_extensions.is_none());
+        let crl_path = data_dir.join("revoked-crl.der");
+        std::fs::write(&crl_path, &crl_der).expect("write crl");
+        verify_crl(&csca_pem, &crl_path);
+        let (_, text) = openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            crl_path.to_str().expect("utf8"),
+            "-noout",
+            "-text",
+        ]);
+        assert!(
+            text.contains("X509v3 CRL Number") && text.contains("Authority Key Identifier"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("Reason Code"),
+            "CRL must not carry reason codes: {text}"
+        );
+        let status = pki.status().expect("status");
+        let entry = status
+            .entries
+            .iter()
+            .find(|e| e.serial_hex == passport.serial_hex)
+            .expect("entry");
+        assert_eq!(
+            entry.revocation.as_ref().map(|r| r.reason),
+            Some(RevocationReason::KeyCompromise)
+        );
+        assert!(
+            status.warnings.iter().any(|w| w.contains("passport")),
+            "{:?}",
+            status.warnings
+        );
+        let replacement = pki
+            .issue_signer(SignerKind::Passport)
+            .expect("new passport signer");
+        assert_ne!(replacement.serial_hex, passport.serial_hex);
+
+        // Rollover: link certificate chains old to new; new signers chain to the new CSCA.
+        let old_csca_pem = data_dir.join("old-csca.pem");
+        std::fs::copy(&csca_pem, &old_csca_pem).expect("keep old csca");
+        assert_eq!(pki.rollover().expect("rollover"), 2);
+        let ttd = pki
+            .issue_signer(SignerKind::Ttd)
+            .expect("ttd after rollover");
+        let export2 = data_dir.join("export2");
+        pki.export(&export2).expect("export 2");
+        let new_csca_pem = to_pem(&export2.join("csca.der"));
+        let link_pem = to_pem(&export2.join("link-g2.der"));
+        let (ok, text) = openssl(&[
+            "verify",
+            "-CAfile",
+            old_csca_pem.to_str().expect("utf8"),
+            link_pem.to_str().expect("utf8"),
+        ]);
+        assert!(ok && text.contains(": OK"), "link certificate: {text}");
+        let link = read_cert(&export2.join("link-g2.der"));
+        let new_csca = read_cert(&export2.join("csca.der"));
+        assert_eq!(
+            link.tbs_certificate().subject_public_key_info(),
+            new_csca.tbs_certificate().subject_public_key_info()
+        );
+        let ttd_path = export2.join("signer-ttd.der");
+        assert_eq!(std::fs::read(&ttd_path).expect("ttd"), ttd.certificate_der);
+        verify_strict(&new_csca_pem, &to_pem(&ttd_path));
+        verify_crl(&new_csca_pem, &export2.join("crl.der"));
+        let content = verify_master_list(&new_csca_pem, &export2.join("masterlist.der"));
+        assert_eq!(
+            CscaMasterList::from_der(&content)
+                .expect("list")
+                .cert_list
+                .len(),
+            3
+        );
+
+        let kinds: Vec<PkiEventKind> = events
+            .0
+            .lock()
+            .expect("events")
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect();
+        assert!(kinds.contains(&PkiEventKind::Revoked {
+            reason: RevocationReason::KeyCompromise
+        }));
+        assert!(kinds.contains(&PkiEventKind::LinkCertificateIssued {
+            from_generation: 1,
+            to_generation: 2
+        }));
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| matches!(k, PkiEventKind::CscaCreated { .. }))
+                .count(),
+            2
+        );
+        for event in events.0.lock().expect("events").iter() {
+            assert_eq!(event.fingerprint_sha256.len(), 64);
+        }
+    });
+}
+
+#[test]
+fn profiles_carry_the_icao_extensions() {
+    isolated("profiles_carry_the_icao_extensions", |data_dir| {
+        let pki = Pki::open_or_init(&options(&data_dir)).expect("open");
+        let csca = pki.csca().expect("csca");
+        let tbs = csca.tbs_certificate();
+        assert_eq!(tbs.issuer(), tbs.subject());
+        assert_eq!(
+            tbs.subject().country().expect("c").map(|c| c.to_string()),
+            Some("LK".to_owned())
+        );
+        let organization = tbs.subject().organization().expect("o").map(String::from);
+        assert_eq!(organization.as_deref(), Some("travdoc TEST"));
+        let common_name = tbs
+            .subject()
+            .common_name()
+            .expect("cn")
+            .map(String::from)
+            .expect("cn");
+        assert!(common_name.contains("TEST CSCA"), "{common_name}");
+        let oids = extension_oids(&csca);
+        for (oid, critical) in [
+            (AKI, false),
+            (SKI, false),
+            (KeyUsage::OID, true),
+            (PrivateKeyUsagePeriod::OID, false),
+            (SAN, false),
+            (IAN, false),
+            (BasicConstraints::OID, true),
+            (CRLDP, false),
+        ] {
+            assert!(
+                oids.contains(&(oid, critical)),
+                "CSCA lacks {oid} critical={critical}: {oids:?}"
+            );
+        }
+        assert!(!oids.iter().any(|(oid, _)| *oid == ExtendedKeyUsage::OID));
+        let usage =
+            KeyUsage::from_der(extension(&csca, KeyUsage::OID).extn_value.as_bytes()).expect("ku");
+        assert_eq!(usage.0, KeyUsages::KeyCertSign | KeyUsages::CRLSign);
+        let constraints = BasicConstraints::from_der(
+            extension(&csca, BasicConstraints::OID)
+                .extn_value
+                .as_bytes(),
+        )
+        .expect("bc");
+        assert!(constraints.ca);
+        assert_eq!(constraints.path_len_constraint, Some(0));
+        let san = extension(&csca, SAN).extn_value.as_bytes().to_vec();
+        assert!(san.windows(3).any(|w| w == b"LKA"), "SAN lacks L=LKA");
+        let crl_dp = extension(&csca, CRLDP).extn_value.as_bytes().to_vec();
+        assert!(
+            crl_dp.windows(7).any(|w| w == b"LKA.crl"),
+            "CRL DP lacks the URL"
+        );
+        let period = PrivateKeyUsagePeriod::from_der(
+            extension(&csca, PrivateKeyUsagePeriod::OID)
+                .extn_value
+                .as_bytes(),
+        )
+        .expect("pkup");
+        let pkup_years = period.not_after.expect("pkup end").to_date_time().year()
+            - period.not_before.expect("pkup start").to_date_time().year();
+        assert_eq!(pkup_years, 5);
+        let validity = tbs.validity();
+        let years =
+            validity.not_after.to_date_time().year() - validity.not_before.to_date_time().year();
+        assert!(years == 15 || years == 16, "CSCA validity {years} years");
+
+        let passport = pki.signer(SignerKind::Passport).expect("passport");
+        let oids = extension_oids(&passport.certificate);
+        for (oid, critical) in [
+            (AKI, false),
+            (KeyUsage::OID, true),
+            (PrivateKeyUsagePeriod::OID, false),
+            (SAN, false),
+            (IAN, false),
+            (CRLDP, false),
+            (ID_ICAO_DOCUMENT_TYPE_LIST, false),
+        ] {
+            assert!(
+                oids.contains(&(oid, critical)),
+                "DS lacks {oid} critical={critical}: {oids:?}"
+            );
+        }
+        assert!(!oids.iter().any(|(oid, _)| *oid == BasicConstraints::OID));
+        let usage = KeyUsage::from_der(
+            extension(&passport.certificate, KeyUsage::OID)
+                .extn_value
+                .as_bytes(),
+        )
+        .expect("ku");
+        assert!(usage.digital_signature() && !usage.key_cert_sign());
+        let list = DocumentTypeListSyntax::from_der(
+            extension(&passport.certificate, ID_ICAO_DOCUMENT_TYPE_LIST)
+                .extn_value
+                .as_bytes(),
+        )
+        .expect("doc types");
+        let mut codes: Vec<String> = list.doc_type_list.iter().map(|c| c.to_string()).collect();
+        codes.sort();
+        assert_eq!(codes, ["P", "PP"]);
+        assert_eq!(
+            passport.certificate.tbs_certificate().issuer(),
+            tbs.subject()
+        );
+
+        let ttd = pki.signer(SignerKind::Ttd).expect("ttd");
+        let subject = ttd.certificate.tbs_certificate().subject();
+        assert_eq!(subject.len(), 2, "bar-code signer subject is C + CN only");
+        assert_eq!(subject.to_string().len(), "C=LK,CN=TD".len());
+        assert_eq!(ttd.vds_signer_identifier().as_deref(), Some("LKTD"));
+        let oids = extension_oids(&ttd.certificate);
+        assert_eq!(
+            oids,
+            [
+                (AKI, false),
+                (ID_ICAO_DOCUMENT_TYPE_LIST, false),
+                (ExtendedKeyUsage::OID, true)
+            ]
+        );
+        let usage = ExtendedKeyUsage::from_der(
+            extension(&ttd.certificate, ExtendedKeyUsage::OID)
+                .extn_value
+                .as_bytes(),
+        )
+        .expect("eku");
+        assert_eq!(usage.0, [ID_ICAO_VDS_SIGNER]);
+        let list = DocumentTypeListSyntax::from_der(
+            extension(&ttd.certificate, ID_ICAO_DOCUMENT_TYPE_LIST)
+                .extn_value
+                .as_bytes(),
+        )
+        .expect("doc types");
+        assert_eq!(
+            list.doc_type_list
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+            ["PU"]
+        );
+        let serial = ttd.certificate.tbs_certificate().serial_number().as_bytes();
+        assert_eq!(
+            hex::encode_upper(serial).trim_start_matches('0'),
+            ttd.serial_hex
+        );
+
+        let legalization = pki.signer(SignerKind::Legalization).expect("legalization");
+        assert_eq!(
+            legalization.vds_signer_identifier().as_deref(),
+            Some("LKLG")
+        );
+        assert_eq!(
+            extension_oids(&legalization.certificate),
+            [(AKI, false), (ExtendedKeyUsage::OID, true)]
+        );
+
+        let master_list = pki.signer(SignerKind::MasterList).expect("ml signer");
+        let usage = ExtendedKeyUsage::from_der(
+            extension(&master_list.certificate, ExtendedKeyUsage::OID)
+                .extn_value
+                .as_bytes(),
+        )
+        .expect("eku");
+        assert_eq!(usage.0, [ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY]);
+        assert!(extension_oids(&master_list.certificate).contains(&(ExtendedKeyUsage::OID, true)));
+        assert!(extension_oids(&master_list.certificate).contains(&(SKI, false)));
+
+        let ledger = pki.signer(SignerKind::Ledger).expect("ledger");
+        assert!(extension_oids(&ledger.certificate).contains(&(KeyUsage::OID, true)));
+        assert!(
+            !extension_oids(&ledger.certificate)
+                .iter()
+                .any(|(oid, _)| *oid == ExtendedKeyUsage::OID)
+        );
+    });
+}
+
+#[test]
+fn deleted_signer_key_is_reported() {
+    isolated("deleted_signer_key_is_reported", |data_dir| {
+        let pki = Pki::open_or_init(&options(&data_dir)).expect("open");
+        let ledger = pki.signer(SignerKind::Ledger).expect("ledger");
+        pki.hsm()
+            .destroy_key(ledger.signer.key_ref())
+            .expect("destroy");
+        drop(pki);
+        let pki = Pki::open_with(
+            &options(&data_dir),
+            Arc::new(SystemClock),
+            Arc::new(travdoc_pki::NoEvents),
+        )
+        .expect("reopen");
+        let error = pki.signer(SignerKind::Ledger).expect_err("key gone");
+        assert!(
+            matches!(
+                error,
+                PkiError::Hsm(travdoc_hsm::HsmError::KeyNotFound { .. })
+            ),
+            "{error}"
+        );
+        let status = pki.status().expect("status");
+        let entry = status
+            .entries
+            .iter()
+            .find(|e| e.role == "ledger")
+            .expect("ledger entry");
+        assert_eq!(entry.key_present, Some(false));
+        assert!(entry.warnings.iter().any(|w| w.contains("not found")));
+    });
+}
+
+#[test]
+fn unknown_country_is_refused() {
+    let mut options = options(Path::new("/nonexistent"));
+    options.country = "XXX".to_owned();
+    let error = Pki::open_with(
+        &options,
+        Arc::new(SystemClock),
+        Arc::new(travdoc_pki::NoEvents),
+    )
+    .expect_err("country");
+    assert!(matches!(error, PkiError::UnknownCountry(_)), "{error}");
+}

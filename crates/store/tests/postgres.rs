@@ -1,0 +1,21 @@
+//! The ledger on a real PostgreSQL (a private cluster started by the test): transactions,
+//! idempotency, proofs, and tampering.
+
+mod common;
+
+use travdoc_store::Store;
+
+#[tokio::test]
+async fn postgres_transactions_and_tampering() {
+    let cluster = common::PgCluster::start();
+    let url = cluster.database("txsuite").await;
+    let store = Store::connect(&url).await.expect("connect");
+    common::transaction_suite(&store).await;
+    store.close().await;
+    let cluster_ref = &cluster;
+    common::tamper_suite(async |name: &str| {
+        let url = cluster_ref.database(name).await;
+        Store::connect(&url).await.expect("connect")
+    })
+    .await;
+}

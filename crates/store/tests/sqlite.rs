@@ -1,0 +1,27 @@
+//! The ledger on a real SQLite file (WAL): transactions, idempotency, proofs, and tampering.
+
+mod common;
+
+use travdoc_store::Store;
+
+async fn open_in(dir: &std::path::Path, name: &str) -> Store {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join(format!("{name}.db")).display()
+    );
+    Store::connect(&url).await.expect("connect")
+}
+
+#[tokio::test]
+async fn transactions_and_idempotency() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_in(dir.path(), "tx").await;
+    common::transaction_suite(&store).await;
+}
+
+#[tokio::test]
+async fn tampering_is_detected_and_located() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_owned();
+    common::tamper_suite(async |name: &str| open_in(&path, name).await).await;
+}

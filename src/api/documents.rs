@@ -1,0 +1,126 @@
+//! Issued documents: read, list, PDF, print, revoke, clear on arrival.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Caller, IdempotencyHeader};
+use super::{AppState, idempotent};
+use crate::auth::Act;
+use crate::issuance::documents::{DocumentFilter, DocumentView, PrintJobView, RevocationReason};
+
+/// A document (a mission sees only its own).
+#[utoipa::path(get, path = "/v1/documents/{number}", params(("number" = String, Path)),
+    responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> Result<axum::Json<DocumentView>, ApiError> {
+    let actor = caller.require(&state, Act::ReadDocument)?;
+    Ok(axum::Json(
+        state.service.get_document(actor, &number).await?,
+    ))
+}
+
+/// Lists documents by state, type and mission (a mission sees only its own).
+#[utoipa::path(get, path = "/v1/documents", params(DocumentFilter),
+    responses((status = 200, body = Vec<DocumentView>), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<DocumentFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<Vec<DocumentView>>, ApiError> {
+    let actor = caller.require(&state, Act::ListDocuments)?;
+    let Query(filter) =
+        query.map_err(|rejection| ApiError::invalid("query", rejection.body_text()))?;
+    Ok(axum::Json(
+        state.service.list_documents(actor, &filter).await?,
+    ))
+}
+
+/// The document's PDF (TTD sheet, passport data page, legalization certificate).
+#[utoipa::path(get, path = "/v1/documents/{number}/pdf", params(("number" = String, Path)),
+    responses((status = 200, body = Vec<u8>, content_type = "application/pdf"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn pdf(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::ReadDocument)?;
+    let pdf = state.service.document_pdf(actor, &number).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrintBody {
+    /// A configured printer name.
+    pub printer: String,
+}
+
+/// Renders the document and sends it to a printer; records the job.
+#[utoipa::path(post, path = "/v1/documents/{number}/print", params(("number" = String, Path)), request_body = PrintBody,
+    responses((status = 200, body = PrintJobView), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn print(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    Path(number): Path<String>,
+    body: ApiJson<PrintBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::Print)?;
+    let key = idempotency.bind("POST", &format!("/v1/documents/{number}/print"), &body.raw)?;
+    let act = state
+        .service
+        .print(actor, &number, &body.value.printer, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    pub reason: RevocationReason,
+}
+
+/// Revokes a document (lost, stolen, cancelled, damaged).
+#[utoipa::path(post, path = "/v1/documents/{number}/revoke", params(("number" = String, Path)), request_body = RevokeBody,
+    responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    Path(number): Path<String>,
+    body: ApiJson<RevokeBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::Revoke)?;
+    let key = idempotency.bind("POST", &format!("/v1/documents/{number}/revoke"), &body.raw)?;
+    let act = state
+        .service
+        .revoke(actor, &number, body.value.reason, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
+}
+
+/// Immigration marks a single-journey TTD used on arrival.
+#[utoipa::path(post, path = "/v1/documents/{number}/clear-arrival", params(("number" = String, Path)),
+    responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn clear_arrival(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::ClearArrival)?;
+    let key = idempotency.bind(
+        "POST",
+        &format!("/v1/documents/{number}/clear-arrival"),
+        b"",
+    )?;
+    let act = state.service.clear_arrival(actor, &number, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
+}

@@ -1,0 +1,93 @@
+//! Passport applications: lodge (issuer), approve (approver, four-eyes), issue (issuer).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Caller, IdempotencyHeader};
+use super::{AppState, idempotent};
+use crate::auth::Act;
+use crate::issuance::input::PassportApplicationBody;
+use crate::issuance::numbering::Kind;
+use crate::issuance::passport::IssuedPassport;
+use crate::issuance::requests::RequestView;
+
+/// Lodges a passport application (stored as `requested`).
+#[utoipa::path(post, path = "/v1/passport-applications", request_body = PassportApplicationBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    body: ApiJson<PassportApplicationBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::ApplyPassport)?;
+    let key = idempotency.bind("POST", "/v1/passport-applications", &body.raw)?;
+    let act = state
+        .service
+        .apply_passport(actor, &body.value, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
+}
+
+/// A passport application.
+#[utoipa::path(get, path = "/v1/passport-applications/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<RequestView>, ApiError> {
+    let actor = caller.require(&state, Act::ReadRequest)?;
+    Ok(axum::Json(
+        state
+            .service
+            .get_request(actor, Kind::Passport, &id)
+            .await?,
+    ))
+}
+
+/// Approves an application (an approver who is not the requester).
+#[utoipa::path(post, path = "/v1/passport-applications/{id}/approve", params(("id" = String, Path)),
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::ApprovePassport)?;
+    let key = idempotency.bind(
+        "POST",
+        &format!("/v1/passport-applications/{id}/approve"),
+        b"",
+    )?;
+    let act = state
+        .service
+        .approve(actor, Kind::Passport, &id, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
+}
+
+/// Issues an approved passport: number, TD3 MRZ, chip personalization package (SOD signed in the HSM), data page.
+#[utoipa::path(post, path = "/v1/passport-applications/{id}/issue", params(("id" = String, Path)),
+    responses((status = 200, body = IssuedPassport), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn issue(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::IssuePassport)?;
+    let key = idempotency.bind(
+        "POST",
+        &format!("/v1/passport-applications/{id}/issue"),
+        b"",
+    )?;
+    let act = state.service.issue_passport(actor, &id, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
+}

@@ -1,0 +1,78 @@
+//! Temporary travel documents: request (mission), approve (approver), issue (mission or issuer).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Caller, IdempotencyHeader};
+use super::{AppState, idempotent};
+use crate::auth::Act;
+use crate::issuance::input::TtdRequestBody;
+use crate::issuance::numbering::Kind;
+use crate::issuance::requests::RequestView;
+use crate::issuance::ttd::IssuedTtd;
+
+/// A mission requests a TTD (stored as `requested`).
+#[utoipa::path(post, path = "/v1/ttds", request_body = TtdRequestBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    body: ApiJson<TtdRequestBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::RequestTtd)?;
+    let key = idempotency.bind("POST", "/v1/ttds", &body.raw)?;
+    let act = state.service.request_ttd(actor, &body.value, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
+}
+
+/// A TTD request (a mission sees only its own).
+#[utoipa::path(get, path = "/v1/ttds/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<RequestView>, ApiError> {
+    let actor = caller.require(&state, Act::ReadRequest)?;
+    Ok(axum::Json(
+        state.service.get_request(actor, Kind::Ttd, &id).await?,
+    ))
+}
+
+/// Approves a TTD request (an approver who is not the requester).
+#[utoipa::path(post, path = "/v1/ttds/{id}/approve", params(("id" = String, Path)),
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::ApproveTtd)?;
+    let key = idempotency.bind("POST", &format!("/v1/ttds/{id}/approve"), b"")?;
+    let act = state.service.approve(actor, Kind::Ttd, &id, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
+}
+
+/// Issues an approved TTD: number, TD2 MRZ (`PU`), ETD seal signed in the HSM, ledger entry.
+#[utoipa::path(post, path = "/v1/ttds/{id}/issue", params(("id" = String, Path)),
+    responses((status = 200, body = IssuedTtd), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn issue(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyHeader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::IssueTtd)?;
+    let key = idempotency.bind("POST", &format!("/v1/ttds/{id}/issue"), b"")?;
+    let act = state.service.issue_ttd(actor, &id, key.as_ref());
+    idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
+}

@@ -1,0 +1,404 @@
+//! `travdoc bench issue|verify --url URL --token ADMIN_TOKEN --concurrency N --count M`: a load
+//! tool against a running service. With an admin token it creates its own mission and approver
+//! users, prepares approved TTD requests (untimed), then times the measured act and prints
+//! throughput and latency percentiles.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use clap::{Args, Subcommand};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Times `POST /v1/ttds/{id}/issue` (requests are created and approved first, untimed).
+    Issue(BenchArgs),
+    /// Times `POST /v1/verify` with the seal of a freshly issued TTD.
+    Verify(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Base URL of the service, e.g. http://127.0.0.1:8080
+    #[arg(long)]
+    pub url: String,
+    /// An admin token (the bench creates its own mission and approver users).
+    #[arg(long, env = "TRAVDOC_TOKEN")]
+    pub token: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Number of measured requests.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: usize,
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+struct Api {
+    client: HttpClient,
+    base: String,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        let mut builder = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let payload = match body {
+            Some(body) => {
+                builder = builder.header("content-type", "application/json");
+                Bytes::from(serde_json::to_vec(body)?)
+            }
+            None => Bytes::new(),
+        };
+        let response = self
+            .client
+            .request(builder.body(Full::new(payload))?)
+            .await?;
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        let value = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)
+        };
+        Ok((status, value))
+    }
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64) * fraction).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Runs `count` jobs over `concurrency` workers; returns latencies of successes and the number
+/// of failures.
+async fn run_jobs<F, Fut>(
+    concurrency: usize,
+    count: usize,
+    job: F,
+) -> (Vec<Duration>, usize, Duration)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let job = Arc::new(job);
+    let next = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let job = job.clone();
+        let next = next.clone();
+        let failures = failures.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= count {
+                    break;
+                }
+                let begun = Instant::now();
+                match job(index).await {
+                    Ok(()) => latencies.push(begun.elapsed()),
+                    Err(error) => {
+                        if failures.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("bench: request {index} failed: {error:#}");
+                        }
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::with_capacity(count);
+    for worker in workers {
+        if let Ok(latencies) = worker.await {
+            all.extend(latencies);
+        }
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    (all, failures.load(Ordering::Relaxed), elapsed)
+}
+
+fn report(
+    name: &str,
+    concurrency: usize,
+    latencies: &[Duration],
+    failures: usize,
+    elapsed: Duration,
+) {
+    let ok = latencies.len();
+    let throughput = ok as f64 / elapsed.as_secs_f64().max(1e-9);
+    let p50 = percentile(latencies, 0.50);
+    let p99 = percentile(latencies, 0.99);
+    println!(
+        "{name}: {ok} ok, {failures} failed in {:.2} s with {concurrency} clients: {throughput:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+        elapsed.as_secs_f64(),
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": name, "ok": ok, "failed": failures, "concurrency": concurrency,
+            "seconds": elapsed.as_secs_f64(), "per_second": throughput,
+            "p50_ms": p50.as_secs_f64() * 1000.0, "p99_ms": p99.as_secs_f64() * 1000.0,
+        })
+    );
+}
+
+fn ttd_body(mission: &str, index: usize) -> serde_json::Value {
+    let today = time::OffsetDateTime::now_utc().date();
+    let until = crate::issuance::input::add_months(today, 3);
+    serde_json::json!({
+        "surname": "Bench",
+        "given_names": format!("Client {}", letters(index)),
+        "nationality": "LKA",
+        "birth_date": "1980-01-01",
+        "sex": "F",
+        "mission": mission,
+        "destination": "LKA",
+        "route": ["DOH"],
+        "valid_until": crate::issuance::input::date_text(until),
+        "case_reference": format!("BENCH-{index}"),
+    })
+}
+
+/// A name part made of letters only (names may not hold digits).
+fn letters(mut index: usize) -> String {
+    let mut out = String::new();
+    loop {
+        out.push(char::from(b'A' + (index % 26) as u8));
+        index /= 26;
+        if index == 0 {
+            return out;
+        }
+    }
+}
+
+async fn create_user(
+    api: &Api,
+    admin: &str,
+    name: &str,
+    role: &str,
+    mission: Option<&str>,
+) -> anyhow::Result<String> {
+    let (status, body) = api
+        .call(
+            "POST",
+            "/v1/users",
+            Some(admin),
+            Some(&serde_json::json!({"name": name, "role": role, "mission": mission})),
+        )
+        .await?;
+    if status != 201 {
+        bail!("creating user {name}: HTTP {status}: {body}");
+    }
+    body.get("token")
+        .and_then(|token| token.as_str())
+        .map(str::to_owned)
+        .context("no token in the answer")
+}
+
+/// Creates and approves `count` TTD requests; returns their ids.
+async fn prepare(
+    api: Arc<Api>,
+    admin: &str,
+    concurrency: usize,
+    count: usize,
+) -> anyhow::Result<(Vec<String>, String)> {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let tag = &tag[..8];
+    let mission = "BNCH";
+    let mission_token = create_user(
+        &api,
+        admin,
+        &format!("bench-mission-{tag}"),
+        "mission",
+        Some(mission),
+    )
+    .await?;
+    let approver_token = create_user(
+        &api,
+        admin,
+        &format!("bench-approver-{tag}"),
+        "approver",
+        None,
+    )
+    .await?;
+    let ids = Arc::new(std::sync::Mutex::new(vec![String::new(); count]));
+    let (latencies, failures, elapsed) = {
+        let api = api.clone();
+        let ids = ids.clone();
+        let mission_token = mission_token.clone();
+        run_jobs(concurrency, count, move |index| {
+            let api = api.clone();
+            let ids = ids.clone();
+            let mission_token = mission_token.clone();
+            let approver_token = approver_token.clone();
+            async move {
+                let (status, body) = api
+                    .call(
+                        "POST",
+                        "/v1/ttds",
+                        Some(&mission_token),
+                        Some(&ttd_body(mission, index)),
+                    )
+                    .await?;
+                if status != 201 {
+                    bail!("request: HTTP {status}: {body}");
+                }
+                let id = body
+                    .get("id")
+                    .and_then(|id| id.as_str())
+                    .context("no id")?
+                    .to_owned();
+                let (status, body) = api
+                    .call(
+                        "POST",
+                        &format!("/v1/ttds/{id}/approve"),
+                        Some(&approver_token),
+                        None,
+                    )
+                    .await?;
+                if status != 200 {
+                    bail!("approve: HTTP {status}: {body}");
+                }
+                if let Ok(mut ids) = ids.lock() {
+                    ids[index] = id;
+                }
+                Ok(())
+            }
+        })
+        .await
+    };
+    report(
+        "ttd request+approve (setup)",
+        concurrency,
+        &latencies,
+        failures,
+        elapsed,
+    );
+    let ids = ids.lock().map(|ids| ids.clone()).unwrap_or_default();
+    Ok((
+        ids.into_iter().filter(|id| !id.is_empty()).collect(),
+        mission_token,
+    ))
+}
+
+pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let args = match command {
+            BenchCommand::Issue(args) | BenchCommand::Verify(args) => args,
+        };
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client: HttpClient = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(args.concurrency.max(1))
+            .build(connector);
+        let api = Arc::new(Api {
+            client,
+            base: args.url.trim_end_matches('/').to_owned(),
+        });
+        match command {
+            BenchCommand::Issue(args) => {
+                let (ids, mission_token) =
+                    prepare(api.clone(), &args.token, args.concurrency, args.count).await?;
+                let ids = Arc::new(ids);
+                let count = ids.len();
+                let (latencies, failures, elapsed) =
+                    run_jobs(args.concurrency, count, move |index| {
+                        let api = api.clone();
+                        let ids = ids.clone();
+                        let token = mission_token.clone();
+                        async move {
+                            let (status, body) = api
+                                .call(
+                                    "POST",
+                                    &format!("/v1/ttds/{}/issue", ids[index]),
+                                    Some(&token),
+                                    None,
+                                )
+                                .await?;
+                            if status != 200 {
+                                bail!("issue: HTTP {status}: {body}");
+                            }
+                            Ok(())
+                        }
+                    })
+                    .await;
+                report("ttd issue", args.concurrency, &latencies, failures, elapsed);
+            }
+            BenchCommand::Verify(args) => {
+                let (ids, mission_token) = prepare(api.clone(), &args.token, 1, 1).await?;
+                let id = ids.first().context("no TTD prepared")?;
+                let (status, body) = api
+                    .call(
+                        "POST",
+                        &format!("/v1/ttds/{id}/issue"),
+                        Some(&mission_token),
+                        None,
+                    )
+                    .await?;
+                if status != 200 {
+                    bail!("issue: HTTP {status}: {body}");
+                }
+                let seal = body
+                    .get("seal")
+                    .and_then(|seal| seal.as_str())
+                    .context("no seal")?
+                    .to_owned();
+                let request = Arc::new(serde_json::json!({"seal": seal}));
+                let (latencies, failures, elapsed) =
+                    run_jobs(args.concurrency, args.count, move |_| {
+                        let api = api.clone();
+                        let request = request.clone();
+                        async move {
+                            let (status, body) =
+                                api.call("POST", "/v1/verify", None, Some(&request)).await?;
+                            if status != 200
+                                || body.get("status").and_then(|s| s.as_str()) != Some("VALID")
+                            {
+                                bail!("verify: HTTP {status}: {body}");
+                            }
+                            Ok(())
+                        }
+                    })
+                    .await;
+                report(
+                    "verify (seal)",
+                    args.concurrency,
+                    &latencies,
+                    failures,
+                    elapsed,
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

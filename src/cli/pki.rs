@@ -1,0 +1,210 @@
+//! `travdoc pki ...`: the country PKI (CSCA, signers, CRL, rollover, master list, export). Each
+//! command calls `travdoc_pki::Pki`, the same library the service uses.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Subcommand;
+use travdoc_pki::{NoEvents, Pki, RevocationReason, SignerKind, SystemClock};
+
+use super::Context;
+
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Create the token, the CSCA and one signer of each kind (idempotent); print fingerprints.
+    Init {
+        /// ICAO three-letter code of the issuing state (default: the configured country).
+        #[arg(long)]
+        country: Option<String>,
+    },
+    /// Keys, certificates, expiry and key-usage periods, with warnings ahead of expiry.
+    Status,
+    /// Issue a new signer (new key in the HSM) under the current CSCA.
+    IssueSigner {
+        /// passport | ttd | legalization | master-list | ledger
+        #[arg(long)]
+        kind: SignerKind,
+    },
+    /// Revoke a signer certificate by serial (hex); a new CRL is issued at once.
+    Revoke {
+        /// Certificate serial number, hex.
+        serial: String,
+        /// unspecified | key-compromise | ca-compromise | affiliation-changed | superseded |
+        /// cessation-of-operation
+        #[arg(long)]
+        reason: RevocationReason,
+    },
+    /// Issue a fresh CRL for every valid CSCA; optionally write the current one to a file.
+    Crl {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// CSCA rollover: new CSCA key, link certificate, new CRL, master-list signer and master list.
+    Rollover,
+    /// Write every public artifact as DER into DIR (csca.der, link-*.der, signer-<kind>.der,
+    /// crl.der, masterlist.der).
+    Export { dir: PathBuf },
+}
+
+fn date(seconds: u64) -> String {
+    match der::DateTime::from_unix_duration(std::time::Duration::from_secs(seconds)) {
+        Ok(time) => format!("{:04}-{:02}-{:02}", time.year(), time.month(), time.day()),
+        Err(_) => format!("@{seconds}"),
+    }
+}
+
+pub fn run(context: &Context, command: &PkiCommand) -> anyhow::Result<ExitCode> {
+    let mut options = context.config.pki_options();
+    if let PkiCommand::Init {
+        country: Some(country),
+    } = command
+    {
+        options.country = country.clone();
+    }
+    // The embedded SoftHSM2 needs SOFTHSM2_CONF before the module loads: this may re-execute.
+    options.prepare_process()?;
+    let pki = Pki::open_with(&options, Arc::new(SystemClock), Arc::new(NoEvents))?;
+    match command {
+        PkiCommand::Init { .. } => {
+            let report = pki.init()?;
+            if report.created.is_empty() && !report.crl_issued && !report.master_list_issued {
+                println!(
+                    "PKI for {} already initialised; nothing changed",
+                    pki.country().icao()
+                );
+            }
+            for (role, serial, fingerprint) in &report.created {
+                println!("created {role:<13} serial {serial:<6} sha256 {fingerprint}");
+            }
+            let status = pki.status()?;
+            println!(
+                "current certificates (token `{}`{}):",
+                status.token_label,
+                if status.test { ", TEST PKI" } else { "" }
+            );
+            for entry in status.entries.iter().filter(|entry| entry.current) {
+                println!(
+                    "  {:<13} serial {:<6} sha256 {}",
+                    entry.role, entry.serial_hex, entry.fingerprint_sha256
+                );
+            }
+        }
+        PkiCommand::Status => {
+            let status = pki.status()?;
+            println!(
+                "country {}{}, token `{}`",
+                status.country,
+                if status.test { " (TEST PKI)" } else { "" },
+                status.token_label
+            );
+            println!(
+                "{:<13} {:<6} {:<8} {:<11} {:<11} {:<5} {:<24} subject",
+                "role", "serial", "state", "key-use-end", "cert-end", "key", "revoked"
+            );
+            for entry in &status.entries {
+                let state = if entry.revocation.is_some() {
+                    "revoked"
+                } else if entry.current {
+                    "current"
+                } else {
+                    "valid"
+                };
+                let key = match entry.key_present {
+                    Some(true) => "ok",
+                    Some(false) => "GONE",
+                    None => "-",
+                };
+                let revoked = entry
+                    .revocation
+                    .as_ref()
+                    .map(|revocation| format!("{} {}", date(revocation.at), revocation.reason))
+                    .unwrap_or_default();
+                println!(
+                    "{:<13} {:<6} {:<8} {:<11} {:<11} {:<5} {:<24} {}",
+                    entry.role,
+                    entry.serial_hex,
+                    state,
+                    date(entry.key_usage_not_after),
+                    date(entry.not_after),
+                    key,
+                    revoked,
+                    entry.subject
+                );
+                for warning in &entry.warnings {
+                    println!("  warning: {warning}");
+                }
+            }
+            for crl in &status.crls {
+                println!(
+                    "CRL {} of CSCA g{}: thisUpdate {}, nextUpdate {}",
+                    crl.number,
+                    crl.csca_generation,
+                    date(crl.this_update),
+                    date(crl.next_update)
+                );
+            }
+            for warning in &status.warnings {
+                println!("warning: {warning}");
+            }
+            if status.warnings.is_empty()
+                && status.entries.iter().all(|entry| entry.warnings.is_empty())
+            {
+                println!("no warnings");
+            }
+        }
+        PkiCommand::IssueSigner { kind } => {
+            let issued = pki.issue_signer(*kind)?;
+            let fingerprint = travdoc_hex_sha256(&issued.certificate_der);
+            println!(
+                "issued {kind} signer serial {} sha256 {fingerprint}",
+                issued.serial_hex
+            );
+            if let Some(identifier) = issued.vds_signer_identifier() {
+                println!(
+                    "VDS signer identifier {identifier}, certificate reference {}",
+                    issued.serial_hex
+                );
+            }
+        }
+        PkiCommand::Revoke { serial, reason } => {
+            pki.revoke(serial, *reason)?;
+            println!("revoked {serial} ({reason}); new CRL issued");
+        }
+        PkiCommand::Crl { out } => {
+            let crl = pki.issue_crl()?;
+            if let Some(path) = out {
+                std::fs::write(path, &crl)?;
+                println!("CRL written to {}", path.display());
+            } else {
+                println!(
+                    "CRL issued ({} bytes, sha256 {})",
+                    crl.len(),
+                    travdoc_hex_sha256(&crl)
+                );
+            }
+        }
+        PkiCommand::Rollover => {
+            let generation = pki.rollover()?;
+            println!("CSCA rolled over to generation {generation}; link certificate issued");
+            let status = pki.status()?;
+            for entry in status.entries.iter().filter(|entry| entry.current) {
+                println!(
+                    "  {:<13} serial {:<6} sha256 {}",
+                    entry.role, entry.serial_hex, entry.fingerprint_sha256
+                );
+            }
+        }
+        PkiCommand::Export { dir } => {
+            for path in pki.export(dir)? {
+                println!("{}", path.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn travdoc_hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,54 @@
+//! `travdoc seal decode FILE`: what a visible digital seal says (header, features, profile fields)
+//! as JSON. Nothing is verified here; `travdoc verify` checks signatures and certificates.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum SealCommand {
+    /// Decode a seal and print its header and features as JSON (no signature check). FILE holds
+    /// the raw seal bytes, their hexadecimal text, or the QR text of a legalization seal.
+    Decode {
+        /// The seal file (`-` for standard input).
+        file: PathBuf,
+    },
+}
+
+pub fn run(command: &SealCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SealCommand::Decode { file } => {
+            let input = if file.as_os_str() == "-" {
+                let mut buffer = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
+                    .context("reading standard input")?;
+                buffer
+            } else {
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?
+            };
+            let bytes = seal_bytes(&input)?;
+            let seal = travdoc_seal::Seal::decode(&bytes).context("decoding the seal")?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&travdoc_seal::describe(&seal))?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Raw bytes (starting with the magic 0xDC), hexadecimal text, or QR text.
+fn seal_bytes(input: &[u8]) -> anyhow::Result<Vec<u8>> {
+    if input.first() == Some(&travdoc_seal::header::MAGIC) {
+        return Ok(input.to_vec());
+    }
+    let text = std::str::from_utf8(input)
+        .context("the file is neither a binary seal nor text")?
+        .trim();
+    let compact: String = text.split_whitespace().collect();
+    if !compact.is_empty() && compact.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return hex::decode(&compact).context("decoding hexadecimal seal text");
+    }
+    travdoc_seal::parse_qr_payload(text).context("reading QR text")
+}

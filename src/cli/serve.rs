@@ -1,0 +1,193 @@
+//! `travdoc serve [--listen ADDR]`: the service. On a fresh data dir it creates everything
+//! (SoftHSM2 token, development PKI marked as test, SQLite database, a folder printer) and
+//! writes a one-time admin token to `DATA_DIR/admin.token` (mode 0600).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::Context;
+use crate::api::{self, AppState};
+use crate::auth::{self, Role};
+use crate::issuance::{self, Db, Service, SystemClock};
+use crate::metrics::Metrics;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Log as JSON lines.
+    #[arg(long)]
+    pub log_json: bool,
+    /// Verifications per second allowed per client address (0 = no limit).
+    #[arg(long, default_value_t = 50, env = "TRAVDOC_VERIFY_RATE")]
+    pub verify_rate: u32,
+}
+
+/// Installs the tracing subscriber (`RUST_LOG` filters; default `info`).
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Writes `token` to `path` readable by the owner only.
+fn write_secret_file(path: &Path, token: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(token.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = &context.config;
+    std::fs::create_dir_all(&config.data_dir)?;
+    // The HSM comes first: the embedded SoftHSM2 may need to re-execute this process with its
+    // configuration, which must happen before any thread is started.
+    issuance::wiring::prepare_process(config)?;
+    init_tracing(args.log_json);
+    let parts = issuance::wiring::open(config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(context, args, parts))
+}
+
+async fn serve(
+    context: &Context,
+    args: &ServeArgs,
+    parts: issuance::wiring::Parts,
+) -> anyhow::Result<ExitCode> {
+    let config = &context.config;
+    let url = config.database_url();
+    let db = Db::open(&url).await?;
+    tracing::info!(database = %issuance::db::redact(&url), "database ready");
+    let metrics = Arc::new(Metrics::new());
+    let service = Service::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        config.country.clone(),
+        issuance::NumberingConfig::default(),
+        parts.settings.clone(),
+        parts.signers.clone(),
+        metrics,
+        parts.printers.clone(),
+    )
+    .with_renderer(parts.renderer.clone());
+
+    // Crash recovery: numbers left `allocated` by an interrupted issuance become `void`. The
+    // grace period keeps a pass from voiding another node's issuance in flight (PostgreSQL);
+    // `TRAVDOC_RECOVERY_GRACE_SECS` changes it (0 for a single node).
+    let grace_seconds: i64 = std::env::var("TRAVDOC_RECOVERY_GRACE_SECS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(120);
+    let voided = service
+        .recover_numbers(time::Duration::seconds(grace_seconds))
+        .await?;
+    if !voided.is_empty() {
+        tracing::warn!(count = voided.len(), numbers = ?voided, "voided numbers of interrupted issuances");
+    }
+    let recovery = service.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            match recovery.recover_numbers(time::Duration::minutes(2)).await {
+                Ok(voided) if !voided.is_empty() => {
+                    tracing::warn!(
+                        count = voided.len(),
+                        "voided numbers of interrupted issuances"
+                    )
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "recovery pass failed"),
+            }
+        }
+    });
+
+    if !auth::has_admin(&db).await? {
+        let path = config.data_dir.join("admin.token");
+        let now = issuance::rfc3339(time::OffsetDateTime::now_utc());
+        let admin = auth::add_user(&db, "admin", Role::Admin, None, &now).await?;
+        write_secret_file(&path, &admin.token)?;
+        eprintln!(
+            "travdoc: first start: admin token written to {} (mode 0600; shown nowhere else)",
+            path.display()
+        );
+    }
+
+    let origin = issuance::wiring::ledger_origin(config);
+    let ledger = Arc::new(issuance::wiring::StoreLedger::new(
+        db.clone(),
+        issuance::wiring::ledger_signer(&parts.pki, &origin)?,
+        origin,
+    ));
+    let checkpoints = ledger.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            interval.tick().await;
+            if let Err(error) = checkpoints.checkpoint_if_due().await {
+                tracing::warn!(%error, "checkpoint not signed");
+            }
+        }
+    });
+    let state = AppState::new(
+        service,
+        parts.verifier.clone(),
+        parts.publication.clone(),
+        ledger,
+        args.verify_rate,
+    );
+    let router = api::router(state);
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let local = listener.local_addr()?;
+    eprintln!("travdoc: listening on http://{local}");
+    tracing::info!(address = %local, "listening");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

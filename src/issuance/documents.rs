@@ -1,0 +1,844 @@
+//! Issued documents: the issuing pipeline shared by all kinds, reading, listing, revocation,
+//! arrival clearance and printing.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+use time::Date;
+
+use super::db::Tx;
+use super::idempotency::{self, IdempotencyKey};
+use super::input::{date_text, parse_date};
+use super::ledger::{self, LedgerEvent};
+use super::numbering::{self, Kind};
+use super::requests::RequestRecord;
+use super::{IssuanceError, Service};
+use crate::auth::Actor;
+use travdoc_store::ledger::{Event, PrintStatus};
+
+/// What a builder produced for a number: the parts stored with the document.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Built {
+    pub mrz: Option<Vec<String>>,
+    pub seal: Option<Vec<u8>>,
+    pub sod: Option<Vec<u8>>,
+    pub payload: serde_json::Value,
+    pub valid_until: String,
+    pub document_sha256: Option<String>,
+    /// The signing key's reference (certificate serial, hex) for the ledger.
+    pub signer_key_id: String,
+    /// Parts of the answer that are not stored (e.g. DG2 of a passport).
+    pub response_extra: serde_json::Value,
+}
+
+/// Public status of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentStatus {
+    Valid,
+    Revoked,
+    Used,
+    Expired,
+    Unknown,
+}
+
+impl DocumentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::Valid => "valid",
+            DocumentStatus::Revoked => "revoked",
+            DocumentStatus::Used => "used",
+            DocumentStatus::Expired => "expired",
+            DocumentStatus::Unknown => "unknown",
+        }
+    }
+
+    fn of(state: &str, valid_until: &str, today: Date) -> Self {
+        match state {
+            "revoked" => DocumentStatus::Revoked,
+            "used" => DocumentStatus::Used,
+            _ => match parse_date("valid_until", valid_until) {
+                Ok(until) if until < today => DocumentStatus::Expired,
+                Ok(_) => DocumentStatus::Valid,
+                Err(_) => DocumentStatus::Unknown,
+            },
+        }
+    }
+}
+
+/// Why a document is revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RevocationReason {
+    Lost,
+    Stolen,
+    Cancelled,
+    Damaged,
+}
+
+impl RevocationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationReason::Lost => "lost",
+            RevocationReason::Stolen => "stolen",
+            RevocationReason::Cancelled => "cancelled",
+            RevocationReason::Damaged => "damaged",
+        }
+    }
+}
+
+/// A document as the API shows it to staff.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DocumentView {
+    pub number: String,
+    /// `ttd`, `passport` or `legalization`.
+    pub kind: String,
+    /// Life-cycle state: `issued`, `printed`, `used` or `revoked`.
+    pub state: String,
+    /// `valid`, `revoked`, `used` or `expired`.
+    pub status: DocumentStatus,
+    pub state_reason: Option<String>,
+    pub mission: Option<String>,
+    pub request_id: String,
+    pub valid_until: String,
+    pub issued_at: String,
+    pub mrz: Option<Vec<String>>,
+    pub ledger_index: Option<i64>,
+    /// Issued document data (names, route, case reference, certificate fields).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// A document row.
+#[derive(Debug, Clone)]
+pub(crate) struct DocumentRecord {
+    pub number: String,
+    pub kind: Kind,
+    pub request_id: String,
+    pub mission: Option<String>,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub valid_until: String,
+    pub issued_at: String,
+    pub mrz: Option<Vec<String>>,
+    pub seal: Option<Vec<u8>>,
+    pub payload: serde_json::Value,
+    pub ledger_index: Option<i64>,
+}
+
+impl DocumentRecord {
+    pub fn status(&self, today: Date) -> DocumentStatus {
+        DocumentStatus::of(&self.state, &self.valid_until, today)
+    }
+
+    pub fn view(&self, today: Date) -> DocumentView {
+        DocumentView {
+            number: self.number.clone(),
+            kind: self.kind.as_str().to_owned(),
+            state: self.state.clone(),
+            status: self.status(today),
+            state_reason: self.state_reason.clone(),
+            mission: self.mission.clone(),
+            request_id: self.request_id.clone(),
+            valid_until: self.valid_until.clone(),
+            issued_at: self.issued_at.clone(),
+            mrz: self.mrz.clone(),
+            ledger_index: self.ledger_index,
+            data: self.payload.clone(),
+        }
+    }
+}
+
+fn document_from_row(row: &sqlx::any::AnyRow) -> Result<DocumentRecord, IssuanceError> {
+    let kind: String = row.try_get("kind")?;
+    let mrz: Option<String> = row.try_get("mrz")?;
+    let payload: String = row.try_get("payload")?;
+    Ok(DocumentRecord {
+        number: row.try_get("number")?,
+        kind: Kind::parse(&kind).ok_or_else(|| IssuanceError::Corrupt(format!("kind {kind}")))?,
+        request_id: row.try_get("request_id")?,
+        mission: row.try_get("mission")?,
+        state: row.try_get("state")?,
+        state_reason: row.try_get("state_reason")?,
+        valid_until: row.try_get("valid_until")?,
+        issued_at: row.try_get("issued_at")?,
+        mrz: mrz.map(|text| serde_json::from_str(&text)).transpose()?,
+        seal: row.try_get("seal")?,
+        payload: serde_json::from_str(&payload)?,
+        ledger_index: row.try_get("ledger_index")?,
+    })
+}
+
+/// Filters of `GET /v1/documents`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentFilter {
+    /// `issued`, `printed`, `used`, `revoked`, `valid` or `expired`.
+    pub state: Option<String>,
+    /// `ttd`, `passport` or `legalization`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub mission: Option<String>,
+    /// At most 1000 (default 100).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// A print job as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PrintJobView {
+    pub id: String,
+    pub number: String,
+    pub printer: String,
+    /// `sent` or `failed`.
+    pub state: String,
+    pub detail: Option<String>,
+}
+
+impl Service {
+    /// The shared issuing pipeline for an approved request: allocate a number (committed),
+    /// build and sign (HSM), then one transaction that stores the document, closes the number,
+    /// moves the request to `issued`, appends to the ledger and stores the idempotent response.
+    /// On any failure after allocation the number is voided.
+    pub(crate) async fn issue_request<R, B, F>(
+        &self,
+        actor: &Actor,
+        record: &RequestRecord,
+        idempotency_key: Option<&IdempotencyKey>,
+        build: B,
+        respond: F,
+    ) -> Result<R, IssuanceError>
+    where
+        R: Serialize,
+        B: FnOnce(&str) -> Result<Built, IssuanceError>,
+        F: FnOnce(&str, &Built) -> R,
+    {
+        let started = Instant::now();
+        if record.state != "approved" {
+            return Err(IssuanceError::WrongState {
+                what: "request",
+                id: record.id.clone(),
+                state: record.state.clone(),
+                expected: "approved",
+            });
+        }
+        // Nothing is stored when the HSM is down.
+        self.signers.check()?;
+        let number = numbering::allocate(
+            &self.db,
+            &self.numbering,
+            record.kind,
+            &record.id,
+            self.now(),
+        )
+        .await?;
+        self.finish_issue(
+            actor,
+            record,
+            &number,
+            idempotency_key,
+            build,
+            respond,
+            started,
+        )
+        .await
+    }
+
+    /// Builds, signs and stores the document for an allocated `number`; voids the number when
+    /// that fails.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn finish_issue<R, B, F>(
+        &self,
+        actor: &Actor,
+        record: &RequestRecord,
+        number: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+        build: B,
+        respond: F,
+        started: Instant,
+    ) -> Result<R, IssuanceError>
+    where
+        R: Serialize,
+        B: FnOnce(&str) -> Result<Built, IssuanceError>,
+        F: FnOnce(&str, &Built) -> R,
+    {
+        let result = self
+            .complete_issue(actor, record, number, idempotency_key, build, respond)
+            .await;
+        match result {
+            Ok(response) => {
+                self.metrics
+                    .record_issuance(record.kind.as_str(), started.elapsed());
+                Ok(response)
+            }
+            Err(error) => {
+                let reason = format!("issuance aborted: {error}");
+                if let Err(void_error) =
+                    numbering::void(&self.db, number, &reason, &actor.id, self.now()).await
+                {
+                    tracing::error!(%number, error = %void_error, "could not void number; the recovery pass will");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn complete_issue<R, B, F>(
+        &self,
+        actor: &Actor,
+        record: &RequestRecord,
+        number: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+        build: B,
+        respond: F,
+    ) -> Result<R, IssuanceError>
+    where
+        R: Serialize,
+        B: FnOnce(&str) -> Result<Built, IssuanceError>,
+        F: FnOnce(&str, &Built) -> R,
+    {
+        let signing = Instant::now();
+        let built = build(number)?;
+        self.metrics.record_sign(signing.elapsed());
+        let response = respond(number, &built);
+        let now = self.now_text();
+        let mut tx = self.db.begin().await?;
+        numbering::mark_issued(&mut tx, number, &now).await?;
+        let moved = sqlx::query(
+            "UPDATE svc_requests SET state = 'issued', document_number = $2, updated_at = $3 \
+             WHERE id = $1 AND state = 'approved'",
+        )
+        .bind(&record.id)
+        .bind(number)
+        .bind(&now)
+        .execute(tx.conn())
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Err(IssuanceError::WrongState {
+                what: "request",
+                id: record.id.clone(),
+                state: "changed concurrently".to_owned(),
+                expected: "approved",
+            });
+        }
+        let action = match record.kind {
+            Kind::Ttd => "ttd.issued",
+            Kind::Passport => "passport.issued",
+            Kind::Legalization => "legalization.issued",
+        };
+        let event_data = serde_json::json!({
+            "number": number,
+            "request": record.id,
+            "mrz": built.mrz,
+            "seal_sha256": built.seal.as_ref().map(|seal| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(seal))),
+            "sod_sha256": built.sod.as_ref().map(|sod| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(sod))),
+            "document_sha256": built.document_sha256,
+        });
+        let digest = |bytes: &Option<Vec<u8>>| {
+            travdoc_store::ledger::Digest32::of(bytes.as_deref().unwrap_or_default())
+        };
+        let entry = match record.kind {
+            Kind::Ttd => Event::TtdIssued {
+                document_ref: number.to_owned(),
+                issuing_state: self.country.clone(),
+                seal_sha256: digest(&built.seal),
+                signer_key_id: built.signer_key_id.clone(),
+                mission: record.mission.clone().unwrap_or_default(),
+                operator_ref: actor.id.clone(),
+            },
+            Kind::Passport => Event::PassportIssued {
+                document_ref: number.to_owned(),
+                issuing_state: self.country.clone(),
+                sod_sha256: digest(&built.sod),
+                ds_key_id: built.signer_key_id.clone(),
+                operator_ref: actor.id.clone(),
+            },
+            Kind::Legalization => Event::LegalizationIssued {
+                certificate_ref: number.to_owned(),
+                legalized_document_sha256: built
+                    .document_sha256
+                    .as_deref()
+                    .and_then(|text| hex::decode(text).ok())
+                    .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+                    .map(travdoc_store::ledger::Digest32)
+                    .ok_or_else(|| IssuanceError::Build("document hash".into()))?,
+                seal_sha256: digest(&built.seal),
+                signer_key_id: built.signer_key_id.clone(),
+                operator_ref: actor.id.clone(),
+            },
+        };
+        let ledger_index = ledger::record(
+            &mut tx,
+            &LedgerEvent::new(action, number, &actor.id, &event_data, &now).with_entry(entry),
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO svc_documents (number, kind, request_id, mission, state, valid_until, \
+             issued_at, issued_by, mrz, seal, sod, payload, document_sha256, ledger_index, updated_at) \
+             VALUES ($1, $2, $3, $4, 'issued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $6)",
+        )
+        .bind(number)
+        .bind(record.kind.as_str())
+        .bind(&record.id)
+        .bind(&record.mission)
+        .bind(&built.valid_until)
+        .bind(&now)
+        .bind(&actor.id)
+        .bind(built.mrz.as_ref().map(|lines| serde_json::json!(lines).to_string()))
+        .bind(built.seal.clone())
+        .bind(built.sod.clone())
+        .bind(built.payload.to_string())
+        .bind(&built.document_sha256)
+        .bind(ledger_index)
+        .bind(&now)
+        .execute(tx.conn())
+        .await?;
+        idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &response, &now).await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    /// A document by number, if `actor` may see it (404 otherwise).
+    pub(crate) async fn load_document(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<DocumentRecord, IssuanceError> {
+        let not_found = || IssuanceError::NotFound {
+            what: "document",
+            id: number.to_owned(),
+        };
+        let record = self.find_document(number).await?.ok_or_else(not_found)?;
+        if !actor.can_see_mission(record.mission.as_deref()) {
+            return Err(not_found());
+        }
+        Ok(record)
+    }
+
+    /// A document by number, unscoped (for verification).
+    pub(crate) async fn find_document(
+        &self,
+        number: &str,
+    ) -> Result<Option<DocumentRecord>, IssuanceError> {
+        let sql = "SELECT number, kind, request_id, mission, state, state_reason, valid_until, \
+                   issued_at, mrz, seal, sod, payload, document_sha256, ledger_index \
+                   FROM svc_documents WHERE number = $1";
+        let row = sqlx::query(sql)
+            .bind(number)
+            .fetch_optional(self.db.reader())
+            .await?;
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    /// The public status of a document number (for verification).
+    pub async fn document_status(
+        &self,
+        number: &str,
+    ) -> Result<(DocumentStatus, Option<DocumentView>), IssuanceError> {
+        let today = self.now().date();
+        Ok(match self.find_document(number).await? {
+            Some(record) => (record.status(today), Some(record.view(today))),
+            None => (DocumentStatus::Unknown, None),
+        })
+    }
+
+    /// `GET /v1/documents/{number}`.
+    pub async fn get_document(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<DocumentView, IssuanceError> {
+        let record = self.load_document(actor, number).await?;
+        Ok(record.view(self.now().date()))
+    }
+
+    /// `GET /v1/documents`: a mission sees only its own documents.
+    pub async fn list_documents(
+        &self,
+        actor: &Actor,
+        filter: &DocumentFilter,
+    ) -> Result<Vec<DocumentView>, IssuanceError> {
+        if let Some(kind) = &filter.kind
+            && Kind::parse(kind).is_none()
+        {
+            return Err(IssuanceError::invalid(
+                "type",
+                "must be ttd, passport or legalization",
+            ));
+        }
+        if let Some(state) = &filter.state
+            && !matches!(
+                state.as_str(),
+                "issued" | "printed" | "used" | "revoked" | "valid" | "expired"
+            )
+        {
+            return Err(IssuanceError::invalid(
+                "state",
+                "must be issued, printed, used, revoked, valid or expired",
+            ));
+        }
+        let mission = match (&actor.mission, &filter.mission) {
+            (Some(own), Some(asked)) if own.as_str() != asked => {
+                return Err(IssuanceError::NotFound {
+                    what: "mission",
+                    id: asked.clone(),
+                });
+            }
+            (Some(own), _) => Some(own.as_str().to_owned()),
+            (None, asked) => asked.clone(),
+        };
+        let limit = filter.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(IssuanceError::invalid("limit", "must be 1 to 1000"));
+        }
+        let offset = filter.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(IssuanceError::invalid("offset", "must not be negative"));
+        }
+        let today = self.now().date();
+        let rows = sqlx::query(
+            "SELECT number, kind, request_id, mission, state, state_reason, valid_until, \
+             issued_at, mrz, seal, sod, payload, document_sha256, ledger_index FROM svc_documents \
+             WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR mission = $2) \
+             AND ($3 IS NULL OR state = $3 \
+               OR ($3 = 'valid' AND state IN ('issued', 'printed') AND valid_until >= $4) \
+               OR ($3 = 'expired' AND state IN ('issued', 'printed') AND valid_until < $4)) \
+             ORDER BY issued_at DESC, number DESC LIMIT $5 OFFSET $6",
+        )
+        .bind(filter.kind.clone())
+        .bind(mission)
+        .bind(filter.state.clone())
+        .bind(date_text(today))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|row| document_from_row(row).map(|record| record.view(today)))
+            .collect()
+    }
+
+    async fn change_state(
+        &self,
+        tx: &mut Tx,
+        number: &str,
+        from: &[&str],
+        to: &str,
+        reason: Option<&str>,
+        now: &str,
+    ) -> Result<bool, IssuanceError> {
+        // `from` holds at most three fixed states; spelled out to keep the SQL static.
+        let first = from.first().copied().unwrap_or("");
+        let second = from.get(1).copied().unwrap_or(first);
+        let third = from.get(2).copied().unwrap_or(first);
+        let done = sqlx::query(
+            "UPDATE svc_documents SET state = $2, state_reason = $3, updated_at = $4 \
+             WHERE number = $1 AND state IN ($5, $6, $7)",
+        )
+        .bind(number)
+        .bind(to)
+        .bind(reason)
+        .bind(now)
+        .bind(first)
+        .bind(second)
+        .bind(third)
+        .execute(tx.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// `POST /v1/documents/{number}/revoke`.
+    pub async fn revoke(
+        &self,
+        actor: &Actor,
+        number: &str,
+        reason: RevocationReason,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<DocumentView, IssuanceError> {
+        let record = self.load_document(actor, number).await?;
+        if actor.role == crate::auth::Role::Consular && record.kind != Kind::Legalization {
+            return Err(IssuanceError::NotFound {
+                what: "document",
+                id: number.to_owned(),
+            });
+        }
+        if actor.role != crate::auth::Role::Consular
+            && actor.role != crate::auth::Role::Issuer
+            && actor.role != crate::auth::Role::Approver
+            && record.kind != Kind::Ttd
+        {
+            return Err(IssuanceError::NotFound {
+                what: "document",
+                id: number.to_owned(),
+            });
+        }
+        let now = self.now_text();
+        let mut tx = self.db.begin().await?;
+        if !self
+            .change_state(
+                &mut tx,
+                number,
+                &["issued", "printed"],
+                "revoked",
+                Some(reason.as_str()),
+                &now,
+            )
+            .await?
+        {
+            return Err(IssuanceError::WrongState {
+                what: "document",
+                id: number.to_owned(),
+                state: record.state,
+                expected: "issued or printed",
+            });
+        }
+        ledger::record(
+            &mut tx,
+            &LedgerEvent::new(
+                "document.revoked",
+                number,
+                &actor.id,
+                &serde_json::json!({"number": number, "reason": reason.as_str()}),
+                &now,
+            )
+            .with_entry(Event::DocumentRevoked {
+                document_ref: number.to_owned(),
+                reason: reason.as_str().to_owned(),
+                operator_ref: actor.id.clone(),
+            }),
+        )
+        .await?;
+        let view = DocumentRecord {
+            state: "revoked".to_owned(),
+            state_reason: Some(reason.as_str().to_owned()),
+            ..record
+        }
+        .view(self.now().date());
+        idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &view, &now).await?;
+        tx.commit().await?;
+        self.metrics.record_state_change("revoked");
+        Ok(view)
+    }
+
+    /// `POST /v1/documents/{number}/clear-arrival`: marks a single-journey TTD used.
+    pub async fn clear_arrival(
+        &self,
+        actor: &Actor,
+        number: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<DocumentView, IssuanceError> {
+        let record = self.load_document(actor, number).await?;
+        if record.kind != Kind::Ttd {
+            return Err(IssuanceError::invalid(
+                "number",
+                "only a TTD (single journey) is cleared on arrival",
+            ));
+        }
+        let today = self.now().date();
+        let status = record.status(today);
+        if status != DocumentStatus::Valid {
+            return Err(IssuanceError::WrongState {
+                what: "document",
+                id: number.to_owned(),
+                state: status.as_str().to_owned(),
+                expected: "valid",
+            });
+        }
+        let now = self.now_text();
+        let mut tx = self.db.begin().await?;
+        if !self
+            .change_state(&mut tx, number, &["issued", "printed"], "used", None, &now)
+            .await?
+        {
+            return Err(IssuanceError::WrongState {
+                what: "document",
+                id: number.to_owned(),
+                state: "changed concurrently".to_owned(),
+                expected: "valid",
+            });
+        }
+        ledger::record(
+            &mut tx,
+            &LedgerEvent::new(
+                "ttd.arrival_cleared",
+                number,
+                &actor.id,
+                &serde_json::json!({"number": number}),
+                &now,
+            )
+            .with_entry(Event::ArrivalCleared {
+                document_ref: number.to_owned(),
+                port: String::new(),
+                operator_ref: actor.id.clone(),
+            }),
+        )
+        .await?;
+        let view = DocumentRecord {
+            state: "used".to_owned(),
+            ..record
+        }
+        .view(today);
+        idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &view, &now).await?;
+        tx.commit().await?;
+        self.metrics.record_state_change("used");
+        Ok(view)
+    }
+
+    /// Records a print job and moves an issued document to `printed` (one transaction after
+    /// the printer accepted or refused the job).
+    pub(crate) async fn record_print(
+        &self,
+        actor: &Actor,
+        record: &DocumentRecord,
+        printer: &str,
+        outcome: Result<String, String>,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<PrintJobView, IssuanceError> {
+        let now = self.now_text();
+        let (state, detail) = match &outcome {
+            Ok(reference) => ("sent", reference.clone()),
+            Err(message) => ("failed", message.clone()),
+        };
+        let job = PrintJobView {
+            id: uuid::Uuid::new_v4().to_string(),
+            number: record.number.clone(),
+            printer: printer.to_owned(),
+            state: state.to_owned(),
+            detail: Some(detail),
+        };
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO svc_print_jobs (id, number, printer, state, detail, created_by, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&job.id)
+        .bind(&job.number)
+        .bind(&job.printer)
+        .bind(&job.state)
+        .bind(&job.detail)
+        .bind(&actor.id)
+        .bind(&now)
+        .execute(tx.conn())
+        .await?;
+        if outcome.is_ok() {
+            self.change_state(&mut tx, &record.number, &["issued"], "printed", None, &now)
+                .await?;
+        }
+        ledger::record(
+            &mut tx,
+            &LedgerEvent::new(
+                if outcome.is_ok() { "document.printed" } else { "document.print_failed" },
+                &format!("{}:{}", record.number, job.id),
+                &actor.id,
+                &serde_json::json!({"number": record.number, "printer": printer, "job": job.id, "state": state}),
+                &now,
+            )
+            .with_entry(Event::PrintJob {
+                document_ref: record.number.clone(),
+                job_ref: job.id.clone(),
+                printer: printer.to_owned(),
+                status: if outcome.is_ok() { PrintStatus::Sent } else { PrintStatus::Failed },
+                blank_serial: None,
+            }),
+        )
+        .await?;
+        if outcome.is_ok() {
+            idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &job, &now).await?;
+        }
+        tx.commit().await?;
+        self.metrics.record_print_job(state);
+        Ok(job)
+    }
+
+    /// Renders the document's PDF (staff; mission-scoped).
+    pub async fn document_pdf(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<Vec<u8>, IssuanceError> {
+        let record = self.load_document(actor, number).await?;
+        self.render_record(&record).await
+    }
+
+    async fn render_input(
+        &self,
+        record: &DocumentRecord,
+    ) -> Result<super::ports::RenderInput, IssuanceError> {
+        let photo: Option<Vec<u8>> = sqlx::query("SELECT photo FROM svc_requests WHERE id = $1")
+            .bind(&record.request_id)
+            .fetch_optional(self.db.reader())
+            .await?
+            .map(|row| row.try_get("photo"))
+            .transpose()?
+            .flatten();
+        Ok(super::ports::RenderInput {
+            kind: record.kind.as_str().to_owned(),
+            number: record.number.clone(),
+            mrz: record.mrz.clone(),
+            seal: record.seal.clone(),
+            photo,
+            valid_until: record.valid_until.clone(),
+            issued_at: record.issued_at.clone(),
+            data: record.payload.clone(),
+        })
+    }
+
+    async fn render_record(&self, record: &DocumentRecord) -> Result<Vec<u8>, IssuanceError> {
+        let input = self.render_input(record).await?;
+        let renderer = self.renderer.clone();
+        tokio::task::spawn_blocking(move || renderer.render(&input))
+            .await
+            .map_err(|error| IssuanceError::Build(error.to_string()))?
+            .map_err(IssuanceError::Build)
+    }
+
+    /// `POST /v1/documents/{number}/print`: renders for the printer, sends, records the job.
+    pub async fn print(
+        &self,
+        actor: &Actor,
+        number: &str,
+        printer: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<PrintJobView, IssuanceError> {
+        let record = self.load_document(actor, number).await?;
+        if !self.printers.printers().iter().any(|name| name == printer) {
+            return Err(IssuanceError::invalid(
+                "printer",
+                format!("no printer named `{printer}`"),
+            ));
+        }
+        let status = record.status(self.now().date());
+        if status != DocumentStatus::Valid {
+            return Err(IssuanceError::WrongState {
+                what: "document",
+                id: number.to_owned(),
+                state: status.as_str().to_owned(),
+                expected: "valid",
+            });
+        }
+        let input = self.render_input(&record).await?;
+        let outcome = self.printers.print(printer, &record.number, &input).await;
+        let failed = outcome.as_ref().err().cloned();
+        let job = self
+            .record_print(actor, &record, printer, outcome, idempotency_key)
+            .await?;
+        match failed {
+            None => Ok(job),
+            Some(message) => Err(IssuanceError::Printer(format!(
+                "print job {} failed: {message}",
+                job.id
+            ))),
+        }
+    }
+
+    /// Voids stale allocations left by a crash (startup recovery pass).
+    pub async fn recover_numbers(
+        &self,
+        grace: time::Duration,
+    ) -> Result<Vec<String>, IssuanceError> {
+        let now = self.now();
+        numbering::recover(&self.db, now - grace, now).await
+    }
+}

@@ -1,0 +1,96 @@
+//! Glue between the domain's acts and the audit records. Every act writes, inside its own
+//! transaction, one operational event (`svc_events`: who, what, when; the leaf hash commits to
+//! the act's data by hash only), and acts the integrity ledger knows (issuance, revocation,
+//! arrival clearance, voided numbers, print jobs) are appended to the Merkle ledger of
+//! `travdoc-store` in the same transaction, with a natural idempotency key (one entry per act).
+
+use sha2::{Digest, Sha256};
+use travdoc_store::ledger::{Entry, Event};
+
+use super::IssuanceError;
+use super::db::Tx;
+
+/// One recorded act.
+#[derive(Debug, Clone)]
+pub struct LedgerEvent {
+    pub action: &'static str,
+    pub subject: String,
+    pub actor_id: String,
+    pub at: String,
+    /// SHA-256 over the canonical JSON of the act's data.
+    pub data_sha256: [u8; 32],
+    /// The integrity-ledger event, for acts the ledger records.
+    pub entry: Option<Event>,
+}
+
+impl LedgerEvent {
+    pub fn new(
+        action: &'static str,
+        subject: &str,
+        actor_id: &str,
+        data: &serde_json::Value,
+        at: &str,
+    ) -> Self {
+        let data_sha256: [u8; 32] = Sha256::digest(data.to_string().as_bytes()).into();
+        LedgerEvent {
+            action,
+            subject: subject.to_owned(),
+            actor_id: actor_id.to_owned(),
+            at: at.to_owned(),
+            data_sha256,
+            entry: None,
+        }
+    }
+
+    /// Also appends `event` to the integrity ledger.
+    pub fn with_entry(mut self, event: Event) -> Self {
+        self.entry = Some(event);
+        self
+    }
+
+    /// The operational leaf: a hash over action, subject, time and the data hash.
+    pub fn leaf(&self) -> Vec<u8> {
+        serde_json::json!({
+            "action": self.action,
+            "subject_sha256": hex::encode(Sha256::digest(self.subject.as_bytes())),
+            "at": self.at,
+            "data_sha256": hex::encode(self.data_sha256),
+        })
+        .to_string()
+        .into_bytes()
+    }
+}
+
+fn unix_seconds(at: &str) -> i64 {
+    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .unwrap_or_else(|_| travdoc_store::ledger::unix_now())
+}
+
+/// Records `event` inside `tx`; returns the Merkle ledger index when it was appended there.
+pub async fn record(tx: &mut Tx, event: &LedgerEvent) -> Result<Option<i64>, IssuanceError> {
+    let leaf = event.leaf();
+    sqlx::query(
+        "INSERT INTO svc_events (id, at, actor_id, action, subject, leaf_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&event.at)
+    .bind(&event.actor_id)
+    .bind(event.action)
+    .bind(&event.subject)
+    .bind(hex::encode(Sha256::digest(&leaf)))
+    .execute(tx.conn())
+    .await?;
+    let Some(entry) = &event.entry else {
+        return Ok(None);
+    };
+    let key = format!("{}:{}", event.action, event.subject);
+    let appended = travdoc_store::ledger::append(
+        tx,
+        &key,
+        &Entry::new(unix_seconds(&event.at), entry.clone()),
+    )
+    .await?;
+    Ok(i64::try_from(appended.index).ok())
+}

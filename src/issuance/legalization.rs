@@ -1,0 +1,193 @@
+//! Legalization certificates (consular authentication of a public document, Apostille-like
+//! fields): a number, the SHA-256 of the document, and a signed seal carried in a QR code.
+
+use std::time::Instant;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use super::documents::Built;
+use super::idempotency::IdempotencyKey;
+use super::input::{LegalizationBody, LegalizationRequest, date_text};
+use super::ledger::{self, LedgerEvent};
+use super::numbering::{self, Kind};
+use super::ports::SealKey;
+use super::requests::RequestRecord;
+use super::ttd::{seal_date, seal_error, sign_seal};
+use super::{IssuanceError, Service};
+use crate::auth::Actor;
+
+/// `POST /v1/legalizations` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IssuedLegalization {
+    pub certificate_number: String,
+    pub issue_date: String,
+    /// The text of the QR code: verification URL + `#` + the seal (base64url).
+    pub qr_payload: String,
+    /// The seal bytes, base64.
+    pub seal: String,
+    pub document_sha256: String,
+    pub pdf_url: String,
+}
+
+fn sha256_array(hex_text: &str) -> Result<[u8; 32], IssuanceError> {
+    let bytes =
+        hex::decode(hex_text).map_err(|_| IssuanceError::Corrupt("document hash".into()))?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| IssuanceError::Corrupt("document hash".into()))
+}
+
+/// Builds and signs the legalization seal.
+pub(crate) fn legalization_seal(
+    country: &str,
+    number: &str,
+    request: &LegalizationRequest,
+    key: &dyn SealKey,
+    today: time::Date,
+) -> Result<Vec<u8>, IssuanceError> {
+    let fields = travdoc_seal::LegalizationFields {
+        certificate_number: number.to_owned(),
+        issue_date: seal_date(today)?,
+        document_sha256: sha256_array(&request.document_sha256)?,
+        document_type: request.document_type.clone(),
+        signatory: request.signatory.clone(),
+        capacity: request.capacity.clone(),
+        authority: request.authority.clone(),
+        place: request.place.clone(),
+        country_of_use: request.country_of_use.clone(),
+        seal_of: None,
+    };
+    let legalization = travdoc_seal::Legalization::new(fields).map_err(|error| {
+        IssuanceError::invalid(
+            "document_type",
+            format!("the certificate fields do not fit the seal: {error}"),
+        )
+    })?;
+    let signer = travdoc_seal::SignerReference::from_serial(
+        key.signer_identifier(),
+        key.certificate_serial(),
+    )
+    .map_err(seal_error)?;
+    let header =
+        travdoc_seal::legalization::header(country, signer, &legalization, seal_date(today)?)
+            .map_err(seal_error)?;
+    let builder = travdoc_seal::legalization::builder(header, &legalization).map_err(seal_error)?;
+    sign_seal(builder, key)?.to_bytes().map_err(seal_error)
+}
+
+impl Service {
+    /// `POST /v1/legalizations`: validated, numbered, sealed and recorded in one act.
+    pub async fn legalize(
+        &self,
+        actor: &Actor,
+        body: &LegalizationBody,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<IssuedLegalization, IssuanceError> {
+        let started = Instant::now();
+        let (mut request, _document) = body.validate()?;
+        if request.place.is_none() {
+            request.place = Some(self.settings.place.clone());
+        }
+        let key = self.signers.legalization()?.clone();
+        self.signers.check()?;
+        let now = self.now();
+        let now_text = self.now_text();
+        let today = now.date();
+        let data = serde_json::to_value(&request)?;
+        let record = RequestRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: Kind::Legalization,
+            state: "approved".to_owned(),
+            mission: actor.mission.as_ref().map(|m| m.as_str().to_owned()),
+            requested_by: actor.id.clone(),
+            approved_by: Some(actor.id.clone()),
+            data: data.clone(),
+            photo: None,
+            document_number: None,
+            created_at: now_text.clone(),
+            updated_at: now_text.clone(),
+        };
+        // The request and its number are recorded together; the seal follows.
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO svc_requests (id, kind, state, mission, requested_by, approved_by, data, \
+             created_at, updated_at) VALUES ($1, 'legalization', 'approved', $2, $3, $3, $4, $5, $5)",
+        )
+        .bind(&record.id)
+        .bind(&record.mission)
+        .bind(&actor.id)
+        .bind(data.to_string())
+        .bind(&now_text)
+        .execute(tx.conn())
+        .await?;
+        ledger::record(
+            &mut tx,
+            &LedgerEvent::new(
+                "legalization.requested",
+                &record.id,
+                &actor.id,
+                &data,
+                &now_text,
+            ),
+        )
+        .await?;
+        let number = numbering::allocate_in(
+            &mut tx,
+            &self.numbering,
+            Kind::Legalization,
+            &record.id,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        let country = self.country.clone();
+        let verify_url = self.settings.verify_url.clone();
+        let public_url = self.settings.public_url.clone();
+        let valid_until = date_text(super::input::add_years(today, 100));
+        self.finish_issue(
+            actor,
+            &record,
+            &number,
+            idempotency_key,
+            |number| {
+                let seal = legalization_seal(&country, number, &request, key.as_ref(), today)?;
+                let qr = travdoc_seal::qr_payload(&seal, &verify_url).map_err(seal_error)?;
+                Ok(Built {
+                    signer_key_id: hex::encode_upper(key.certificate_serial()),
+                    payload: serde_json::json!({
+                        "certificate_number": number,
+                        "issue_date": date_text(today),
+                        "document_type": request.document_type,
+                        "signatory": request.signatory,
+                        "capacity": request.capacity,
+                        "authority": request.authority,
+                        "place": request.place,
+                        "country_of_use": request.country_of_use,
+                        "document_sha256": request.document_sha256,
+                        "qr_payload": qr,
+                    }),
+                    valid_until,
+                    seal: Some(seal),
+                    document_sha256: Some(request.document_sha256.clone()),
+                    ..Built::default()
+                })
+            },
+            |number, built| IssuedLegalization {
+                certificate_number: number.to_owned(),
+                issue_date: date_text(today),
+                qr_payload: built
+                    .payload
+                    .get("qr_payload")
+                    .and_then(|value| value.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                seal: base64::engine::general_purpose::STANDARD
+                    .encode(built.seal.as_deref().unwrap_or_default()),
+                document_sha256: built.document_sha256.clone().unwrap_or_default(),
+                pdf_url: format!("{public_url}/v1/documents/{number}/pdf"),
+            },
+            started,
+        )
+        .await
+    }
+}

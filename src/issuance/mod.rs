@@ -1,0 +1,229 @@
+//! The issuance domain: requests and applications, four-eyes approval, document numbering,
+//! TTDs, passports, legalization certificates, revocation and arrival clearance.
+//!
+//! Every act is one database transaction (issuance is two: the number is allocated and recorded
+//! in its own committed step, so that an aborted issuance leaves a `void` number rather than a
+//! gap). Handlers call exactly one method of [`Service`] per request.
+
+pub mod db;
+pub mod documents;
+pub mod idempotency;
+pub mod input;
+pub mod ledger;
+pub mod legalization;
+pub mod numbering;
+pub mod passport;
+pub mod ports;
+pub mod requests;
+pub mod ttd;
+pub mod wiring;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::metrics::Metrics;
+pub use db::Db;
+pub use numbering::NumberingConfig;
+pub use ports::{SignerError, Signers};
+
+/// Errors of the issuance domain. Mapped to HTTP in exactly one place (`api::error`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssuanceError {
+    #[error("field `{field}`: {message}")]
+    InvalidField { field: String, message: String },
+    #[error("{what} `{id}` not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} `{id}` is {state}; this act needs it to be {expected}")]
+    WrongState {
+        what: &'static str,
+        id: String,
+        state: String,
+        expected: &'static str,
+    },
+    #[error("the approver must not be the requester (four-eyes rule)")]
+    FourEyes,
+    #[error("field `mission`: `{requested}` is not the caller's mission")]
+    MissionMismatch { requested: String },
+    #[error("Idempotency-Key `{0}` was already used for a different request")]
+    IdempotencyConflict(String),
+    #[error("the number series `{0}` is exhausted")]
+    SeriesExhausted(String),
+    #[error("number format `{0}` is invalid")]
+    NumberFormat(String),
+    #[error("the HSM is unavailable: {0}")]
+    HsmUnavailable(String),
+    #[error("signing failed: {0}")]
+    Signing(String),
+    #[error("building the document failed: {0}")]
+    Build(String),
+    #[error("this service has no {0} configured")]
+    NotConfigured(&'static str),
+    #[error("printer error: {0}")]
+    Printer(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("ledger: {0}")]
+    Ledger(String),
+}
+
+impl From<travdoc_store::StoreError> for IssuanceError {
+    fn from(error: travdoc_store::StoreError) -> Self {
+        match error {
+            travdoc_store::StoreError::Database { source, .. }
+            | travdoc_store::StoreError::Connect { source, .. } => IssuanceError::Database(source),
+            other => IssuanceError::Ledger(other.to_string()),
+        }
+    }
+}
+
+impl IssuanceError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        IssuanceError::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for IssuanceError {
+    fn from(error: serde_json::Error) -> Self {
+        IssuanceError::Corrupt(error.to_string())
+    }
+}
+
+impl From<SignerError> for IssuanceError {
+    fn from(error: SignerError) -> Self {
+        match error {
+            SignerError::Unavailable(message) => IssuanceError::HsmUnavailable(message),
+            SignerError::NotConfigured(kind) => IssuanceError::NotConfigured(kind),
+            SignerError::Failed(message) => IssuanceError::Signing(message),
+        }
+    }
+}
+
+/// Injected time, so that validity rules are testable.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock (UTC).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// RFC 3339 text of a time (as stored in the database).
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// Service settings beyond the number formats.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Base URL a verifier's QR scan opens (the seal follows after `#`).
+    pub verify_url: String,
+    /// Place of certification printed on legalization certificates.
+    pub place: String,
+    /// Where the service is reachable (for `pdf_url`); empty = relative URLs.
+    pub public_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            verify_url: "https://verify.travdoc.invalid/v".to_owned(),
+            place: "Colombo".to_owned(),
+            public_url: String::new(),
+        }
+    }
+}
+
+/// The domain service: one per process, shared by the handlers.
+#[derive(Clone)]
+pub struct Service {
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) country: String,
+    pub(crate) numbering: NumberingConfig,
+    pub(crate) settings: Settings,
+    pub(crate) signers: Signers,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) printers: Arc<dyn ports::PrinterPort>,
+    pub(crate) renderer: Arc<dyn ports::RendererPort>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("country", &self.country)
+            .field("backend", &self.db.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        country: String,
+        numbering: NumberingConfig,
+        settings: Settings,
+        signers: Signers,
+        metrics: Arc<Metrics>,
+        printers: Arc<dyn ports::PrinterPort>,
+    ) -> Self {
+        Service {
+            db,
+            clock,
+            country,
+            numbering,
+            settings,
+            signers,
+            metrics,
+            printers,
+            renderer: Arc::new(ports::NoRenderer),
+        }
+    }
+
+    /// Sets the PDF renderer.
+    pub fn with_renderer(mut self, renderer: Arc<dyn ports::RendererPort>) -> Self {
+        self.renderer = renderer;
+        self
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn signers(&self) -> &Signers {
+        &self.signers
+    }
+
+    pub fn country(&self) -> &str {
+        &self.country
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub(crate) fn now_text(&self) -> String {
+        rfc3339(self.clock.now())
+    }
+}

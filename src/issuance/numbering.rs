@@ -1,0 +1,354 @@
+//! Document numbers: one series per document type, allocated from a counter row that is
+//! updated in place (`UPDATE … RETURNING`: a row lock on PostgreSQL, the single writer on
+//! SQLite), so several nodes on one PostgreSQL never hand out the same number.
+//!
+//! A number is first recorded `allocated` in its own committed transaction; the issuing
+//! transaction moves it to `issued`; if issuance fails it is marked `void` (with a ledger
+//! entry). A crash leaves `allocated` rows, which [`recover`] voids at startup.
+
+use serde::Deserialize;
+use sqlx::Row as _;
+use time::OffsetDateTime;
+
+use super::ledger::{self, LedgerEvent};
+use super::{Db, IssuanceError, rfc3339};
+
+/// The document kinds that have a number series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Passport,
+    Ttd,
+    Legalization,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Passport => "passport",
+            Kind::Ttd => "ttd",
+            Kind::Legalization => "legalization",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "passport" => Some(Kind::Passport),
+            "ttd" => Some(Kind::Ttd),
+            "legalization" => Some(Kind::Legalization),
+            _ => None,
+        }
+    }
+}
+
+/// Number formats per kind: literal characters A-Z/0-9, `{year}` (4 digits) and `{seq:N}`
+/// (the counter, zero-padded to N digits). A format with `{year}` restarts its counter each year.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NumberingConfig {
+    /// Default `N{seq:7}` (8 characters, fits the TD3 document-number field).
+    pub passport: String,
+    /// Default `T{seq:7}`.
+    pub ttd: String,
+    /// Default `L{year}{seq:6}`.
+    pub legalization: String,
+}
+
+impl Default for NumberingConfig {
+    fn default() -> Self {
+        NumberingConfig {
+            passport: "N{seq:7}".to_owned(),
+            ttd: "T{seq:7}".to_owned(),
+            legalization: "L{year}{seq:6}".to_owned(),
+        }
+    }
+}
+
+/// A parsed number format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberFormat {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Year,
+    Seq(usize),
+}
+
+impl NumberFormat {
+    pub fn parse(text: &str) -> Result<Self, IssuanceError> {
+        let bad = || IssuanceError::NumberFormat(text.to_owned());
+        let mut parts = Vec::new();
+        let mut rest = text;
+        let mut seq_seen = false;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('{') {
+                let end = after.find('}').ok_or_else(bad)?;
+                let token = &after[..end];
+                if token == "year" {
+                    parts.push(Part::Year);
+                } else if let Some(width) = token.strip_prefix("seq:") {
+                    let width: usize = width.parse().map_err(|_| bad())?;
+                    if !(1..=12).contains(&width) || seq_seen {
+                        return Err(bad());
+                    }
+                    seq_seen = true;
+                    parts.push(Part::Seq(width));
+                } else {
+                    return Err(bad());
+                }
+                rest = &after[end + 1..];
+            } else {
+                let end = rest.find('{').unwrap_or(rest.len());
+                let literal = &rest[..end];
+                if !literal
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                {
+                    return Err(bad());
+                }
+                parts.push(Part::Literal(literal.to_owned()));
+                rest = &rest[end..];
+            }
+        }
+        if !seq_seen {
+            return Err(bad());
+        }
+        Ok(NumberFormat { parts })
+    }
+
+    fn has_year(&self) -> bool {
+        self.parts.contains(&Part::Year)
+    }
+
+    fn width(&self) -> usize {
+        self.parts
+            .iter()
+            .find_map(|part| match part {
+                Part::Seq(width) => Some(*width),
+                _ => None,
+            })
+            .unwrap_or(1)
+    }
+
+    /// The counter row for `kind` in `year`.
+    pub fn series(&self, kind: Kind, year: i32) -> String {
+        if self.has_year() {
+            format!("{}-{year}", kind.as_str())
+        } else {
+            kind.as_str().to_owned()
+        }
+    }
+
+    /// The number for counter value `seq`; `None` when `seq` does not fit the width.
+    pub fn render(&self, year: i32, seq: i64) -> Option<String> {
+        let width = self.width();
+        let limit = 10i64.checked_pow(u32::try_from(width).ok()?)?;
+        if seq < 1 || seq >= limit {
+            return None;
+        }
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Year => out.push_str(&format!("{year:04}")),
+                Part::Seq(width) => out.push_str(&format!("{seq:0width$}")),
+            }
+        }
+        Some(out)
+    }
+}
+
+impl NumberingConfig {
+    pub fn format(&self, kind: Kind) -> Result<NumberFormat, IssuanceError> {
+        NumberFormat::parse(match kind {
+            Kind::Passport => &self.passport,
+            Kind::Ttd => &self.ttd,
+            Kind::Legalization => &self.legalization,
+        })
+    }
+}
+
+/// Allocates the next number of `kind` for `request_id` and records it `allocated`
+/// (committed before the issuing transaction begins).
+pub async fn allocate(
+    db: &Db,
+    config: &NumberingConfig,
+    kind: Kind,
+    request_id: &str,
+    now: OffsetDateTime,
+) -> Result<String, IssuanceError> {
+    let mut tx = db.begin().await?;
+    let number = allocate_in(&mut tx, config, kind, request_id, now).await?;
+    tx.commit().await?;
+    Ok(number)
+}
+
+/// [`allocate`] inside the caller's transaction (which must commit before issuing).
+pub async fn allocate_in(
+    tx: &mut super::db::Tx,
+    config: &NumberingConfig,
+    kind: Kind,
+    request_id: &str,
+    now: OffsetDateTime,
+) -> Result<String, IssuanceError> {
+    let format = config.format(kind)?;
+    let series = format.series(kind, now.year());
+    sqlx::query(
+        "INSERT INTO svc_number_series (series, last_value) VALUES ($1, 0) \
+         ON CONFLICT (series) DO NOTHING",
+    )
+    .bind(&series)
+    .execute(tx.conn())
+    .await?;
+    let row = sqlx::query(
+        "UPDATE svc_number_series SET last_value = last_value + 1 WHERE series = $1 \
+         RETURNING last_value",
+    )
+    .bind(&series)
+    .fetch_one(tx.conn())
+    .await?;
+    let seq: i64 = row.try_get("last_value")?;
+    let number = format
+        .render(now.year(), seq)
+        .ok_or_else(|| IssuanceError::SeriesExhausted(series.clone()))?;
+    sqlx::query(
+        "INSERT INTO svc_document_numbers (number, series, state, request_id, allocated_at) \
+         VALUES ($1, $2, 'allocated', $3, $4)",
+    )
+    .bind(&number)
+    .bind(&series)
+    .bind(request_id)
+    .bind(rfc3339(now))
+    .execute(tx.conn())
+    .await?;
+    Ok(number)
+}
+
+/// Moves an allocated number to `issued` inside the issuing transaction. Fails when the number
+/// is no longer `allocated` (e.g. a recovery pass voided it), which aborts the issuance.
+pub async fn mark_issued(
+    tx: &mut super::db::Tx,
+    number: &str,
+    now: &str,
+) -> Result<(), IssuanceError> {
+    let done = sqlx::query(
+        "UPDATE svc_document_numbers SET state = 'issued', closed_at = $2 \
+         WHERE number = $1 AND state = 'allocated'",
+    )
+    .bind(number)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(IssuanceError::WrongState {
+            what: "document number",
+            id: number.to_owned(),
+            state: "not allocated".to_owned(),
+            expected: "allocated",
+        })
+    }
+}
+
+/// Marks an allocated number void (its issuance aborted), with a ledger entry.
+pub async fn void(
+    db: &Db,
+    number: &str,
+    reason: &str,
+    actor_id: &str,
+    now: OffsetDateTime,
+) -> Result<bool, IssuanceError> {
+    let mut tx = db.begin().await?;
+    let at = rfc3339(now);
+    let done = sqlx::query(
+        "UPDATE svc_document_numbers SET state = 'void', closed_at = $2, reason = $3 \
+         WHERE number = $1 AND state = 'allocated'",
+    )
+    .bind(number)
+    .bind(&at)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    ledger::record(
+        &mut tx,
+        &LedgerEvent::new(
+            "number.void",
+            number,
+            actor_id,
+            &serde_json::json!({"number": number, "reason": reason}),
+            &at,
+        )
+        .with_entry(travdoc_store::ledger::Event::NumberVoided {
+            number_ref: number.to_owned(),
+            reason: reason.to_owned(),
+            operator_ref: actor_id.to_owned(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Voids every number left `allocated` before `older_than` (a crashed issuance). Returns the
+/// numbers voided.
+pub async fn recover(
+    db: &Db,
+    older_than: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Vec<String>, IssuanceError> {
+    let rows = sqlx::query(
+        "SELECT number FROM svc_document_numbers WHERE state = 'allocated' AND allocated_at < $1 \
+         ORDER BY number",
+    )
+    .bind(rfc3339(older_than))
+    .fetch_all(db.writer())
+    .await?;
+    let mut voided = Vec::new();
+    for row in rows {
+        let number: String = row.try_get("number")?;
+        if void(
+            db,
+            &number,
+            "recovered: issuance did not complete",
+            "system",
+            now,
+        )
+        .await?
+        {
+            voided.push(number);
+        }
+    }
+    Ok(voided)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_render_and_reject() -> Result<(), IssuanceError> {
+        let passport = NumberFormat::parse("N{seq:7}")?;
+        assert_eq!(passport.render(2026, 42).as_deref(), Some("N0000042"));
+        assert_eq!(passport.render(2026, 10_000_000), None);
+        assert_eq!(passport.render(2026, 0), None);
+        assert_eq!(passport.series(Kind::Passport, 2026), "passport");
+        let legalization = NumberFormat::parse("L{year}{seq:6}")?;
+        assert_eq!(legalization.render(2026, 7).as_deref(), Some("L2026000007"));
+        assert_eq!(
+            legalization.series(Kind::Legalization, 2026),
+            "legalization-2026"
+        );
+        assert!(NumberFormat::parse("T{seq:x}").is_err());
+        assert!(NumberFormat::parse("t{seq:7}").is_err());
+        assert!(NumberFormat::parse("T1234").is_err());
+        assert!(NumberFormat::parse("T{seq:3}{seq:3}").is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! Temporary travel documents (single-sheet ETD, ICAO 9303 Part 8): TD2-size MRZ with document
+//! code `PU`, and a visible digital seal (ETD profile) signed in the HSM.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::documents::Built;
+use super::idempotency::IdempotencyKey;
+use super::input::TtdRequest;
+use super::numbering::Kind;
+use super::ports::SealKey;
+use super::{IssuanceError, Service};
+use crate::auth::Actor;
+
+/// `POST /v1/ttds/{id}/issue` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IssuedTtd {
+    pub document_number: String,
+    /// The two 36-character TD2 lines.
+    pub mrz: Vec<String>,
+    /// The ETD visible digital seal, base64 (the bytes of the 2D barcode).
+    pub seal: String,
+    pub pdf_url: String,
+    pub valid_until: String,
+    pub case_reference: Option<String>,
+}
+
+/// Converts an MRZ error into a field error of the request.
+pub(crate) fn mrz_error(error: travdoc_mrz::MrzError) -> IssuanceError {
+    let field = match error.field() {
+        "expiry_date" => "valid_until",
+        "name" => "surname",
+        other => other,
+    };
+    IssuanceError::invalid(field, error.to_string())
+}
+
+pub(crate) fn seal_error(error: travdoc_seal::SealError) -> IssuanceError {
+    IssuanceError::Build(error.to_string())
+}
+
+pub(crate) fn seal_date(date: Date) -> Result<travdoc_seal::SealDate, IssuanceError> {
+    let year = u16::try_from(date.year()).map_err(|_| IssuanceError::Build("year".into()))?;
+    travdoc_seal::SealDate::from_ymd(year, u8::from(date.month()), date.day()).map_err(seal_error)
+}
+
+/// Signs a seal with `key`, keeping the signer's own error (HSM unavailable stays 503).
+pub(crate) fn sign_seal(
+    builder: travdoc_seal::SealBuilder,
+    key: &dyn SealKey,
+) -> Result<travdoc_seal::Seal, IssuanceError> {
+    let mut failure = None;
+    let result = builder.sign_with(key.curve(), |digest| {
+        key.sign_digest(digest)
+            .inspect_err(|error| failure = Some(error.clone()))
+    });
+    match (result, failure) {
+        (Ok(seal), _) => Ok(seal),
+        (Err(_), Some(error)) => Err(error.into()),
+        (Err(error), None) => Err(seal_error(error)),
+    }
+}
+
+/// The TD2 MRZ lines of a TTD.
+pub(crate) fn ttd_mrz(
+    country: &str,
+    number: &str,
+    request: &TtdRequest,
+) -> Result<Vec<String>, IssuanceError> {
+    let input = travdoc_mrz::MrzInput {
+        format: "TD2",
+        document_code: "PU",
+        issuing_state: country,
+        surname: &request.person.surname,
+        given_names: &request.person.given_names,
+        document_number: number,
+        nationality: &request.person.nationality,
+        birth_date: &request.person.birth_date,
+        sex: &request.person.sex,
+        expiry_date: &request.valid_until,
+        optional_data: "",
+        optional_data_2: "",
+    };
+    let mrz = input
+        .build(&travdoc_mrz::BuildOptions::default())
+        .map_err(mrz_error)?;
+    Ok(mrz.lines().map(str::to_owned).collect())
+}
+
+/// Builds and signs the ETD seal over the MRZ lines.
+pub(crate) fn ttd_seal(
+    country: &str,
+    lines: &[String],
+    key: &dyn SealKey,
+    today: Date,
+) -> Result<Vec<u8>, IssuanceError> {
+    let (Some(line1), Some(line2)) = (lines.first(), lines.get(1)) else {
+        return Err(IssuanceError::Build("TD2 MRZ needs two lines".into()));
+    };
+    let etd_mrz = travdoc_seal::etd::EtdMrz::new(line1, line2).map_err(seal_error)?;
+    let signer = travdoc_seal::SignerReference::from_serial(
+        key.signer_identifier(),
+        key.certificate_serial(),
+    )
+    .map_err(seal_error)?;
+    let date = seal_date(today)?;
+    let header = travdoc_seal::etd::header(country, signer, date, date).map_err(seal_error)?;
+    let builder = travdoc_seal::etd::builder(header, &etd_mrz).map_err(seal_error)?;
+    let seal = sign_seal(builder, key)?;
+    seal.to_bytes().map_err(seal_error)
+}
+
+impl Service {
+    /// Checks that a TTD request would produce a valid MRZ (names transliterate, fields fit),
+    /// using a placeholder number of the series' length.
+    pub(crate) fn precheck_ttd(&self, request: &TtdRequest) -> Result<(), IssuanceError> {
+        let format = self.numbering.format(Kind::Ttd)?;
+        let sample = format
+            .render(self.now().year(), 1)
+            .ok_or_else(|| IssuanceError::NumberFormat("ttd".into()))?;
+        ttd_mrz(&self.country, &sample, request).map(|_| ())
+    }
+
+    /// `POST /v1/ttds/{id}/issue`: MRZ + ETD seal in the HSM + document + ledger.
+    pub async fn issue_ttd(
+        &self,
+        actor: &Actor,
+        id: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<IssuedTtd, IssuanceError> {
+        let record = self.load_request(actor, Kind::Ttd, id).await?;
+        let request: TtdRequest = serde_json::from_value(record.data.clone())?;
+        let key = self.signers.ttd()?.clone();
+        let country = self.country.clone();
+        let today = self.now().date();
+        let public_url = self.settings.public_url.clone();
+        let case_reference = request.case_reference.clone();
+        let valid_until = request.valid_until.clone();
+        self.issue_request(
+            actor,
+            &record,
+            idempotency_key,
+            |number| {
+                let mrz = ttd_mrz(&country, number, &request)?;
+                let seal = ttd_seal(&country, &mrz, key.as_ref(), today)?;
+                Ok(Built {
+                    signer_key_id: hex::encode_upper(key.certificate_serial()),
+                    payload: serde_json::json!({
+                        "surname": request.person.surname,
+                        "given_names": request.person.given_names,
+                        "nationality": request.person.nationality,
+                        "birth_date": request.person.birth_date,
+                        "sex": request.person.sex,
+                        "mission": request.mission,
+                        "destination": request.destination,
+                        "route": request.route,
+                        "case_reference": request.case_reference,
+                        "previous_document": request.previous_document,
+                        "single_journey": true,
+                    }),
+                    valid_until: request.valid_until.clone(),
+                    mrz: Some(mrz),
+                    seal: Some(seal),
+                    ..Built::default()
+                })
+            },
+            |number, built| IssuedTtd {
+                document_number: number.to_owned(),
+                mrz: built.mrz.clone().unwrap_or_default(),
+                seal: base64::engine::general_purpose::STANDARD
+                    .encode(built.seal.as_deref().unwrap_or_default()),
+                pdf_url: format!("{public_url}/v1/documents/{number}/pdf"),
+                valid_until,
+                case_reference,
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,664 @@
+//! Composition of the parts other crates provide into the ports the domain and the API use:
+//! HSM + PKI (`travdoc-pki`: seal signers, CSCA, CRL, master list, ledger key), the ledger
+//! (`travdoc-store`), rendering (`travdoc-render`) and printers (`travdoc-print`). This is the
+//! only file that knows those crates' APIs.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use travdoc_pki::hsm::{HsmError, HsmSigner, KeyAlgorithm};
+use travdoc_pki::{IssuedSigner, Pki, PkiOptions, SignerKind};
+use travdoc_print::PrintDriver as _;
+use travdoc_store::ledger::{self, LedgerConfig, LedgerSigner};
+
+use crate::api::Publication;
+use crate::api::ledger::{BoxFuture as ApiFuture, LedgerView};
+use crate::config::Config;
+use crate::verify::{BarcodeDecoder, Verifier};
+
+use super::ports::{
+    BoxFuture, HsmProbe, PrinterPort, RenderInput, RendererPort, SealKey, SignerError, Signers,
+};
+use super::{Db, IssuanceError, Settings};
+
+/// Everything `serve` composes (the ledger view needs the database, see [`ledger_view`]).
+pub struct Parts {
+    pub pki: Arc<Pki>,
+    pub signers: Signers,
+    pub publication: Arc<dyn Publication>,
+    pub verifier: Arc<Verifier>,
+    pub printers: Arc<dyn PrinterPort>,
+    pub renderer: Arc<dyn RendererPort>,
+    pub settings: Settings,
+}
+
+fn pki_options(config: &Config) -> PkiOptions {
+    config.pki_options()
+}
+
+/// For the embedded SoftHSM2 token: re-executes this process with its configuration when
+/// needed. Call first thing, before any thread is started.
+pub fn prepare_process(config: &Config) -> anyhow::Result<()> {
+    pki_options(config).prepare_process()?;
+    Ok(())
+}
+
+fn signer_error(error: HsmError) -> SignerError {
+    if error.is_unavailable() {
+        SignerError::Unavailable(error.to_string())
+    } else {
+        SignerError::Failed(error.to_string())
+    }
+}
+
+/// A bar-code signer of the PKI as a seal key.
+struct PkiSealKey {
+    signer: Arc<HsmSigner>,
+    certificate_der: Vec<u8>,
+    signer_identifier: String,
+    serial: Vec<u8>,
+    curve: travdoc_seal::Curve,
+}
+
+impl PkiSealKey {
+    fn new(issued: &IssuedSigner) -> anyhow::Result<Self> {
+        let curve = match issued.signer.algorithm() {
+            KeyAlgorithm::EcP256 => travdoc_seal::Curve::P256,
+            KeyAlgorithm::EcP384 => travdoc_seal::Curve::P384,
+            KeyAlgorithm::EcBrainpoolP256r1 => travdoc_seal::Curve::BrainpoolP256r1,
+            other => anyhow::bail!("a {other} key cannot sign visible digital seals"),
+        };
+        let signer_identifier = issued.vds_signer_identifier().ok_or_else(|| {
+            anyhow::anyhow!("the {} signer certificate has no 2-letter CN", issued.kind)
+        })?;
+        let padded = if issued.serial_hex.len() % 2 == 1 {
+            format!("0{}", issued.serial_hex)
+        } else {
+            issued.serial_hex.clone()
+        };
+        Ok(PkiSealKey {
+            signer: issued.signer.clone(),
+            certificate_der: issued.certificate_der.clone(),
+            signer_identifier,
+            serial: hex::decode(padded)?,
+            curve,
+        })
+    }
+}
+
+impl SealKey for PkiSealKey {
+    fn curve(&self) -> travdoc_seal::Curve {
+        self.curve
+    }
+    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>, SignerError> {
+        self.signer.sign_digest_raw(digest).map_err(signer_error)
+    }
+    fn certificate_der(&self) -> &[u8] {
+        &self.certificate_der
+    }
+    fn signer_identifier(&self) -> &str {
+        &self.signer_identifier
+    }
+    fn certificate_serial(&self) -> &[u8] {
+        &self.serial
+    }
+}
+
+/// The passport Document Signer of the PKI.
+struct PkiSodSigner {
+    signer: Arc<HsmSigner>,
+    certificate: x509_cert::Certificate,
+    serial_hex: String,
+}
+
+impl super::ports::SodSigner for PkiSodSigner {
+    fn sign_sod(&self, data_groups: &[&[u8]]) -> Result<Vec<u8>, SignerError> {
+        let failed = |error: travdoc_lds::LdsError| SignerError::Failed(error.to_string());
+        let mut builder = travdoc_lds::SodBuilder::new();
+        for file in data_groups {
+            builder = builder.add_data_group(file).map_err(failed)?;
+        }
+        let sod = match self.signer.algorithm() {
+            KeyAlgorithm::EcP256 => builder.build::<HsmSigner, p256::ecdsa::DerSignature>(
+                &self.certificate,
+                self.signer.as_ref(),
+            ),
+            other => {
+                return Err(SignerError::Failed(format!(
+                    "SOD signing with a {other} Document Signer is not wired"
+                )));
+            }
+        }
+        .map_err(failed)?;
+        sod.to_bytes().map_err(failed)
+    }
+
+    fn key_id(&self) -> String {
+        self.serial_hex.clone()
+    }
+}
+
+/// Passive Authentication (`travdoc-lds`).
+struct LdsPassiveAuthentication;
+
+impl crate::verify::SodVerifier for LdsPassiveAuthentication {
+    fn verify(
+        &self,
+        sod: &[u8],
+        data_groups: &BTreeMap<u8, Vec<u8>>,
+        trust: &travdoc_pkix::trust::TrustStore,
+        now_unix: u64,
+    ) -> crate::verify::Verification {
+        let files: Vec<&[u8]> = data_groups.values().map(Vec::as_slice).collect();
+        let options = travdoc_lds::PaOptions {
+            at_unix_seconds: now_unix,
+            document_code: None,
+            require_crl: false,
+        };
+        let report = travdoc_lds::passive_authentication(sod, &files, trust, &options);
+        let reasons: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|check| !check.passed)
+            .map(|check| format!("{}: {}", check.name, check.detail))
+            .collect();
+        let dg1 = data_groups
+            .get(&1)
+            .and_then(|bytes| travdoc_lds::dg::Dg1::from_bytes(bytes).ok());
+        let number = dg1
+            .as_ref()
+            .and_then(|dg1| dg1.mrz.get(44..53))
+            .map(|field| field.trim_end_matches('<').to_owned());
+        crate::verify::Verification {
+            valid: reasons.is_empty(),
+            reasons,
+            kind: Some("passport".to_owned()),
+            number,
+            data: serde_json::json!({
+                "mrz": dg1.map(|dg1| [dg1.mrz.get(0..44).unwrap_or_default().to_owned(), dg1.mrz.get(44..).unwrap_or_default().to_owned()]),
+                "checks": report.checks.iter().map(|check| serde_json::json!({"name": check.name, "passed": check.passed})).collect::<Vec<_>>(),
+            }),
+        }
+    }
+}
+
+/// Probes the HSM by signing a fixed digest with the TTD key.
+struct SignProbe(Arc<HsmSigner>);
+
+impl HsmProbe for SignProbe {
+    fn check(&self) -> Result<(), SignerError> {
+        let digest = vec![0x5A; self.0.algorithm().hash().output_len()];
+        self.0
+            .sign_digest_raw(&digest)
+            .map(|_| ())
+            .map_err(signer_error)
+    }
+}
+
+/// PKI publication from the PKI's files.
+struct PkiPublication(Arc<Pki>);
+
+impl Publication for PkiPublication {
+    fn csca(&self) -> Vec<Vec<u8>> {
+        match self.0.csca_der() {
+            Ok(der) => vec![der],
+            Err(error) => {
+                tracing::warn!(%error, "CSCA unavailable");
+                Vec::new()
+            }
+        }
+    }
+    fn signers(&self) -> Vec<(String, Vec<u8>)> {
+        SignerKind::ALL
+            .iter()
+            .filter_map(|kind| {
+                self.0
+                    .signer(*kind)
+                    .ok()
+                    .map(|issued| (kind.name().to_owned(), issued.certificate_der))
+            })
+            .collect()
+    }
+    fn crl(&self) -> Option<Vec<u8>> {
+        self.0.crl().ok()
+    }
+    fn master_list(&self) -> Option<Vec<u8>> {
+        self.0.masterlist().ok()
+    }
+}
+
+/// Barcode images decoded by rxing (`travdoc-render`).
+struct RxingDecoder;
+
+impl BarcodeDecoder for RxingDecoder {
+    fn decode(&self, image: &[u8]) -> Result<Vec<u8>, String> {
+        travdoc_render::decode_barcode_image(image).map_err(|error| error.to_string())
+    }
+}
+
+/// Renders the three document kinds with the bundled templates.
+struct Rendering {
+    ttd: travdoc_render::Template,
+    legalization: travdoc_render::Template,
+    passport: travdoc_render::Template,
+    country: String,
+    authority: String,
+}
+
+fn text(data: &serde_json::Value, field: &str) -> String {
+    data.get(field)
+        .and_then(|value| value.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Rendering {
+    fn new(country: &str) -> anyhow::Result<Self> {
+        Ok(Rendering {
+            ttd: travdoc_render::Template::builtin("ttd-sheet")?,
+            legalization: travdoc_render::Template::builtin("legalization-certificate")?,
+            passport: travdoc_render::Template::builtin("passport-datapage")?,
+            country: country.to_owned(),
+            authority: "Department of Immigration and Emigration".to_owned(),
+        })
+    }
+
+    fn render_with(
+        &self,
+        input: &RenderInput,
+        calibration: &travdoc_render::Calibration,
+    ) -> Result<Vec<u8>, String> {
+        let data = &input.data;
+        let mrz = |index: usize| {
+            input
+                .mrz
+                .as_ref()
+                .and_then(|lines| lines.get(index).cloned())
+                .unwrap_or_default()
+        };
+        let issued = input.issued_at.get(0..10).unwrap_or_default().to_owned();
+        let result = match input.kind.as_str() {
+            "ttd" => travdoc_render::render_ttd(
+                &travdoc_render::TtdSheetData {
+                    mrz_lines: [mrz(0), mrz(1)],
+                    document_number: input.number.clone(),
+                    issuing_state: self.country.clone(),
+                    surname: text(data, "surname"),
+                    given_names: text(data, "given_names"),
+                    nationality: text(data, "nationality"),
+                    date_of_birth: text(data, "birth_date"),
+                    sex: text(data, "sex"),
+                    destination: text(data, "destination"),
+                    route: data
+                        .get("route")
+                        .and_then(|route| route.as_array())
+                        .map(|points| {
+                            points
+                                .iter()
+                                .filter_map(|point| point.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    valid_until: input.valid_until.clone(),
+                    date_of_issue: issued,
+                    issuing_authority: self.authority.clone(),
+                    serial: input.number.clone(),
+                    case_reference: text(data, "case_reference"),
+                    seal_bytes: input.seal.clone().unwrap_or_default(),
+                    portrait_jpeg: input.photo.clone(),
+                    ..Default::default()
+                },
+                &self.ttd,
+                calibration,
+            ),
+            "legalization" => travdoc_render::render_legalization(
+                &travdoc_render::LegalizationData {
+                    country: self.country.clone(),
+                    signed_by: text(data, "signatory"),
+                    capacity: text(data, "capacity"),
+                    seal_of: text(data, "authority"),
+                    place: text(data, "place"),
+                    date: text(data, "issue_date"),
+                    authority: "Consular Affairs Division".to_owned(),
+                    certificate_number: input.number.clone(),
+                    document_title: text(data, "document_type"),
+                    document_sha256: text(data, "document_sha256"),
+                    signatory: String::new(),
+                    qr_payload: text(data, "qr_payload"),
+                },
+                &self.legalization,
+                calibration,
+            ),
+            "passport" => travdoc_render::render_passport_datapage(
+                &travdoc_render::PassportDatapageData {
+                    mrz_lines: [mrz(0), mrz(1)],
+                    document_type: "P".to_owned(),
+                    issuing_state: self.country.clone(),
+                    document_number: input.number.clone(),
+                    surname: text(data, "surname"),
+                    given_names: text(data, "given_names"),
+                    nationality: text(data, "nationality"),
+                    date_of_birth: text(data, "birth_date"),
+                    sex: text(data, "sex"),
+                    place_of_birth: text(data, "place_of_birth"),
+                    date_of_issue: issued,
+                    date_of_expiry: input.valid_until.clone(),
+                    authority: self.authority.clone(),
+                    personal_number: text(data, "personal_number"),
+                    portrait_jpeg: input.photo.clone(),
+                },
+                &self.passport,
+                calibration,
+            ),
+            other => return Err(format!("no template for `{other}`")),
+        };
+        result.map_err(|error| error.to_string())
+    }
+}
+
+impl RendererPort for Rendering {
+    fn render(&self, input: &RenderInput) -> Result<Vec<u8>, String> {
+        self.render_with(
+            input,
+            &travdoc_render::Calibration {
+                dpi: 300,
+                offset_x_mm: 0.0,
+                offset_y_mm: 0.0,
+            },
+        )
+    }
+}
+
+/// Printers from profiles; the embedded default is a hot folder under `DATA_DIR/spool`.
+struct Printers {
+    rendering: Arc<Rendering>,
+    printers: BTreeMap<String, (travdoc_print::PrinterProfile, travdoc_print::Driver)>,
+}
+
+fn template_of(kind: &str) -> &'static str {
+    match kind {
+        "ttd" => "ttd-sheet",
+        "legalization" => "legalization-certificate",
+        _ => "passport-datapage",
+    }
+}
+
+impl PrinterPort for Printers {
+    fn printers(&self) -> Vec<String> {
+        self.printers.keys().cloned().collect()
+    }
+
+    fn print<'a>(
+        &'a self,
+        printer: &'a str,
+        job_name: &'a str,
+        input: &'a RenderInput,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let (profile, driver) = self
+                .printers
+                .get(printer)
+                .ok_or_else(|| format!("no printer named `{printer}`"))?;
+            profile
+                .check_template(template_of(&input.kind))
+                .map_err(|error| error.to_string())?;
+            let rendering = self.rendering.clone();
+            let calibration = travdoc_render::Calibration {
+                dpi: profile.dpi,
+                offset_x_mm: profile.offset_x_mm,
+                offset_y_mm: profile.offset_y_mm,
+            };
+            let owned = input.clone();
+            let pdf =
+                tokio::task::spawn_blocking(move || rendering.render_with(&owned, &calibration))
+                    .await
+                    .map_err(|error| error.to_string())??;
+            let report = driver
+                .print(&travdoc_print::PrintJob {
+                    job_name,
+                    pdf: &pdf,
+                })
+                .await;
+            match report.state {
+                travdoc_print::JobState::Failed { reason } => Err(reason),
+                state => Ok(report
+                    .location
+                    .or(report.printer_job_id.map(|id| format!("job {id}")))
+                    .unwrap_or_else(|| state.code().to_owned())),
+            }
+        })
+    }
+}
+
+fn open_printers(config: &Config, rendering: Arc<Rendering>) -> anyhow::Result<Printers> {
+    let mut printers = BTreeMap::new();
+    let default = travdoc_print::PrinterProfile::embedded_default()?;
+    let folder = config.data_dir.join("spool").join("default");
+    std::fs::create_dir_all(&folder)?;
+    let driver =
+        travdoc_print::Driver::Folder(travdoc_print::FolderDriver::new(&default.name, &folder));
+    printers.insert(default.name.clone(), (default, driver));
+    if let Some(dir) = std::env::var_os("TRAVDOC_PRINTER_PROFILES") {
+        let dir = std::path::PathBuf::from(dir);
+        for profile in travdoc_print::load_profiles(&dir)? {
+            let driver = travdoc_print::Driver::for_profile(
+                &profile,
+                &config.data_dir,
+                travdoc_print::RetryPolicy::default(),
+            )?;
+            printers.insert(profile.name.clone(), (profile, driver));
+        }
+    }
+    Ok(Printers {
+        rendering,
+        printers,
+    })
+}
+
+/// Opens (or on a fresh data dir creates) the HSM token and PKI, printers and renderer.
+pub fn open(config: &Config) -> anyhow::Result<Parts> {
+    let options = pki_options(config);
+    let pki = Arc::new(Pki::open_or_init(&options)?);
+    let ttd = pki.signer(SignerKind::Ttd)?;
+    let legalization = pki.signer(SignerKind::Legalization)?;
+    let passport = pki.signer(SignerKind::Passport)?;
+    let csca = pki.csca_der()?;
+    let crl = pki.crl().ok();
+    let signers = Signers {
+        ttd: Some(Arc::new(PkiSealKey::new(&ttd)?)),
+        legalization: Some(Arc::new(PkiSealKey::new(&legalization)?)),
+        passport: Some(Arc::new(PkiSodSigner {
+            signer: passport.signer.clone(),
+            certificate: passport.certificate.clone(),
+            serial_hex: passport.serial_hex.clone(),
+        })),
+        probe: Some(Arc::new(SignProbe(ttd.signer.clone()))),
+        csca: vec![csca.clone()],
+    };
+    let verifier = Verifier::new(
+        &[csca],
+        &crl.into_iter().collect::<Vec<_>>(),
+        &[
+            ttd.certificate_der.clone(),
+            legalization.certificate_der.clone(),
+        ],
+    )?
+    .with_barcode_decoder(Box::new(RxingDecoder))
+    .with_sod_verifier(Box::new(LdsPassiveAuthentication));
+    let rendering = Arc::new(Rendering::new(&config.country)?);
+    let printers = open_printers(config, rendering.clone())?;
+    Ok(Parts {
+        publication: Arc::new(PkiPublication(pki.clone())),
+        pki,
+        signers,
+        verifier: Arc::new(verifier),
+        printers: Arc::new(printers),
+        renderer: rendering,
+        settings: Settings::default(),
+    })
+}
+
+/// The ledger's checkpoint key (HSM, P-256) in the shape the ledger wants.
+pub struct LedgerKey {
+    inner: Arc<HsmSigner>,
+    verifying_key: p256::ecdsa::VerifyingKey,
+}
+
+impl signature::Signer<p256::ecdsa::DerSignature> for LedgerKey {
+    fn try_sign(&self, message: &[u8]) -> Result<p256::ecdsa::DerSignature, signature::Error> {
+        signature::Signer::<p256::ecdsa::DerSignature>::try_sign(self.inner.as_ref(), message)
+    }
+}
+
+impl signature::Keypair for LedgerKey {
+    type VerifyingKey = p256::ecdsa::VerifyingKey;
+    fn verifying_key(&self) -> p256::ecdsa::VerifyingKey {
+        self.verifying_key
+    }
+}
+
+/// The ledger origin (first checkpoint line and key name).
+pub fn ledger_origin(config: &Config) -> String {
+    format!(
+        "travdoc.invalid/{}/ledger",
+        config.country.to_ascii_lowercase()
+    )
+}
+
+/// The checkpoint signer from the PKI's ledger key.
+pub fn ledger_signer(pki: &Pki, origin: &str) -> anyhow::Result<Arc<dyn LedgerSigner>> {
+    let issued = pki.signer(SignerKind::Ledger)?;
+    let spki = issued.signer.public_key().spki()?;
+    let verifying_key =
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(spki.subject_public_key.raw_bytes())
+            .map_err(|_| anyhow::anyhow!("the ledger key is not ECDSA P-256"))?;
+    let key = LedgerKey {
+        inner: issued.signer.clone(),
+        verifying_key,
+    };
+    Ok(Arc::new(travdoc_tlog::EcdsaP256Signer::new(origin, key)?))
+}
+
+/// The ledger for the API: checkpoints signed on demand, proofs, export.
+pub struct StoreLedger {
+    db: Db,
+    signer: Arc<dyn LedgerSigner>,
+    origin: String,
+    /// Recent inclusion proofs by index (a proof stays valid against its checkpoint; answers
+    /// reuse it for a few seconds before proving against a newer checkpoint).
+    proofs:
+        std::sync::Mutex<std::collections::HashMap<u64, (std::time::Instant, serde_json::Value)>>,
+}
+
+const PROOF_REUSE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl StoreLedger {
+    pub fn new(db: Db, signer: Arc<dyn LedgerSigner>, origin: String) -> Self {
+        StoreLedger {
+            db,
+            signer,
+            origin,
+            proofs: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Signs a checkpoint when one is due (called periodically).
+    pub async fn checkpoint_if_due(&self) -> Result<(), IssuanceError> {
+        let config = LedgerConfig {
+            origin: self.origin.clone(),
+            ..LedgerConfig::default()
+        };
+        ledger::checkpoint_if_due(
+            self.db.store(),
+            self.signer.as_ref(),
+            &config,
+            ledger::unix_now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn sign_now(&self) -> Result<ledger::StoredCheckpoint, IssuanceError> {
+        Ok(ledger::checkpoint(
+            self.db.store(),
+            self.signer.as_ref(),
+            &self.origin,
+            ledger::unix_now(),
+        )
+        .await?)
+    }
+}
+
+fn checkpoint_json(checkpoint: &ledger::StoredCheckpoint) -> serde_json::Value {
+    serde_json::json!({
+        "size": checkpoint.size,
+        "note": checkpoint.note,
+        "signed_at": checkpoint.signed_at,
+    })
+}
+
+impl LedgerView for StoreLedger {
+    fn checkpoint(&self) -> ApiFuture<'_, Result<serde_json::Value, IssuanceError>> {
+        Box::pin(async move {
+            let checkpoint = self.sign_now().await?;
+            Ok(checkpoint_json(&checkpoint))
+        })
+    }
+
+    fn proof(&self, index: u64) -> ApiFuture<'_, Result<serde_json::Value, IssuanceError>> {
+        Box::pin(async move {
+            if let Ok(proofs) = self.proofs.lock()
+                && let Some((at, proof)) = proofs.get(&index)
+                && at.elapsed() < PROOF_REUSE
+            {
+                return Ok(proof.clone());
+            }
+            let proof = match ledger::prove_inclusion(self.db.read_store(), index).await {
+                Ok(proof) => proof,
+                Err(_) => {
+                    // Not covered by a checkpoint yet: sign one (it extends the last one).
+                    let (size, _) = ledger::state(self.db.store()).await?;
+                    if index >= size {
+                        return Err(IssuanceError::NotFound {
+                            what: "ledger entry",
+                            id: index.to_string(),
+                        });
+                    }
+                    self.sign_now().await?;
+                    ledger::prove_inclusion(self.db.read_store(), index).await?
+                }
+            };
+            let answer = serde_json::json!({
+                "index": proof.index,
+                "tree_size": proof.tree_size,
+                "leaf_hash": hex::encode(proof.leaf_hash),
+                "path": proof.path.iter().map(hex::encode).collect::<Vec<_>>(),
+                "checkpoint": proof.checkpoint,
+            });
+            if let Ok(mut proofs) = self.proofs.lock() {
+                if proofs.len() > 10_000 {
+                    proofs.retain(|_, (at, _)| at.elapsed() < PROOF_REUSE);
+                }
+                proofs.insert(index, (std::time::Instant::now(), answer.clone()));
+            }
+            Ok(answer)
+        })
+    }
+
+    fn export(&self) -> ApiFuture<'_, Result<String, IssuanceError>> {
+        Box::pin(async move {
+            let mut out = String::new();
+            ledger::export(self.db.read_store(), |entry| {
+                let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
+                out.push_str(&line);
+                out.push('\n');
+                Ok(())
+            })
+            .await?;
+            let checkpoint = self.sign_now().await?;
+            out.push_str(&serde_json::json!({"checkpoint": checkpoint.note}).to_string());
+            out.push('\n');
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,658 @@
+//! Staff console: sign in with a bearer token, lists of documents by state and type, TTD
+//! requests (mission), approval (a different officer), issuance, printing, revocation, arrival
+//! clearance and a document page with its ledger proof. Each handler: session -> form (CSRF) ->
+//! one call into [`crate::issuance::Service`] (the same calls the API makes) -> page or redirect.
+//! What a user sees is decided by [`crate::auth::Role::may`]; mission scoping is the domain's.
+
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::{Deserialize, Serialize};
+
+use super::session::{self, Session};
+use super::{WebError, render};
+use crate::api::AppState;
+use crate::auth::{Act, Actor, Role};
+use crate::issuance::documents::{DocumentFilter, RevocationReason};
+use crate::issuance::input::TtdRequestBody;
+use crate::issuance::numbering::Kind;
+
+/// A form that carries only the CSRF field.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MessageQuery {
+    pub msg: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FindQuery {
+    #[serde(default)]
+    pub q: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PrintForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub printer: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The TTD request form (every field text, validated by the domain).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TtdForm {
+    pub csrf: String,
+    pub surname: String,
+    pub given_names: String,
+    pub nationality: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub destination: String,
+    pub route: String,
+    pub valid_until: String,
+    pub case_reference: String,
+    pub previous_document: String,
+}
+
+fn form<T>(result: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
+    result
+        .map(|Form(value)| value)
+        .map_err(|rejection| WebError::Field {
+            field: "form",
+            message: rejection.body_text(),
+        })
+}
+
+fn query<T: Default>(result: Result<Query<T>, QueryRejection>) -> T {
+    result.map(|Query(value)| value).unwrap_or_default()
+}
+
+/// 403 unless the session's role may perform `act`.
+fn require(session: &Session, act: Act, what: &'static str) -> Result<(), WebError> {
+    if session.actor.role.may(act) {
+        Ok(())
+    } else {
+        tracing::warn!(user = %session.actor.name, role = %session.actor.role, ?act, "console act denied");
+        Err(WebError::Forbidden {
+            role: session.actor.role.to_string(),
+            act: what,
+        })
+    }
+}
+
+/// The acts a role may perform, for the templates.
+fn abilities(actor: &Actor) -> minijinja::Value {
+    let role = actor.role;
+    context! {
+        request_ttd => role.may(Act::RequestTtd),
+        approve_ttd => role.may(Act::ApproveTtd),
+        approve_passport => role.may(Act::ApprovePassport),
+        issue_ttd => role.may(Act::IssueTtd),
+        issue_passport => role.may(Act::IssuePassport),
+        list => role.may(Act::ListDocuments),
+        read => role.may(Act::ReadDocument),
+        read_request => role.may(Act::ReadRequest),
+        print => role.may(Act::Print),
+        revoke => role.may(Act::Revoke),
+        clear_arrival => role.may(Act::ClearArrival),
+        ledger => role.may(Act::ReadLedger),
+    }
+}
+
+fn user(actor: &Actor) -> minijinja::Value {
+    context! {
+        name => actor.name.as_str(),
+        role => actor.role.as_str(),
+        mission => actor.mission.as_ref().map(|m| m.as_str().to_owned()),
+    }
+}
+
+/// A page of the console with the common context.
+fn page(
+    name: &str,
+    session: &Session,
+    title: &str,
+    message: Option<&str>,
+    extra: minijinja::Value,
+) -> Result<Html<String>, WebError> {
+    render(
+        name,
+        context! {
+            title => title,
+            user => user(&session.actor),
+            can => abilities(&session.actor),
+            csrf => session.csrf.as_str(),
+            message => message.and_then(flash),
+            ..extra
+        },
+    )
+}
+
+/// Known confirmation messages (`?msg=` after a redirect).
+fn flash(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "signed-in" => "Signed in.",
+        "requested" => {
+            "The TTD request was stored. An approver at headquarters must now approve it."
+        }
+        "approved" => "Approved.",
+        "issued" => "Issued: the document number is allocated and the seal is signed.",
+        "printed" => "Sent to the printer.",
+        "revoked" => "The document is revoked.",
+        "cleared" => "Arrival cleared: the document is now used.",
+        _ => return None,
+    })
+}
+
+fn kind_of(text: &str) -> Result<Kind, WebError> {
+    match Kind::parse(text) {
+        Some(kind @ (Kind::Ttd | Kind::Passport)) => Ok(kind),
+        _ => Err(WebError::Refused(crate::api::error::ApiError::not_found(
+            "no such kind of request",
+        ))),
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+/// `GET /console/login`.
+pub async fn login_form() -> Result<Html<String>, WebError> {
+    render("login.html", context! { title => "Sign in" })
+}
+
+/// `POST /console/login`: checks the token and sets the session cookie.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let token = form(body)?.token.trim().to_owned();
+    let actor = if token.is_empty() || token.len() > 128 {
+        None
+    } else {
+        crate::auth::authenticate(state.service.db(), &token)
+            .await
+            .map_err(|error| WebError::Refused(crate::api::error::ApiError::from(error)))?
+    };
+    let Some(actor) = actor else {
+        state.service.metrics().record_denial(401);
+        tracing::warn!("console sign-in refused: unknown or disabled token");
+        let page = render(
+            "login.html",
+            context! { title => "Sign in", error => "That token is not valid. Check it and try again, or ask an administrator for a new one." },
+        )?;
+        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+    };
+    tracing::info!(user = %actor.name, role = %actor.role, "console sign-in");
+    let nonce = session::new_nonce()?;
+    let cookie = session::set_cookie(&nonce, &token, !session::is_loopback_host(&headers));
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, "/console?msg=signed-in".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+/// `POST /console/logout`.
+pub async fn logout(
+    session: Session,
+    body: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form(body)?.csrf)?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, session::clear_cookie()),
+            (header::LOCATION, "/console/login".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+const STATES: [&str; 6] = ["valid", "issued", "printed", "used", "revoked", "expired"];
+const TYPES: [&str; 3] = ["ttd", "passport", "legalization"];
+
+/// `GET /console`: what this role may act on.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+    list_query: Result<Query<ListQuery>, QueryRejection>,
+    message: Result<Query<MessageQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    let list_query = query(list_query);
+    let message = query(message);
+    let actor = &session.actor;
+    let selected_state = list_query.state.filter(|s| STATES.contains(&s.as_str()));
+    let default_kind = match actor.role {
+        Role::Mission | Role::Immigration => Some("ttd".to_owned()),
+        Role::Consular => Some("legalization".to_owned()),
+        _ => None,
+    };
+    let selected_kind = match list_query.kind.as_deref() {
+        Some("all") => None,
+        Some(kind) if TYPES.contains(&kind) => Some(kind.to_owned()),
+        _ => default_kind,
+    };
+    let documents = if actor.role.may(Act::ListDocuments) {
+        let filter = DocumentFilter {
+            state: selected_state.clone(),
+            kind: selected_kind.clone(),
+            mission: None,
+            limit: Some(200),
+            offset: None,
+        };
+        state.service.list_documents(actor, &filter).await?
+    } else {
+        Vec::new()
+    };
+    page(
+        "dashboard.html",
+        &session,
+        "Console",
+        message.msg.as_deref(),
+        context! {
+            documents => Serde(documents),
+            states => STATES,
+            types => TYPES,
+            selected_state => selected_state,
+            selected_kind => selected_kind,
+        },
+    )
+}
+
+/// `GET /console/find?q=`: a document number or a request id.
+pub async fn find(
+    State(state): State<AppState>,
+    session: Session,
+    find_query: Result<Query<FindQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let wanted = query(find_query).q.trim().to_owned();
+    let sane = !wanted.is_empty()
+        && wanted.len() <= 64
+        && wanted
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !sane {
+        return Err(WebError::Field {
+            field: "q",
+            message: "give a document number or a request id (letters, digits and '-')".to_owned(),
+        });
+    }
+    if uuid::Uuid::parse_str(&wanted).is_ok() && session.actor.role.may(Act::ReadRequest) {
+        for kind in [Kind::Ttd, Kind::Passport] {
+            if state
+                .service
+                .get_request(&session.actor, kind, &wanted)
+                .await
+                .is_ok()
+            {
+                return Ok(see_other(&format!(
+                    "/console/requests/{}/{wanted}",
+                    kind.as_str()
+                )));
+            }
+        }
+    }
+    let number = wanted.to_ascii_uppercase();
+    Ok(see_other(&format!("/console/documents/{number}")))
+}
+
+/// `GET /console/ttds/new`: the TTD request form (missions).
+pub async fn ttd_form(session: Session) -> Result<Html<String>, WebError> {
+    require(&session, Act::RequestTtd, "request a TTD")?;
+    page(
+        "ttd_new.html",
+        &session,
+        "Request a temporary travel document",
+        None,
+        context! { form => Serde(TtdForm::default()) },
+    )
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// `POST /console/ttds`: stores a TTD request (`request_ttd`, as `POST /v1/ttds`).
+pub async fn ttd_create(
+    State(state): State<AppState>,
+    session: Session,
+    body: Result<Form<TtdForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let ttd = form(body)?;
+    session.check_csrf(&ttd.csrf)?;
+    require(&session, Act::RequestTtd, "request a TTD")?;
+    let mission = session
+        .actor
+        .mission
+        .as_ref()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let body = TtdRequestBody {
+        surname: ttd.surname.clone(),
+        given_names: ttd.given_names.clone(),
+        nationality: ttd.nationality.trim().to_ascii_uppercase(),
+        birth_date: ttd.birth_date.trim().to_owned(),
+        sex: ttd.sex.trim().to_owned(),
+        mission,
+        destination: ttd.destination.trim().to_ascii_uppercase(),
+        route: ttd
+            .route
+            .split([',', ' '])
+            .map(|stop| stop.trim().to_ascii_uppercase())
+            .filter(|stop| !stop.is_empty())
+            .collect(),
+        valid_until: ttd.valid_until.trim().to_owned(),
+        case_reference: optional(&ttd.case_reference),
+        previous_document: optional(&ttd.previous_document),
+        photo: None,
+    };
+    match state.service.request_ttd(&session.actor, &body, None).await {
+        Ok(view) => Ok(see_other(&format!(
+            "/console/requests/ttd/{}?msg=requested",
+            view.id
+        ))),
+        Err(error) => {
+            let error = WebError::from(error);
+            let status = error.status();
+            let html = page(
+                "ttd_new.html",
+                &session,
+                "Request a temporary travel document",
+                None,
+                context! {
+                    form => Serde(TtdForm { csrf: String::new(), ..ttd }),
+                    error => error.public_message(),
+                    error_field => error.field(),
+                },
+            )?;
+            Ok((status, html).into_response())
+        }
+    }
+}
+
+/// `GET /console/requests/{kind}/{id}`.
+pub async fn request_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path((kind, id)): Path<(String, String)>,
+    message: Result<Query<MessageQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    require(&session, Act::ReadRequest, "read requests")?;
+    let kind = kind_of(&kind)?;
+    let view = state.service.get_request(&session.actor, kind, &id).await?;
+    let role = session.actor.role;
+    let (approve, issue) = match kind {
+        Kind::Passport => (Act::ApprovePassport, Act::IssuePassport),
+        _ => (Act::ApproveTtd, Act::IssueTtd),
+    };
+    let may_approve =
+        role.may(approve) && view.state == "requested" && view.requested_by != session.actor.id;
+    let own_request = view.requested_by == session.actor.id;
+    let may_issue = role.may(issue) && view.state == "approved";
+    page(
+        "request.html",
+        &session,
+        "Request",
+        query(message).msg.as_deref(),
+        context! {
+            request => Serde(view),
+            kind => kind.as_str(),
+            may_approve => may_approve,
+            own_request => own_request && role.may(approve),
+            may_issue => may_issue,
+        },
+    )
+}
+
+/// `POST /console/requests/{kind}/{id}/approve` (`approve`, four-eyes in the domain).
+pub async fn request_approve(
+    State(state): State<AppState>,
+    session: Session,
+    Path((kind, id)): Path<(String, String)>,
+    body: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form(body)?.csrf)?;
+    let kind = kind_of(&kind)?;
+    let act = if kind == Kind::Passport {
+        Act::ApprovePassport
+    } else {
+        Act::ApproveTtd
+    };
+    require(&session, act, "approve requests")?;
+    state
+        .service
+        .approve(&session.actor, kind, &id, None)
+        .await?;
+    Ok(see_other(&format!(
+        "/console/requests/{}/{id}?msg=approved",
+        kind.as_str()
+    )))
+}
+
+/// `POST /console/requests/{kind}/{id}/issue` (`issue_ttd` / `issue_passport`).
+pub async fn request_issue(
+    State(state): State<AppState>,
+    session: Session,
+    Path((kind, id)): Path<(String, String)>,
+    body: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form(body)?.csrf)?;
+    let kind = kind_of(&kind)?;
+    let number = if kind == Kind::Passport {
+        require(&session, Act::IssuePassport, "issue passports")?;
+        state
+            .service
+            .issue_passport(&session.actor, &id, None)
+            .await?
+            .document_number
+    } else {
+        require(&session, Act::IssueTtd, "issue TTDs")?;
+        state
+            .service
+            .issue_ttd(&session.actor, &id, None)
+            .await?
+            .document_number
+    };
+    Ok(see_other(&format!(
+        "/console/documents/{number}?msg=issued"
+    )))
+}
+
+/// `GET /console/documents/{number}`: details, actions, ledger proof.
+pub async fn document_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<String>,
+    message: Result<Query<MessageQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    require(&session, Act::ReadDocument, "read documents")?;
+    let record = state.service.load_document(&session.actor, &number).await?;
+    let view = record.view(state.service.now().date());
+    let seal = record.seal.as_deref().map(|bytes| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    });
+    let proof = match view
+        .ledger_index
+        .and_then(|index| u64::try_from(index).ok())
+    {
+        Some(index) => state
+            .ledger
+            .proof(index)
+            .await
+            .ok()
+            .and_then(|proof| serde_json::to_string_pretty(&proof).ok()),
+        None => None,
+    };
+    let valid = view.status.as_str() == "valid";
+    let role = session.actor.role;
+    let printers = if role.may(Act::Print) && valid {
+        state.service.printers.printers()
+    } else {
+        Vec::new()
+    };
+    let mrz = view.mrz.clone().unwrap_or_default().join("\n");
+    page(
+        "document.html",
+        &session,
+        &format!("Document {}", view.number),
+        query(message).msg.as_deref(),
+        context! {
+            document => Serde(view),
+            mrz => mrz,
+            seal => seal,
+            proof => proof,
+            printers => printers,
+            may_print => role.may(Act::Print) && valid,
+            may_revoke => role.may(Act::Revoke) && valid,
+            may_clear => role.may(Act::ClearArrival) && valid && record.kind == Kind::Ttd,
+            reasons => ["lost", "stolen", "cancelled", "damaged"],
+        },
+    )
+}
+
+/// `GET /console/documents/{number}/pdf` (`document_pdf`, as `GET /v1/documents/{n}/pdf`).
+pub async fn document_pdf(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<String>,
+) -> Result<Response, WebError> {
+    require(&session, Act::ReadDocument, "read documents")?;
+    let pdf = state.service.document_pdf(&session.actor, &number).await?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
+}
+
+/// `POST /console/documents/{number}/print` (`print`, as `POST /v1/documents/{n}/print`).
+pub async fn document_print(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<String>,
+    body: Result<Form<PrintForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let print = form(body)?;
+    session.check_csrf(&print.csrf)?;
+    require(&session, Act::Print, "print documents")?;
+    if print.printer.trim().is_empty() {
+        return Err(WebError::Field {
+            field: "printer",
+            message: "choose a printer".to_owned(),
+        });
+    }
+    state
+        .service
+        .print(&session.actor, &number, print.printer.trim(), None)
+        .await?;
+    Ok(see_other(&format!(
+        "/console/documents/{number}?msg=printed"
+    )))
+}
+
+/// `POST /console/documents/{number}/revoke` (`revoke`).
+pub async fn document_revoke(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<String>,
+    body: Result<Form<RevokeForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let revoke = form(body)?;
+    session.check_csrf(&revoke.csrf)?;
+    require(&session, Act::Revoke, "revoke documents")?;
+    let reason = match revoke.reason.as_str() {
+        "lost" => RevocationReason::Lost,
+        "stolen" => RevocationReason::Stolen,
+        "cancelled" => RevocationReason::Cancelled,
+        "damaged" => RevocationReason::Damaged,
+        _ => {
+            return Err(WebError::Field {
+                field: "reason",
+                message: "choose lost, stolen, cancelled or damaged".to_owned(),
+            });
+        }
+    };
+    state
+        .service
+        .revoke(&session.actor, &number, reason, None)
+        .await?;
+    Ok(see_other(&format!(
+        "/console/documents/{number}?msg=revoked"
+    )))
+}
+
+/// `POST /console/documents/{number}/clear-arrival` (`clear_arrival`).
+pub async fn document_clear_arrival(
+    State(state): State<AppState>,
+    session: Session,
+    Path(number): Path<String>,
+    body: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form(body)?.csrf)?;
+    require(&session, Act::ClearArrival, "clear arrivals")?;
+    state
+        .service
+        .clear_arrival(&session.actor, &number, None)
+        .await?;
+    Ok(see_other(&format!(
+        "/console/documents/{number}?msg=cleared"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flash_messages_are_a_closed_set() {
+        assert!(flash("approved").is_some());
+        assert!(flash("<script>").is_none());
+    }
+
+    #[test]
+    fn only_requests_have_pages() {
+        assert!(kind_of("ttd").is_ok());
+        assert!(kind_of("passport").is_ok());
+        assert!(kind_of("legalization").is_err());
+        assert!(kind_of("x").is_err());
+    }
+}

@@ -1,0 +1,373 @@
+//! The staff console (`/console`) and the public verification page (`/verify`): server-rendered
+//! HTML (minijinja, auto-escaped `.html` templates from `templates/web/`), no external assets
+//! (the stylesheet and the one small script are compiled in and served from `/static/`).
+//!
+//! Handlers are thin: session -> form -> one call into the same domain functions the HTTP API
+//! calls ([`crate::issuance::Service`], the API's verify handler) -> render. Errors are mapped
+//! to a status and a message by the API's single mapping ([`crate::api::error::ApiError`]).
+
+pub mod console;
+pub mod i18n;
+pub mod session;
+pub mod verify_page;
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::Environment;
+
+use crate::api::AppState;
+use crate::api::error::ApiError;
+
+/// Errors of the web pages.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebError {
+    /// No (or no longer a valid) session: the browser is sent to the sign-in page.
+    #[error("sign in first")]
+    NotSignedIn,
+    /// A state-changing form without this session's CSRF field.
+    #[error(
+        "the form is out of date or was not sent by this console (CSRF check failed); reload the page and try again"
+    )]
+    Csrf,
+    /// The role may not do this.
+    #[error("your role `{role}` may not {act}")]
+    Forbidden { role: String, act: &'static str },
+    /// A form field is missing or malformed.
+    #[error("field `{field}`: {message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    /// The domain (or the verifier) refused; status and message from the API's mapping.
+    #[error("{}", .0.message)]
+    Refused(ApiError),
+    /// A template failed to render (a bug: logged, shown as a generic error).
+    #[error("template `{name}` failed: {message}")]
+    Template { name: String, message: String },
+    /// The operating system random generator failed.
+    #[error("the random generator failed: {0}")]
+    Random(String),
+}
+
+impl From<crate::issuance::IssuanceError> for WebError {
+    fn from(error: crate::issuance::IssuanceError) -> Self {
+        WebError::Refused(ApiError::from(error))
+    }
+}
+
+impl WebError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotSignedIn => StatusCode::SEE_OTHER,
+            WebError::Csrf | WebError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            WebError::Field { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Refused(error) => error.status,
+            WebError::Template { .. } | WebError::Random(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message a person can act on (never internals).
+    pub fn public_message(&self) -> String {
+        match self {
+            WebError::Template { .. } | WebError::Random(_) => {
+                "something went wrong on our side; try again, and tell the administrator if it persists".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The form field the error is about, if any.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            WebError::Field { field, .. } => Some((*field).to_owned()),
+            WebError::Refused(error) => error.field.clone(),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let WebError::NotSignedIn = self {
+            return Redirect::to("/console/login").into_response();
+        }
+        if let WebError::Template { name, message } = &self {
+            tracing::error!(template = %name, %message, "web template failed");
+        }
+        let status = self.status();
+        let body = render(
+            "error.html",
+            minijinja::context! {
+                title => status.canonical_reason().unwrap_or("Error"),
+                status => status.as_u16(),
+                message => self.public_message(),
+            },
+        )
+        .unwrap_or_else(|_| {
+            Html(format!(
+                "<!doctype html><title>{}</title><p>{}</p>",
+                status.as_u16(),
+                status.as_u16()
+            ))
+        });
+        (status, body).into_response()
+    }
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/web/base.html")),
+    (
+        "console_base.html",
+        include_str!("../../templates/web/console_base.html"),
+    ),
+    ("error.html", include_str!("../../templates/web/error.html")),
+    ("login.html", include_str!("../../templates/web/login.html")),
+    (
+        "dashboard.html",
+        include_str!("../../templates/web/dashboard.html"),
+    ),
+    (
+        "request.html",
+        include_str!("../../templates/web/request.html"),
+    ),
+    (
+        "ttd_new.html",
+        include_str!("../../templates/web/ttd_new.html"),
+    ),
+    (
+        "document.html",
+        include_str!("../../templates/web/document.html"),
+    ),
+    (
+        "verify.html",
+        include_str!("../../templates/web/verify.html"),
+    ),
+];
+
+const STYLESHEET: &str = include_str!("../../templates/web/web.css");
+const VERIFY_SCRIPT: &str = include_str!("../../templates/web/verify.js");
+
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
+    ENVIRONMENT.get_or_init(|| {
+        let mut environment = Environment::new();
+        environment.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        for (name, source) in TEMPLATES {
+            if let Err(error) = environment.add_template(name, source) {
+                // Checked by a unit test; a broken template renders as an error page.
+                tracing::error!(template = %name, %error, "web template does not parse");
+            }
+        }
+        environment
+    })
+}
+
+/// Renders a named template (auto-escaping: every name ends in `.html`).
+pub fn render(name: &str, context: minijinja::Value) -> Result<Html<String>, WebError> {
+    let failed = |error: minijinja::Error| WebError::Template {
+        name: name.to_owned(),
+        message: format!("{error:#}"),
+    };
+    let template = environment().get_template(name).map_err(failed)?;
+    template.render(context).map(Html).map_err(failed)
+}
+
+/// Security headers for every page: a strict CSP (own origin only, no inline script), no
+/// framing, no sniffing, no referrer; console pages are not cached.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let console = request.uri().path().starts_with("/console");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if console {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn verify_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        VERIFY_SCRIPT,
+    )
+        .into_response()
+}
+
+/// The path of the configured verification URL (what a legalization QR code opens), when it is
+/// one the page should also answer on.
+fn qr_path(verify_url: &str) -> Option<String> {
+    let after_scheme = verify_url
+        .split_once("://")
+        .map_or(verify_url, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .map_or("", |start| &after_scheme[start..]);
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let reserved = ["", "/verify", "/v", "/console", "/static", "/v1"];
+    let sane = path.starts_with('/')
+        && path.len() <= 64
+        && path[1..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'))
+        && !path.contains("//")
+        && !path.contains('{')
+        && !reserved.contains(&path)
+        && !reserved
+            .iter()
+            .filter(|prefix| !prefix.is_empty())
+            .any(|prefix| path.starts_with(&format!("{prefix}/")));
+    sane.then(|| path.to_owned())
+}
+
+/// The web routes, with their state applied (merge into any router).
+pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
+    use axum::routing::{get, post};
+    let mut router = Router::new()
+        .route("/", get(|| async { Redirect::to("/verify") }))
+        .route("/static/web.css", get(stylesheet))
+        .route("/static/verify.js", get(verify_script))
+        // The public page; `/v` is the default QR base path (`<verify_url>#<seal>`).
+        .route("/verify", get(verify_page::show).post(verify_page::submit))
+        .route("/v", get(verify_page::show).post(verify_page::submit))
+        .route("/console", get(console::dashboard))
+        .route(
+            "/console/login",
+            get(console::login_form).post(console::login),
+        )
+        .route("/console/logout", post(console::logout))
+        .route("/console/find", get(console::find))
+        .route("/console/ttds/new", get(console::ttd_form))
+        .route("/console/ttds", post(console::ttd_create))
+        .route("/console/requests/{kind}/{id}", get(console::request_page))
+        .route(
+            "/console/requests/{kind}/{id}/approve",
+            post(console::request_approve),
+        )
+        .route(
+            "/console/requests/{kind}/{id}/issue",
+            post(console::request_issue),
+        )
+        .route("/console/documents/{number}", get(console::document_page))
+        .route(
+            "/console/documents/{number}/pdf",
+            get(console::document_pdf),
+        )
+        .route(
+            "/console/documents/{number}/print",
+            post(console::document_print),
+        )
+        .route(
+            "/console/documents/{number}/revoke",
+            post(console::document_revoke),
+        )
+        .route(
+            "/console/documents/{number}/clear-arrival",
+            post(console::document_clear_arrival),
+        );
+    if let Some(path) = qr_path(&state.service.settings.verify_url) {
+        router = router.route(&path, get(verify_page::show).post(verify_page::submit));
+    }
+    router
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        let mut environment = Environment::new();
+        for (name, source) in TEMPLATES {
+            assert!(
+                name.ends_with(".html"),
+                "{name} must be .html for auto-escaping"
+            );
+            if let Err(error) = environment.add_template(name, source) {
+                panic!("{name}: {error:#}");
+            }
+        }
+    }
+
+    #[test]
+    fn templates_escape_html() {
+        let page = render(
+            "error.html",
+            minijinja::context! { title => "x", status => 400, message => "<script>alert(1)</script>" },
+        );
+        let Ok(Html(page)) = page else {
+            panic!("render failed")
+        };
+        assert!(page.contains("&lt;script&gt;"), "{page}");
+        assert!(!page.contains("<script>alert"), "{page}");
+    }
+
+    #[test]
+    fn qr_paths() {
+        assert_eq!(
+            qr_path("https://verify.example.lk/l"),
+            Some("/l".to_owned())
+        );
+        assert_eq!(qr_path("https://verify.travdoc.invalid/v"), None);
+        assert_eq!(
+            qr_path("https://x.lk/check/legal"),
+            Some("/check/legal".to_owned())
+        );
+        assert_eq!(qr_path("https://x.lk/"), None);
+        assert_eq!(qr_path("https://x.lk/v1/verify"), None);
+        assert_eq!(qr_path("https://x.lk/console"), None);
+        assert_eq!(qr_path("https://x.lk/a/{b}"), None);
+    }
+
+    #[test]
+    fn no_external_assets() {
+        for (name, source) in TEMPLATES {
+            for needle in ["http://", "https://", "//cdn", "@import"] {
+                assert!(!source.contains(needle), "{name} refers to {needle}");
+            }
+        }
+        assert!(!STYLESHEET.contains("url(http"));
+    }
+}

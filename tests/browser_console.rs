@@ -1,0 +1,767 @@
+//! Browser tests of the staff console and the public verification page, in headless Chromium
+//! driven over WebDriver (chromedriver started by the test on a free port), against a real
+//! `travdoc serve` on a temporary data dir with users made by `travdoc user add`.
+//!
+//! These tests FAIL when chromium or chromedriver is missing (install them with
+//! `scripts/install-system-deps.sh --with-test-tools`). With `TRAVDOC_SCREENSHOTS=1` they write
+//! the screenshots under `docs/screenshots/` (desktop 1280 wide, phone 390 wide).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+use common::{Server, TestResult};
+
+type BoxError = Box<dyn std::error::Error>;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecc";
+
+/// A chromedriver process on a free port.
+struct Driver {
+    child: Child,
+    url: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16, BoxError> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl Driver {
+    async fn start() -> Result<Self, BoxError> {
+        for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+            if !Path::new(path).exists() {
+                return Err(format!(
+                    "{path} is missing: install `{package}` (scripts/install-system-deps.sh --with-test-tools)"
+                )
+                .into());
+            }
+        }
+        let port = free_port()?;
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
+        };
+        let started = Instant::now();
+        loop {
+            let ready = driver
+                .call("GET", "/status", None)
+                .await
+                .map(|status| status["ready"] == true);
+            if matches!(ready, Ok(true)) {
+                return Ok(driver);
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                return Err("chromedriver did not become ready within 20 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// One WebDriver call; returns `value`, or the WebDriver error as an error.
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, BoxError> {
+        let payload = match &body {
+            Some(body) => Bytes::from(serde_json::to_vec(body)?),
+            None => Bytes::new(),
+        };
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(Full::new(payload))?;
+        let response = self.client.request(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        let value: Value = serde_json::from_slice(&bytes)?;
+        if !status.is_success() {
+            return Err(format!("WebDriver {method} {path}: {status} {}", value["value"]).into());
+        }
+        Ok(value["value"].clone())
+    }
+
+    async fn session(&self) -> Result<Browser<'_>, BoxError> {
+        let profile = tempfile::tempdir()?;
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+            "--window-size=1280,1000".to_owned(),
+        ];
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+        }}});
+        let value = self.call("POST", "/session", Some(capabilities)).await?;
+        let id = value["sessionId"]
+            .as_str()
+            .ok_or("no session id")?
+            .to_owned();
+        Ok(Browser {
+            driver: self,
+            id,
+            _profile: profile,
+        })
+    }
+}
+
+/// One browser session.
+struct Browser<'a> {
+    driver: &'a Driver,
+    id: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser<'_> {
+    async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, BoxError> {
+        self.driver
+            .call(method, &format!("/session/{}{path}", self.id), body)
+            .await
+    }
+
+    async fn close(self) -> Result<(), BoxError> {
+        self.cmd("DELETE", "", None).await.map(|_| ())
+    }
+
+    async fn goto(&self, url: &str) -> Result<(), BoxError> {
+        self.cmd("POST", "/url", Some(json!({"url": url})))
+            .await
+            .map(|_| ())
+    }
+
+    async fn current_url(&self) -> Result<String, BoxError> {
+        Ok(self
+            .cmd("GET", "/url", None)
+            .await?
+            .as_str()
+            .unwrap_or("")
+            .to_owned())
+    }
+
+    async fn find(&self, css: &str) -> Result<String, BoxError> {
+        let value = self
+            .cmd(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await
+            .map_err(|error| format!("element `{css}` not found: {error}"))?;
+        Ok(value[ELEMENT_KEY]
+            .as_str()
+            .ok_or("no element id")?
+            .to_owned())
+    }
+
+    async fn exists(&self, css: &str) -> Result<bool, BoxError> {
+        let value = self
+            .cmd(
+                "POST",
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await?;
+        Ok(value.as_array().is_some_and(|list| !list.is_empty()))
+    }
+
+    async fn type_into(&self, css: &str, text: &str) -> Result<(), BoxError> {
+        let element = self.find(css).await?;
+        self.cmd(
+            "POST",
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        )
+        .await?;
+        self.cmd(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({"text": text})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Sets a form control's value by script (date inputs take keyboard input in locale order).
+    async fn set_value(&self, css: &str, value: &str) -> Result<(), BoxError> {
+        let element = self.find(css).await?;
+        self.script(
+            "arguments[0].value = arguments[1];",
+            json!([{ELEMENT_KEY: element}, value]),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn click(&self, css: &str) -> Result<(), BoxError> {
+        let element = self.find(css).await?;
+        self.cmd(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn text(&self, css: &str) -> Result<String, BoxError> {
+        let element = self.find(css).await?;
+        Ok(self
+            .cmd("GET", &format!("/element/{element}/text"), None)
+            .await?
+            .as_str()
+            .unwrap_or("")
+            .to_owned())
+    }
+
+    async fn attribute(&self, css: &str, name: &str) -> Result<String, BoxError> {
+        let element = self.find(css).await?;
+        Ok(self
+            .cmd("GET", &format!("/element/{element}/attribute/{name}"), None)
+            .await?
+            .as_str()
+            .unwrap_or("")
+            .to_owned())
+    }
+
+    async fn script(&self, script: &str, args: Value) -> Result<Value, BoxError> {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    async fn select(&self, css: &str, value: &str) -> Result<(), BoxError> {
+        self.set_value(css, value).await
+    }
+
+    /// Presses Tab `count` times on the focused element (real key events).
+    async fn tab(&self, count: usize) -> Result<(), BoxError> {
+        let mut actions = Vec::new();
+        for _ in 0..count {
+            actions.push(json!({"type": "keyDown", "value": "\u{E004}"}));
+            actions.push(json!({"type": "keyUp", "value": "\u{E004}"}));
+        }
+        self.cmd(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn press_enter(&self) -> Result<(), BoxError> {
+        let actions = [
+            json!({"type": "keyDown", "value": "\u{E007}"}),
+            json!({"type": "keyUp", "value": "\u{E007}"}),
+        ];
+        self.cmd(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Sets the viewport (phone: mobile emulation at 390 CSS pixels).
+    async fn viewport(&self, width: u32, height: u32, mobile: bool) -> Result<(), BoxError> {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                    "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+                }}),
+            ),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// A full-page PNG at `width` (written only with `TRAVDOC_SCREENSHOTS=1`).
+    async fn screenshot(&self, name: &str, width: u32) -> Result<(), BoxError> {
+        if std::env::var("TRAVDOC_SCREENSHOTS").as_deref() != Ok("1") {
+            return Ok(());
+        }
+        let mobile = width < 600;
+        self.viewport(width, 800, mobile).await?;
+        let height = self
+            .script(
+                "return Math.ceil(document.documentElement.scrollHeight);",
+                json!([]),
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(800)
+            .clamp(400, 4000);
+        self.viewport(width, u32::try_from(height)?, mobile).await?;
+        let png = self.cmd("GET", "/screenshot", None).await?;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(png.as_str().ok_or("no png")?)?;
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/screenshots"));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("{name}.png")), bytes)?;
+        self.viewport(1280, 1000, false).await
+    }
+
+    /// Waits until `css` exists (pages load synchronously; this covers redirects).
+    async fn wait_for(&self, css: &str) -> Result<(), BoxError> {
+        let started = Instant::now();
+        while !self.exists(css).await? {
+            if started.elapsed() > Duration::from_secs(30) {
+                let url = self.current_url().await.unwrap_or_default();
+                let body = self.text("body").await.unwrap_or_default();
+                return Err(format!("`{css}` did not appear on {url}:\n{body}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    async fn sign_in(&self, server: &Server, token: &str) -> Result<(), BoxError> {
+        self.goto(&format!("{}/console/login", server.url)).await?;
+        self.type_into("#token", token).await?;
+        self.click("#sign-in").await?;
+        self.wait_for("#who").await
+    }
+
+    async fn sign_out(&self) -> Result<(), BoxError> {
+        self.click("form[action='/console/logout'] button").await?;
+        self.wait_for("#token").await
+    }
+
+    /// Every visible form control has a label (or an accessible name).
+    async fn unlabelled_controls(&self) -> Result<Vec<String>, BoxError> {
+        let value = self
+            .script(
+                "return Array.from(document.querySelectorAll('input, select, textarea, button'))
+                   .filter(e => e.type !== 'hidden')
+                   .filter(e => !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label')
+                       || (e.tagName === 'BUTTON' && e.textContent.trim().length > 0)))
+                   .map(e => e.outerHTML);",
+                json!([]),
+            )
+            .await?;
+        Ok(serde_json::from_value(value)?)
+    }
+
+    /// The page is no wider than the viewport (no sideways scrolling on a phone).
+    async fn overflows(&self) -> Result<bool, BoxError> {
+        Ok(self
+            .script(
+                "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+                json!([]),
+            )
+            .await?
+            == true)
+    }
+}
+
+/// `travdoc user add` against the server's data dir; returns the token.
+fn add_user(
+    server: &Server,
+    name: &str,
+    role: &str,
+    mission: Option<&str>,
+) -> Result<String, BoxError> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
+    command
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .args(["user", "add", name, "--role", role])
+        .env_remove("DATABASE_URL");
+    if let Some(mission) = mission {
+        command.args(["--mission", mission]);
+    }
+    let output = command.output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "travdoc user add {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let token = String::from_utf8(output.stdout)?.trim().to_owned();
+    if !token.starts_with("tdk_") {
+        return Err(format!("unexpected token output for {name}").into());
+    }
+    Ok(token)
+}
+
+fn date_in_days(days: i64) -> String {
+    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// A PNG of the Data Matrix carrying `seal` (as a verifier would photograph it).
+fn datamatrix_png(seal: &[u8], path: &Path) -> Result<(), BoxError> {
+    let matrix = travdoc_render::barcode::encode_datamatrix(seal)?;
+    let (luma, width, height) = matrix.to_luma(8, 4);
+    let image = image::GrayImage::from_raw(u32::try_from(width)?, u32::try_from(height)?, luma)
+        .ok_or("luma buffer size")?;
+    image.save_with_format(path, image::ImageFormat::Png)?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> TestResult {
+    let server = Server::start()?;
+    let auditor = add_user(&server, "auditor-web", "auditor", None)?;
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+
+    // The console asks for a sign-in first.
+    browser.goto(&format!("{}/console", server.url)).await?;
+    browser.wait_for("#token").await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.screenshot("console-login-desktop", 1280).await?;
+    browser.screenshot("console-login-phone", 390).await?;
+
+    // A wrong token is refused with a message.
+    browser.type_into("#token", "tdk_not-a-real-token").await?;
+    browser.click("#sign-in").await?;
+    browser.wait_for("#login-error").await?;
+    assert!(browser.text("#login-error").await?.contains("not valid"));
+
+    // Keyboard only: Tab from the token field reaches the button, Enter signs in.
+    browser.type_into("#token", &auditor).await?;
+    browser.tab(1).await?;
+    let focused = browser
+        .script(
+            "return document.activeElement && document.activeElement.id;",
+            json!([]),
+        )
+        .await?;
+    assert_eq!(focused, "sign-in");
+    let outline = browser
+        .script(
+            "return getComputedStyle(document.activeElement).outlineStyle;",
+            json!([]),
+        )
+        .await?;
+    assert_eq!(outline, "solid", "focus must be visible");
+    browser.press_enter().await?;
+    browser.wait_for("#who").await?;
+    assert!(browser.text("#who").await?.contains("auditor"));
+    // The auditor reads but may not act: no request link.
+    assert!(!browser.exists("#new-ttd").await?);
+    assert!(browser.unlabelled_controls().await?.is_empty());
+
+    // The session cookie is HttpOnly: scripts cannot read it.
+    let cookies = browser.script("return document.cookie;", json!([])).await?;
+    assert!(
+        !cookies.as_str().unwrap_or("").contains("td_session"),
+        "{cookies}"
+    );
+    let all = browser.cmd("GET", "/cookie", None).await?;
+    let session = all
+        .as_array()
+        .and_then(|list| list.iter().find(|c| c["name"] == "td_session"))
+        .ok_or("no session cookie")?;
+    assert_eq!(session["httpOnly"], true);
+    assert_eq!(session["sameSite"], "Strict");
+
+    // A state-changing form without the CSRF field is refused even with the cookie.
+    let cookie = format!(
+        "td_session={}",
+        session["value"].as_str().ok_or("cookie value")?
+    );
+    let forged = server
+        .raw(
+            "POST",
+            "/console/logout",
+            None,
+            Bytes::from_static(b"csrf=wrong"),
+            Some("application/x-www-form-urlencoded"),
+            &[("cookie", &cookie)],
+        )
+        .await?;
+    assert_eq!(forged.status, 403, "{:?}", forged.body);
+    browser.sign_out().await?;
+    // Signed out: the console sends us back to sign in.
+    browser.goto(&format!("{}/console", server.url)).await?;
+    browser.wait_for("#token").await?;
+
+    // The public page, in each language, on a phone and a desktop.
+    for (lang, title) in [
+        ("en", "Verify a travel document"),
+        ("si", "ගමන් ලේඛනයක්"),
+        ("ta", "பயண ஆவணம்"),
+    ] {
+        browser
+            .goto(&format!("{}/verify?lang={lang}", server.url))
+            .await?;
+        browser.wait_for("#verify-form").await?;
+        assert!(browser.text("h1").await?.contains(title), "{lang}");
+        assert_eq!(browser.attribute("html", "lang").await?, lang);
+        assert!(browser.unlabelled_controls().await?.is_empty(), "{lang}");
+        browser.viewport(390, 844, true).await?;
+        assert!(
+            !browser.overflows().await?,
+            "{lang}: the page scrolls sideways on a phone"
+        );
+        browser.viewport(1280, 1000, false).await?;
+    }
+    browser
+        .goto(&format!("{}/verify?lang=si", server.url))
+        .await?;
+    browser.screenshot("verify-form-si-phone", 390).await?;
+
+    // Garbage is "not valid", explained in plain language (Tamil).
+    browser
+        .goto(&format!("{}/verify?lang=ta", server.url))
+        .await?;
+    browser.type_into("#text", "AAECAwQF").await?;
+    browser.click("#verify-submit").await?;
+    browser.wait_for("#verdict").await?;
+    assert_eq!(
+        browser.attribute("#verdict", "data-verdict").await?,
+        "invalid"
+    );
+    assert!(browser.text("#reasons").await?.contains("முத்திரை"));
+    let read = browser
+        .attribute("[data-check='read']", "data-outcome")
+        .await?;
+    assert_eq!(read, "failed");
+
+    // A QR link (`/v#<seal>`) is verified on opening: the script posts the fragment.
+    browser
+        .goto(&format!("{}/v?lang=en#AAECAwQF", server.url))
+        .await?;
+    browser.wait_for("#verdict").await?;
+    assert!(
+        browser
+            .text("#reasons")
+            .await?
+            .contains("not a seal we can read")
+    );
+
+    browser.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revoked() -> TestResult
+{
+    let server = Server::start()?;
+    let mission = add_user(&server, "mission-lon-web", "mission", Some("LON"))?;
+    let approver = add_user(&server, "approver-web", "approver", None)?;
+    let other_mission = add_user(&server, "mission-par-web", "mission", Some("PAR"))?;
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+
+    // The mission requests a TTD.
+    browser.sign_in(&server, &mission).await?;
+    browser.click("#new-ttd").await?;
+    browser.wait_for("#submit-request").await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.type_into("#f-surname", "Perera").await?;
+    browser.type_into("#f-given_names", "Nimal Kumar").await?;
+    browser.type_into("#f-nationality", "LKA").await?;
+    browser.set_value("#f-birth_date", "1985-03-14").await?;
+    browser.select("#f-sex", "M").await?;
+    browser
+        .type_into("#f-previous_document", "N1234567")
+        .await?;
+    browser.type_into("#f-destination", "LKA").await?;
+    browser.type_into("#f-route", "DOH, CMB").await?;
+    browser
+        .set_value("#f-valid_until", &date_in_days(60))
+        .await?;
+    browser
+        .type_into("#f-case_reference", "RA-KWT-2026-0042")
+        .await?;
+    browser
+        .screenshot("console-ttd-request-desktop", 1280)
+        .await?;
+    browser.click("#submit-request").await?;
+    browser.wait_for("#request-state").await?;
+    assert_eq!(browser.text("#request-state").await?, "requested");
+    let request_url = browser.current_url().await?;
+    let request_url = request_url.split('?').next().unwrap_or("").to_owned();
+    // The requester cannot approve their own request.
+    assert!(!browser.exists("#approve").await?);
+    browser.sign_out().await?;
+
+    // A headquarters approver approves it.
+    browser.sign_in(&server, &approver).await?;
+    browser.goto(&request_url).await?;
+    browser.wait_for("#approve").await?;
+    browser.click("#approve").await?;
+    browser.wait_for("#flash").await?;
+    assert_eq!(browser.text("#request-state").await?, "approved");
+    browser.sign_out().await?;
+
+    // The mission issues and prints it on a printer it chooses.
+    browser.sign_in(&server, &mission).await?;
+    browser.goto(&request_url).await?;
+    browser.wait_for("#issue").await?;
+    browser.click("#issue").await?;
+    browser.wait_for("#doc-number").await?;
+    let number = browser.text("#doc-number").await?;
+    assert!(browser.text("#doc-mrz").await?.contains(&number));
+    assert_eq!(browser.text("#doc-state").await?, "issued");
+    let printer = browser
+        .script(
+            "return document.querySelector('#printer option').value;",
+            json!([]),
+        )
+        .await?;
+    let printer = printer.as_str().ok_or("no printer offered")?.to_owned();
+    browser.select("#printer", &printer).await?;
+    browser.click("#print").await?;
+    browser.wait_for("#flash").await?;
+    assert_eq!(browser.text("#doc-state").await?, "printed");
+    assert!(
+        browser.exists("#ledger-proof").await?,
+        "the document page shows its ledger proof"
+    );
+    browser.screenshot("console-document-desktop", 1280).await?;
+    browser.screenshot("console-document-phone", 390).await?;
+    browser
+        .goto(&format!("{}/console?type=ttd&state=printed", server.url))
+        .await?;
+    browser.wait_for("#documents").await?;
+    assert!(browser.text("#documents").await?.contains(&number));
+    browser
+        .screenshot("console-dashboard-desktop", 1280)
+        .await?;
+
+    // The seal, as a Data Matrix photo, uploaded through the file input of the public page.
+    browser
+        .goto(&format!("{}/console/documents/{number}", server.url))
+        .await?;
+    let seal_text = browser
+        .script(
+            "return document.getElementById('seal-data').textContent;",
+            json!([]),
+        )
+        .await?;
+    let seal = base64::engine::general_purpose::STANDARD.decode(
+        seal_text
+            .as_str()
+            .ok_or("no seal on the document page")?
+            .trim(),
+    )?;
+    let dir = tempfile::tempdir()?;
+    let png = dir.path().join("ttd-datamatrix.png");
+    datamatrix_png(&seal, &png)?;
+    browser.sign_out().await?;
+    browser.goto(&format!("{}/verify", server.url)).await?;
+    let input = browser.find("#image").await?;
+    browser
+        .cmd(
+            "POST",
+            &format!("/element/{input}/value"),
+            Some(json!({"text": png.display().to_string()})),
+        )
+        .await?;
+    browser.click("#verify-submit").await?;
+    browser.wait_for("#verdict").await?;
+    assert_eq!(
+        browser.attribute("#verdict", "data-verdict").await?,
+        "valid"
+    );
+    assert_eq!(browser.text("[data-field='surname']").await?, "PERERA");
+    assert_eq!(browser.text("[data-field='number']").await?, number);
+    assert_eq!(
+        browser
+            .attribute("[data-check='signature']", "data-outcome")
+            .await?,
+        "passed"
+    );
+    browser.screenshot("verify-valid-desktop", 1280).await?;
+    browser.screenshot("verify-valid-phone", 390).await?;
+
+    // Another mission cannot open this document.
+    browser.sign_in(&server, &other_mission).await?;
+    browser
+        .goto(&format!("{}/console/documents/{number}", server.url))
+        .await?;
+    browser.wait_for("#error-message").await?;
+    assert!(browser.text("h1").await?.contains("404"));
+    assert!(!browser.exists("#doc-number").await?);
+    browser
+        .goto(&format!("{}/console?type=ttd", server.url))
+        .await?;
+    browser.wait_for("#who").await?;
+    assert!(!browser.text("main").await?.contains(&number));
+    browser.sign_out().await?;
+
+    // The approver revokes it; the public page now says revoked (in Sinhala too).
+    browser.sign_in(&server, &approver).await?;
+    browser
+        .goto(&format!("{}/console/documents/{number}", server.url))
+        .await?;
+    browser.wait_for("#revoke").await?;
+    browser.select("#revoke-reason", "stolen").await?;
+    browser.click("#revoke").await?;
+    browser.wait_for("#flash").await?;
+    assert_eq!(browser.text("#doc-status").await?, "revoked");
+    browser.sign_out().await?;
+    browser
+        .goto(&format!("{}/verify?lang=si", server.url))
+        .await?;
+    let input = browser.find("#image").await?;
+    browser
+        .cmd(
+            "POST",
+            &format!("/element/{input}/value"),
+            Some(json!({"text": png.display().to_string()})),
+        )
+        .await?;
+    browser.click("#verify-submit").await?;
+    browser.wait_for("#verdict").await?;
+    assert_eq!(
+        browser.attribute("#verdict", "data-verdict").await?,
+        "revoked"
+    );
+    assert!(browser.text("#verdict-title").await?.contains("අවලංගු"));
+    browser.screenshot("verify-revoked-si-phone", 390).await?;
+    browser
+        .screenshot("verify-revoked-si-desktop", 1280)
+        .await?;
+
+    browser.close().await?;
+    Ok(())
+}

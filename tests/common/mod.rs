@@ -1,0 +1,326 @@
+//! Shared helpers for the service tests: a real `travdoc serve` process on a free port with its
+//! own data dir (SoftHSM2 token, PKI, SQLite or PostgreSQL), and a small HTTP client.
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A running service.
+pub struct Server {
+    pub url: String,
+    pub admin_token: String,
+    pub data_dir: PathBuf,
+    child: Child,
+    _dir: Option<tempfile::TempDir>,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: hyper::HeaderMap,
+    /// The raw body.
+    pub bytes: Bytes,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    pub fn field(&self) -> &str {
+        self.body["error"]["field"].as_str().unwrap_or("")
+    }
+}
+
+impl Server {
+    /// Starts `travdoc serve` on a fresh temporary data dir (SQLite).
+    pub fn start() -> Result<Self, Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let data_dir = dir.path().join("var");
+        Self::start_in(&data_dir, &[], Some(dir))
+    }
+
+    /// Starts `travdoc serve` on `data_dir` with extra environment variables.
+    pub fn start_in(
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        dir: Option<tempfile::TempDir>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
+        command
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0", "--verify-rate", "0"])
+            .env_remove("DATABASE_URL")
+            .env_remove("SOFTHSM2_CONF")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn()?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("travdoc: listening on ") {
+                    let _ = sender.send(Ok(url.trim().to_owned()));
+                } else if line.starts_with("error:") {
+                    let _ = sender.send(Err(line.clone()));
+                }
+                eprintln!("[serve] {line}");
+            }
+        });
+        let url = match receiver.recv_timeout(Duration::from_secs(120)) {
+            Ok(Ok(url)) => url,
+            Ok(Err(line)) => {
+                let _ = child.kill();
+                return Err(format!("travdoc serve failed: {line}").into());
+            }
+            Err(_) => {
+                let _ = child.kill();
+                return Err("travdoc serve did not start within 120 s".into());
+            }
+        };
+        let token_path = data_dir.join("admin.token");
+        let admin_token = std::fs::read_to_string(&token_path)?.trim().to_owned();
+        let client = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        Ok(Server {
+            url,
+            admin_token,
+            data_dir: data_dir.to_owned(),
+            child,
+            _dir: dir,
+            client,
+        })
+    }
+
+    /// Sends a request; `body` as JSON when given.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Answer, Box<dyn std::error::Error>> {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, Box<dyn std::error::Error>> {
+        let payload = match body {
+            Some(body) => Bytes::from(serde_json::to_vec(body)?),
+            None => Bytes::new(),
+        };
+        let content_type = body.map(|_| "application/json");
+        self.raw(method, path, token, payload, content_type, headers)
+            .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        payload: Bytes,
+        content_type: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, Box<dyn std::error::Error>> {
+        let mut builder = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(content_type) = content_type {
+            builder = builder.header("content-type", content_type);
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = self
+            .client
+            .request(builder.body(Full::new(payload))?)
+            .await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Ok(Answer {
+            status,
+            body,
+            headers,
+            bytes,
+        })
+    }
+
+    /// Creates a user through the API and returns its token.
+    pub async fn user(
+        &self,
+        name: &str,
+        role: &str,
+        mission: Option<&str>,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        let answer = self
+            .call(
+                "POST",
+                "/v1/users",
+                Some(&self.admin_token),
+                Some(&json!({"name": name, "role": role, "mission": mission})),
+            )
+            .await?;
+        if answer.status != 201 {
+            return Err(format!("creating {name}: {} {}", answer.status, answer.body).into());
+        }
+        Ok(answer.body["token"].as_str().ok_or("no token")?.to_owned())
+    }
+}
+
+/// A valid TTD request body for `mission`.
+pub fn ttd_body(mission: &str) -> Value {
+    let today = time::OffsetDateTime::now_utc().date();
+    let until = today + time::Duration::days(60);
+    json!({
+        "surname": "Perera",
+        "given_names": "Nimal Kumar",
+        "nationality": "LKA",
+        "birth_date": "1985-03-14",
+        "sex": "M",
+        "mission": mission,
+        "destination": "LKA",
+        "route": ["DOH", "CMB"],
+        "valid_until": format!("{:04}-{:02}-{:02}", until.year(), u8::from(until.month()), until.day()),
+        "case_reference": "RA-KWT-2026-0042",
+        "previous_document": "N1234567",
+    })
+}
+
+/// The roles with one user each (the mission user is bound to `LON`).
+pub struct Staff {
+    pub issuer: String,
+    pub approver: String,
+    pub mission: String,
+    pub other_mission: String,
+    pub consular: String,
+    pub immigration: String,
+    pub auditor: String,
+    pub admin: String,
+}
+
+impl Staff {
+    pub async fn create(server: &Server) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Staff {
+            issuer: server.user("issuer1", "issuer", None).await?,
+            approver: server.user("approver1", "approver", None).await?,
+            mission: server.user("mission-lon", "mission", Some("LON")).await?,
+            other_mission: server.user("mission-par", "mission", Some("PAR")).await?,
+            consular: server.user("consular1", "consular", None).await?,
+            immigration: server.user("immigration1", "immigration", None).await?,
+            auditor: server.user("auditor1", "auditor", None).await?,
+            admin: server.admin_token.clone(),
+        })
+    }
+}
+
+/// Requests, approves and issues a TTD for mission LON; returns the issue answer body.
+pub async fn issue_ttd(
+    server: &Server,
+    staff: &Staff,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let created = server
+        .call(
+            "POST",
+            "/v1/ttds",
+            Some(&staff.mission),
+            Some(&ttd_body("LON")),
+        )
+        .await?;
+    if created.status != 201 {
+        return Err(format!("request: {} {}", created.status, created.body).into());
+    }
+    let id = created.body["id"].as_str().ok_or("no id")?.to_owned();
+    let approved = server
+        .call(
+            "POST",
+            &format!("/v1/ttds/{id}/approve"),
+            Some(&staff.approver),
+            None,
+        )
+        .await?;
+    if approved.status != 200 {
+        return Err(format!("approve: {} {}", approved.status, approved.body).into());
+    }
+    let issued = server
+        .call(
+            "POST",
+            &format!("/v1/ttds/{id}/issue"),
+            Some(&staff.mission),
+            None,
+        )
+        .await?;
+    if issued.status != 200 {
+        return Err(format!("issue: {} {}", issued.status, issued.body).into());
+    }
+    Ok(issued.body)
+}
+
+impl Server {
+    /// Kills the process without warning (SIGKILL), as a crash would.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Awaits all futures concurrently on this task.
+pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        let mut pending = false;
+        for (index, future) in pinned.iter_mut().enumerate() {
+            if outputs[index].is_none() {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(output) => outputs[index] = Some(output),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
