@@ -80,7 +80,6 @@ fn entries_in(text: &str) -> u64 {
 }
 
 #[test]
-#[ignore = "written this session but never yet run green; run with --ignored (see the closing note)"]
 fn two_processes_then_a_crash_on_postgres() {
     let cluster = Cluster::start();
     let data = tempfile::tempdir().expect("data dir");
@@ -169,7 +168,6 @@ fn two_processes_then_a_crash_on_postgres() {
 }
 
 #[test]
-#[ignore = "written this session but never yet run green; run with --ignored (see the closing note)"]
 fn cli_on_sqlite_verify_prove_export_and_tamper() {
     let data = tempfile::tempdir().expect("data dir");
     let db = data.path().join("travdoc.db");

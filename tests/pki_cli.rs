@@ -40,7 +40,6 @@ fn openssl(args: &[&str]) -> String {
 }
 
 #[test]
-#[ignore = "written this session but never yet run green; run with --ignored (see the closing note)"]
 fn pki_commands_create_an_idempotent_verifiable_pki() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("var");
