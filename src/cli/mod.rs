@@ -10,10 +10,13 @@ use crate::config::Config;
 
 mod bench;
 mod ledger;
+mod legalization;
 mod mrz;
+mod offline;
 mod pki;
 mod seal;
 mod serve;
+mod ttd;
 mod user;
 mod verify;
 
@@ -58,9 +61,16 @@ pub enum Command {
     /// Audit ledger: verify, checkpoint, prove, export.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
-    /// Verify artifacts offline: `verify sod EF_SOD.bin [DG files] [--trust DIR] [--json]`.
+    /// Verify artifacts offline: `verify sod EF_SOD.bin [DG files] [--trust DIR] [--json]`,
+    /// `verify seal FILE [--trust DIR] [--printed-mrz FILE] [--document FILE] [--json]`.
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
+    /// Temporary travel documents: `ttd issue --request ttd.json --out DIR`.
+    #[command(subcommand)]
+    Ttd(ttd::TtdCommand),
+    /// Legalization certificates: `legalization issue --request leg.json --document FILE --out DIR`.
+    #[command(subcommand)]
+    Legalization(legalization::LegalizationCommand),
 }
 
 /// Global options resolved into a configuration.
@@ -92,7 +102,15 @@ pub fn main() -> ExitCode {
         Command::Ledger(command) => cli
             .context()
             .and_then(|context| ledger::run(command, &context)),
-        Command::Verify(command) => verify::run(command),
+        Command::Verify(command) => cli
+            .context()
+            .and_then(|context| verify::run(command, &context)),
+        Command::Ttd(command) => cli
+            .context()
+            .and_then(|context| ttd::run(&context, command)),
+        Command::Legalization(command) => cli
+            .context()
+            .and_then(|context| legalization::run(&context, command)),
     };
     match result {
         Ok(code) => code,

@@ -71,16 +71,18 @@ pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(serve(context, args, parts))
 }
 
-async fn serve(
-    context: &Context,
-    args: &ServeArgs,
-    parts: issuance::wiring::Parts,
-) -> anyhow::Result<ExitCode> {
-    let config = &context.config;
+/// The domain service over the configured database and the opened parts (also used by the
+/// offline issuance commands, which act exactly as the API does).
+pub(crate) async fn open_service(
+    config: &crate::config::Config,
+    parts: &issuance::wiring::Parts,
+) -> anyhow::Result<(Service, Db)> {
     let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
     let db = Db::open(&url).await?;
     tracing::info!(database = %issuance::db::redact(&url), "database ready");
-    let metrics = Arc::new(Metrics::new());
     let service = Service::new(
         db.clone(),
         Arc::new(SystemClock),
@@ -88,10 +90,20 @@ async fn serve(
         issuance::NumberingConfig::default(),
         parts.settings.clone(),
         parts.signers.clone(),
-        metrics,
+        Arc::new(Metrics::new()),
         parts.printers.clone(),
     )
     .with_renderer(parts.renderer.clone());
+    Ok((service, db))
+}
+
+async fn serve(
+    context: &Context,
+    args: &ServeArgs,
+    parts: issuance::wiring::Parts,
+) -> anyhow::Result<ExitCode> {
+    let config = &context.config;
+    let (service, db) = open_service(config, &parts).await?;
 
     // Crash recovery: numbers left `allocated` by an interrupted issuance become `void`. The
     // grace period keeps a pass from voiding another node's issuance in flight (PostgreSQL);

@@ -144,6 +144,8 @@ impl Service {
         let verify_url = self.settings.verify_url.clone();
         let public_url = self.settings.public_url.clone();
         let valid_until = date_text(super::input::add_years(today, 100));
+        // The officer who certifies (printed under the signature line of the certificate).
+        let certified_by = actor.name.clone();
         self.finish_issue(
             actor,
             &record,
@@ -165,6 +167,7 @@ impl Service {
                         "country_of_use": request.country_of_use,
                         "document_sha256": request.document_sha256,
                         "qr_payload": qr,
+                        "certified_by": certified_by,
                     }),
                     valid_until,
                     seal: Some(seal),

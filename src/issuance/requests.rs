@@ -206,8 +206,33 @@ impl Service {
         id: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<RequestView, IssuanceError> {
+        self.approve_with(actor, kind, id, idempotency_key, FourEyes::Required)
+            .await
+    }
+
+    /// Offline issuance by a local administrator (`travdoc ttd issue` without `--approved-by`):
+    /// the request is approved by its own requester. The ledgered approval says so
+    /// (`"four_eyes": false`), so an auditor sees every document issued without a second officer.
+    pub async fn approve_waiving_four_eyes(
+        &self,
+        actor: &Actor,
+        kind: Kind,
+        id: &str,
+    ) -> Result<RequestView, IssuanceError> {
+        self.approve_with(actor, kind, id, None, FourEyes::Waived)
+            .await
+    }
+
+    async fn approve_with(
+        &self,
+        actor: &Actor,
+        kind: Kind,
+        id: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+        four_eyes: FourEyes,
+    ) -> Result<RequestView, IssuanceError> {
         let record = self.load_request(actor, kind, id).await?;
-        if record.requested_by == actor.id {
+        if four_eyes == FourEyes::Required && record.requested_by == actor.id {
             return Err(IssuanceError::FourEyes);
         }
         if record.state != "requested" {
@@ -222,11 +247,12 @@ impl Service {
         let mut tx = self.db.begin().await?;
         let done = sqlx::query(
             "UPDATE svc_requests SET state = 'approved', approved_by = $2, updated_at = $3 \
-             WHERE id = $1 AND state = 'requested' AND requested_by <> $2",
+             WHERE id = $1 AND state = 'requested' AND (requested_by <> $2 OR $4 = 1)",
         )
         .bind(id)
         .bind(&actor.id)
         .bind(&now)
+        .bind(i64::from(four_eyes == FourEyes::Waived))
         .execute(tx.conn())
         .await?;
         if done.rows_affected() != 1 {
@@ -248,7 +274,11 @@ impl Service {
                 action,
                 id,
                 &actor.id,
-                &serde_json::json!({"request": id, "approved_by": actor.id}),
+                &serde_json::json!({
+                    "request": id,
+                    "approved_by": actor.id,
+                    "four_eyes": four_eyes == FourEyes::Required,
+                }),
                 &now,
             ),
         )
@@ -264,6 +294,13 @@ impl Service {
         tx.commit().await?;
         Ok(view)
     }
+}
+
+/// Whether an approval must come from someone other than the requester.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FourEyes {
+    Required,
+    Waived,
 }
 
 pub(crate) fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord, IssuanceError> {

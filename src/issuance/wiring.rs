@@ -323,7 +323,9 @@ impl Rendering {
                     certificate_number: input.number.clone(),
                     document_title: text(data, "document_type"),
                     document_sha256: text(data, "document_sha256"),
-                    signatory: String::new(),
+                    signatory: Some(text(data, "certified_by"))
+                        .filter(|name| !name.is_empty())
+                        .unwrap_or_else(|| "Consular officer".to_owned()),
                     qr_payload: text(data, "qr_payload"),
                 },
                 &self.legalization,

@@ -146,6 +146,35 @@ pub fn module_size_mm(dpi: u32, min_module_mm: Option<f32>) -> f32 {
     dots * dot_mm
 }
 
+/// A PNG of `matrix` for a printer of `dpi`: each module is the smallest whole number of dots
+/// that is at least [`ICAO_MIN_MODULE_MM`] (4 pixels at 300 dpi, 8 at 600 dpi), with `quiet`
+/// light modules around, so that printing the image at `dpi` keeps the ICAO module size.
+pub fn to_png(matrix: &ModuleMatrix, dpi: u32, quiet: usize) -> Result<Vec<u8>> {
+    let dot_mm = 25.4 / dpi.max(1) as f32;
+    let scale = (module_size_mm(dpi, None) / dot_mm).round().max(1.0) as usize;
+    let (pixels, width, height) = matrix.to_luma(scale, quiet);
+    let too_large = |_| RenderError::BarcodeEncode {
+        field: "image".to_string(),
+        message: format!("{width}x{height} pixels is too large"),
+    };
+    let width = u32::try_from(width).map_err(too_large)?;
+    let height = u32::try_from(height).map_err(too_large)?;
+    let image = image::GrayImage::from_raw(width, height, pixels).ok_or_else(|| {
+        RenderError::BarcodeEncode {
+            field: "image".to_string(),
+            message: "pixel buffer does not match the size".to_string(),
+        }
+    })?;
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|error| RenderError::BarcodeEncode {
+            field: "image".to_string(),
+            message: error.to_string(),
+        })?;
+    Ok(png)
+}
+
 /// What the decoder found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodedBarcode {
@@ -287,6 +316,19 @@ mod tests {
         let decoded = decode_barcode_luma(luma, width as u32, height as u32).unwrap();
         assert_eq!(decoded.symbology, Symbology::Qr);
         assert_eq!(decoded.bytes, payload.as_bytes());
+    }
+
+    #[test]
+    fn png_at_300_dpi_uses_four_pixel_modules_and_decodes_back() {
+        let data: Vec<u8> = (0u8..=90).collect();
+        let matrix = encode_datamatrix(&data).expect("encode");
+        let png = to_png(&matrix, 300, DATAMATRIX_QUIET_MODULES).expect("png");
+        let image = image::load_from_memory(&png).expect("png decodes");
+        assert_eq!(image.width() as usize, (matrix.width() + 2) * 4);
+        assert_eq!(decode_barcode_image(&png).expect("barcode decodes"), data);
+        let png600 = to_png(&matrix, 600, DATAMATRIX_QUIET_MODULES).expect("png");
+        let image600 = image::load_from_memory(&png600).expect("png decodes");
+        assert_eq!(image600.width(), image.width() * 2);
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! Shared by the offline issuance commands (`travdoc ttd issue`, `travdoc legalization issue`):
+//! they open the same HSM, PKI, database and renderer as `travdoc serve` and call the same
+//! domain methods the HTTP API calls, acting as the local operator.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::de::DeserializeOwned;
+
+use super::Context;
+use crate::issuance::{self, Db, Service};
+
+/// The local operator's name (`$TRAVDOC_OPERATOR`, else `$USER`), recorded as `cli:<name>`.
+pub fn operator() -> String {
+    std::env::var("TRAVDOC_OPERATOR")
+        .or_else(|_| std::env::var("USER"))
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_owned())
+}
+
+/// Reads a JSON request file; an error names the field (`surname: missing field`, ...).
+pub fn read_request<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let field = error.path().to_string();
+        let inner = error.into_inner();
+        if field == "." {
+            anyhow::anyhow!("{}: {inner}", path.display())
+        } else {
+            anyhow::anyhow!("{}: field `{field}`: {inner}", path.display())
+        }
+    })
+}
+
+/// Opens HSM + PKI (creating them on a fresh data dir, as `serve` does), then runs `act` with
+/// the domain service on a single-threaded runtime.
+pub fn with_service<T>(
+    context: &Context,
+    act: impl AsyncFnOnce(&Service) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let config = &context.config;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    issuance::wiring::prepare_process(config)?;
+    let parts = issuance::wiring::open(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (service, db): (Service, Db) = super::serve::open_service(config, &parts).await?;
+        let result = act(&service).await;
+        db.close().await;
+        result
+    })
+}
+
+/// The files of one issued document, written together into the output directory.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    files: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Outputs {
+    pub fn add(&mut self, name: &'static str, bytes: impl Into<Vec<u8>>) {
+        self.files.push((name, bytes.into()));
+    }
+
+    /// Writes every file (each through a temporary name and a rename, so a reader never sees
+    /// half a file) and returns their paths.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut written = Vec::new();
+        for (name, bytes) in &self.files {
+            let path = dir.join(name);
+            let temporary = dir.join(format!(".{name}.partial"));
+            std::fs::write(&temporary, bytes)
+                .with_context(|| format!("writing {}", temporary.display()))?;
+            std::fs::rename(&temporary, &path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// Refuses an output directory that already holds a document's files (nothing is overwritten).
+pub fn check_out_dir(dir: &Path, names: &[&str]) -> anyhow::Result<()> {
+    for name in names {
+        let path = dir.join(name);
+        if path.exists() {
+            anyhow::bail!(
+                "--out: {} already exists; choose an empty directory",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// SHA-256 hex of bytes, for manifests.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    crate::verify::sha256_hex(bytes)
+}

@@ -1,0 +1,333 @@
+//! `travdoc ttd issue`, `travdoc legalization issue`, `travdoc seal decode` and `travdoc verify
+//! seal` end to end on a fresh data dir (embedded SoftHSM2 token, SQLite, development PKI): the
+//! seals are signed in the HSM, go through pixels (PNG written by the CLI, read back with rxing)
+//! and verify; tampering, a different printed MRZ and a different document are caught; bad
+//! requests name the field and write nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn travdoc(data_dir: &Path, args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_travdoc"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("SOFTHSM2_CONF")
+        .env_remove("TRAVDOC_HSM_PIN")
+        .env_remove("TRAVDOC_CONFIG")
+        .env_remove("TRAVDOC_HSM_MODULE")
+        .env_remove("TRAVDOC_DATABASE_URL")
+        .env("TRAVDOC_OPERATOR", "officer-a")
+        .output()
+        .expect("run travdoc");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn ok(data_dir: &Path, args: &[&str]) -> String {
+    let run = travdoc(data_dir, args);
+    assert_eq!(
+        run.code, 0,
+        "travdoc {args:?}: {}{}",
+        run.stdout, run.stderr
+    );
+    run.stdout
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn days_from_today(days: i64) -> String {
+    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+fn ttd_request(valid_until: &str) -> serde_json::Value {
+    serde_json::json!({
+        "surname": "Perera",
+        "given_names": "Nimal Kumar",
+        "nationality": "LKA",
+        "birth_date": "1985-03-14",
+        "sex": "M",
+        "mission": "KWI",
+        "destination": "LKA",
+        "route": ["DOH"],
+        "valid_until": valid_until,
+        "case_reference": "RA-2026-0042",
+    })
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> PathBuf {
+    std::fs::write(path, value.to_string()).expect("write request");
+    path.to_owned()
+}
+
+fn verify_json(data_dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["verify", "seal"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let run = travdoc(data_dir, &all);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}{}", run.stdout, run.stderr));
+    (run.code, value)
+}
+
+fn codes(result: &serde_json::Value) -> Vec<String> {
+    result["reasons"]
+        .as_array()
+        .map(|reasons| {
+            reasons
+                .iter()
+                .filter_map(|reason| reason["code"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn ttd_and_legalization_are_issued_decoded_and_verified_through_pixels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("var");
+    let request = write_json(
+        &dir.path().join("ttd.json"),
+        &ttd_request(&days_from_today(60)),
+    );
+    let out = dir.path().join("ttd-out");
+    let printed = ok(
+        &data,
+        &["ttd", "issue", "--request", s(&request), "--out", s(&out)],
+    );
+    assert!(printed.contains("issued TTD"), "{printed}");
+
+    // The files of the contract, consistent with each other.
+    let mrz = std::fs::read_to_string(out.join("mrz.txt")).expect("mrz.txt");
+    let lines: Vec<&str> = mrz.lines().collect();
+    assert_eq!(lines.len(), 2, "{mrz}");
+    assert!(lines.iter().all(|line| line.len() == 36), "{mrz}");
+    assert!(lines[0].starts_with("PULKAPERERA<<NIMAL<KUMAR"), "{mrz}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    let number = manifest["document_number"].as_str().expect("number");
+    assert_eq!(
+        lines[1].get(0..9).map(|n| n.trim_end_matches('<')),
+        Some(number)
+    );
+    assert_eq!(manifest["expiry"], days_from_today(60));
+    assert_eq!(manifest["four_eyes"], false);
+    assert!(
+        !manifest["signer_certificate_serial"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty()
+    );
+    let seal = std::fs::read(out.join("seal.bin")).expect("seal.bin");
+    assert_eq!(seal.first(), Some(&0xDC));
+    assert!(
+        std::fs::read(out.join("ttd.pdf"))
+            .expect("pdf")
+            .starts_with(b"%PDF")
+    );
+
+    // seal decode reads the PNG the CLI wrote (rxing) and finds the same MRZ.
+    let decoded: serde_json::Value = serde_json::from_str(&ok(
+        &data,
+        &["seal", "decode", s(&out.join("datamatrix.png"))],
+    ))
+    .expect("decode JSON");
+    assert_eq!(decoded["profile"], "etd");
+    assert_eq!(decoded["mrz"][0], lines[0]);
+    assert_eq!(decoded["mrz"][1], lines[1]);
+
+    // Verified from the image against this data dir's PKI, and against an exported trust dir.
+    let (code, result) = verify_json(
+        &data,
+        &[
+            s(&out.join("datamatrix.png")),
+            "--printed-mrz",
+            s(&out.join("mrz.txt")),
+        ],
+    );
+    assert_eq!(
+        (code, result["status"].as_str()),
+        (0, Some("VALID")),
+        "{result}"
+    );
+    let trust = dir.path().join("trust");
+    ok(&data, &["pki", "export", s(&trust)]);
+    let (code, result) = verify_json(&data, &[s(&out.join("seal.bin")), "--trust", s(&trust)]);
+    assert_eq!(
+        (code, result["status"].as_str()),
+        (0, Some("VALID")),
+        "{result}"
+    );
+
+    // A printed MRZ that differs from the seal's.
+    let other = dir.path().join("other-mrz.txt");
+    std::fs::write(&other, mrz.replace("NIMAL", "NIMAR")).expect("write");
+    let (code, result) = verify_json(
+        &data,
+        &[s(&out.join("seal.bin")), "--printed-mrz", s(&other)],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        codes(&result).contains(&"SEAL_DOCUMENT_MISMATCH".to_owned()),
+        "{result}"
+    );
+
+    // One byte of the signature, one of the message zone.
+    let tampered = dir.path().join("tampered.bin");
+    let mut bytes = seal.clone();
+    if let Some(last) = bytes.last_mut() {
+        *last ^= 0x01;
+    }
+    std::fs::write(&tampered, &bytes).expect("write");
+    let (code, result) = verify_json(&data, &[s(&tampered)]);
+    assert_eq!(code, 1);
+    assert!(
+        codes(&result).contains(&"INVALID_SIGNATURE".to_owned()),
+        "{result}"
+    );
+    let mut bytes = seal.clone();
+    let message_byte = bytes.len() / 2;
+    bytes[message_byte] ^= 0x01;
+    std::fs::write(&tampered, &bytes).expect("write");
+    let (code, result) = verify_json(&data, &[s(&tampered)]);
+    assert_eq!(code, 1, "{result}");
+    assert_eq!(result["status"], "INVALID");
+
+    // A trust dir without our CSCA: the signer is not trusted.
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::copy(trust.join("signer-ttd.der"), foreign.join("signer-ttd.der")).expect("copy");
+    let (code, result) = verify_json(&data, &[s(&out.join("seal.bin")), "--trust", s(&foreign)]);
+    assert_eq!(code, 1);
+    assert!(
+        codes(&result).contains(&"UNTRUSTED_CERTIFICATE".to_owned()),
+        "{result}"
+    );
+
+    // Legalization: QR through pixels, checked against the document and another file.
+    let document = dir.path().join("birth-certificate.pdf");
+    std::fs::write(&document, b"%PDF-1.4 a birth certificate").expect("write");
+    let leg = write_json(
+        &dir.path().join("leg.json"),
+        &serde_json::json!({
+            "document_type": "Birth certificate",
+            "signatory": "K. Silva",
+            "capacity": "Registrar of Births",
+            "authority": "Registrar General's Department",
+            "country_of_use": "ITA",
+        }),
+    );
+    let leg_out = dir.path().join("leg-out");
+    ok(
+        &data,
+        &[
+            "legalization",
+            "issue",
+            "--request",
+            s(&leg),
+            "--document",
+            s(&document),
+            "--out",
+            s(&leg_out),
+        ],
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(leg_out.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    use sha2::Digest as _;
+    assert_eq!(
+        manifest["document_sha256"],
+        hex::encode(sha2::Sha256::digest(std::fs::read(&document).expect("doc")))
+    );
+    let qr = std::fs::read_to_string(leg_out.join("qr.txt")).expect("qr.txt");
+    assert!(qr.contains('#'), "{qr}");
+    let (code, result) = verify_json(
+        &data,
+        &[s(&leg_out.join("qr.png")), "--document", s(&document)],
+    );
+    assert_eq!(
+        (code, result["status"].as_str()),
+        (0, Some("VALID")),
+        "{result}"
+    );
+    assert_eq!(
+        result["data"]["legalization"]["certificate_number"],
+        manifest["certificate_number"]
+    );
+    let (code, result) = verify_json(
+        &data,
+        &[s(&leg_out.join("qr.txt")), "--document", s(&request)],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        codes(&result).contains(&"DOCUMENT_HASH_MISMATCH".to_owned()),
+        "{result}"
+    );
+
+    // Everything issued is in the ledger, and the ledger verifies.
+    let verified = ok(&data, &["ledger", "verify"]);
+    assert!(verified.contains("ledger OK"), "{verified}");
+}
+
+#[test]
+fn bad_requests_name_the_field_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("var");
+    let cases: Vec<(&str, serde_json::Value)> = vec![
+        ("valid_until", ttd_request(&days_from_today(-1))),
+        ("valid_until", ttd_request(&days_from_today(400))),
+        ("surname", {
+            let mut request = ttd_request(&days_from_today(30));
+            request["surname"] = "山田".into();
+            request
+        }),
+        ("route", {
+            let mut request = ttd_request(&days_from_today(30));
+            request["route"] = serde_json::json!(["A", "B", "C", "D", "E", "F", "G", "H", "I"]);
+            request
+        }),
+        ("given_names", {
+            let mut request = ttd_request(&days_from_today(30));
+            if let Some(object) = request.as_object_mut() {
+                object.remove("given_names");
+            }
+            request
+        }),
+    ];
+    for (index, (field, request)) in cases.into_iter().enumerate() {
+        let path = write_json(&dir.path().join(format!("bad-{index}.json")), &request);
+        let out = dir.path().join(format!("out-{index}"));
+        let run = travdoc(
+            &data,
+            &["ttd", "issue", "--request", s(&path), "--out", s(&out)],
+        );
+        assert_eq!(run.code, 2, "case {index}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(&format!("`{field}`")),
+            "case {index} should name `{field}`: {}",
+            run.stderr
+        );
+        assert!(!out.exists(), "case {index} wrote {}", out.display());
+    }
+    // Nothing was issued: the ledger holds no TTD.
+    let run = travdoc(&data, &["ledger", "export"]);
+    assert!(!run.stdout.contains("ttd_issued"), "{}", run.stdout);
+}
