@@ -38,6 +38,18 @@ pub enum AuthError {
     Random(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("audit ledger: {0}")]
+    Ledger(String),
+}
+
+impl From<travdoc_store::StoreError> for AuthError {
+    fn from(error: travdoc_store::StoreError) -> Self {
+        match error {
+            travdoc_store::StoreError::Database { source, .. }
+            | travdoc_store::StoreError::Connect { source, .. } => AuthError::Database(source),
+            other => AuthError::Ledger(other.to_string()),
+        }
+    }
 }
 
 /// The roles of the service.
@@ -254,6 +266,7 @@ pub async fn add_user(
     role: Role,
     mission: Option<MissionCode>,
     now: &str,
+    operator: &str,
 ) -> Result<NewUser, AuthError> {
     if !valid_name(name) {
         return Err(AuthError::InvalidName(name.to_owned()));
@@ -265,6 +278,8 @@ pub async fn add_user(
     }
     let token = Token::generate()?;
     let id = uuid::Uuid::new_v4().to_string();
+    // The account and its ledger entry (the id and role, never the name or token) commit together.
+    let mut tx = db.begin().await?;
     let result = sqlx::query(
         "INSERT INTO svc_users (id, name, role, mission, token_hash, created_at, disabled) \
          VALUES ($1, $2, $3, $4, $5, $6, 0)",
@@ -275,8 +290,23 @@ pub async fn add_user(
     .bind(mission.as_ref().map(|m| m.as_str().to_owned()))
     .bind(token_hash(token.expose()))
     .bind(now)
-    .execute(db.writer())
+    .execute(tx.conn())
     .await;
+    if result.is_ok() {
+        let at = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.unix_timestamp())
+            .unwrap_or_else(|_| travdoc_store::ledger::unix_now());
+        let entry = travdoc_store::ledger::Entry::new(
+            at,
+            travdoc_store::ledger::Event::UserAdded {
+                user_ref: id.clone(),
+                role: role.as_str().to_owned(),
+                operator_ref: operator.to_owned(),
+            },
+        );
+        travdoc_store::ledger::append(&mut tx, &format!("user.added:{id}"), &entry).await?;
+        tx.commit().await?;
+    }
     match result {
         Ok(_) => Ok(NewUser {
             id,

@@ -38,6 +38,32 @@ pub struct Config {
     /// Country PKI: validity and private-key usage periods, names, CRL URL, document types
     /// (`[pki]`, see `travdoc_pki::PkiConfig`; defaults follow ICAO 9303-12).
     pub pki: travdoc_pki::PkiConfig,
+    /// The audit ledger's checkpoint schedule (`[ledger]`).
+    pub ledger: LedgerSettings,
+}
+
+/// When the ledger signs checkpoints (with the ledger key in the HSM).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LedgerSettings {
+    /// The log origin (first checkpoint line and key name). Default
+    /// `travdoc.invalid/<country>/ledger`.
+    pub origin: Option<String>,
+    /// Sign a checkpoint once this many entries are not yet covered by one. Default 1000.
+    pub checkpoint_every_entries: u64,
+    /// Sign a checkpoint once the newest uncovered entry is this many seconds old. Default 300.
+    pub checkpoint_interval_secs: u64,
+}
+
+impl Default for LedgerSettings {
+    fn default() -> Self {
+        let defaults = travdoc_store::ledger::LedgerConfig::default();
+        Self {
+            origin: None,
+            checkpoint_every_entries: defaults.checkpoint_every_entries,
+            checkpoint_interval_secs: defaults.checkpoint_interval_secs,
+        }
+    }
 }
 
 /// Where the PKCS#11 module and token are.
@@ -73,6 +99,7 @@ impl Default for Config {
             database_url: None,
             hsm: HsmConfig::default(),
             pki: travdoc_pki::PkiConfig::default(),
+            ledger: LedgerSettings::default(),
         }
     }
 }
@@ -125,6 +152,20 @@ impl Config {
             });
         }
         Ok(())
+    }
+
+    /// The ledger settings in force (`[ledger]`, origin defaulting from the country).
+    pub fn ledger_config(&self) -> travdoc_store::ledger::LedgerConfig {
+        travdoc_store::ledger::LedgerConfig {
+            origin: self.ledger.origin.clone().unwrap_or_else(|| {
+                format!(
+                    "travdoc.invalid/{}/ledger",
+                    self.country.to_ascii_lowercase()
+                )
+            }),
+            checkpoint_every_entries: self.ledger.checkpoint_every_entries.max(1),
+            checkpoint_interval_secs: self.ledger.checkpoint_interval_secs.max(1),
+        }
     }
 
     /// Options for `travdoc_pki::Pki` (data dir, country, HSM and `[pki]` settings).

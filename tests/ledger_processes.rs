@@ -71,6 +71,19 @@ fn run_ok(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Creates the PKI (its key and certificate events are the first ledger entries) and returns
+/// how many entries that recorded.
+fn init_pki(data_dir: &Path, url: &str) -> u64 {
+    run_ok(travdoc(data_dir, url).args(["pki", "init"]));
+    let export = run_ok(travdoc(data_dir, url).args(["ledger", "export"]));
+    let count = export.lines().count() as u64;
+    assert!(
+        count >= 10,
+        "the PKI's keys and certificates are ledgered: {export}"
+    );
+    count
+}
+
 fn entries_in(text: &str) -> u64 {
     // "ledger OK: N entries, ..."
     text.split_whitespace()
@@ -88,6 +101,7 @@ fn two_processes_then_a_crash_on_postgres() {
     // Migrate once, so both writers start on an existing schema (they would also race safely:
     // PostgreSQL migrations take an advisory lock).
     run_ok(travdoc(data.path(), &url).args(["ledger", "append-synthetic", "--count", "0"]));
+    let pki = init_pki(data.path(), &url);
 
     let writers: Vec<_> = (0..2)
         .map(|_| {
@@ -110,7 +124,7 @@ fn two_processes_then_a_crash_on_postgres() {
     run_ok(travdoc(data.path(), &url).args(["ledger", "checkpoint"]));
     let verified = run_ok(travdoc(data.path(), &url).args(["ledger", "verify"]));
     assert!(verified.starts_with("ledger OK"), "{verified}");
-    assert_eq!(entries_in(&verified), 10_000);
+    assert_eq!(entries_in(&verified), pki + 10_000);
 
     // Every index 0..10000 exactly once, in order.
     let export = run_ok(travdoc(data.path(), &url).args(["ledger", "export"]));
@@ -121,7 +135,7 @@ fn two_processes_then_a_crash_on_postgres() {
             value["index"].as_u64().expect("index")
         })
         .collect();
-    assert_eq!(indexes, (0..10_000).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..pki + 10_000).collect::<Vec<_>>());
 
     // Crash: SIGKILL a writer mid-append; the log still verifies and holds only whole entries.
     let mut victim = travdoc(data.path(), &url)
@@ -141,7 +155,7 @@ fn two_processes_then_a_crash_on_postgres() {
     loop {
         std::thread::sleep(Duration::from_millis(300));
         let out = run_ok(travdoc(data.path(), &url).args(["ledger", "verify"]));
-        if entries_in(&out) > 10_300 {
+        if entries_in(&out) > pki + 10_300 {
             break;
         }
         assert!(
@@ -154,10 +168,10 @@ fn two_processes_then_a_crash_on_postgres() {
     let verified = run_ok(travdoc(data.path(), &url).args(["ledger", "verify"]));
     assert!(verified.starts_with("ledger OK"), "{verified}");
     let size = entries_in(&verified);
-    assert!(size > 10_300);
+    assert!(size > pki + 10_300);
     assert_eq!(
         size % 3,
-        10_000 % 3,
+        (pki + 10_000) % 3,
         "whole batches only: no half-committed transaction"
     );
     // A later writer continues the same sequence.
@@ -172,6 +186,7 @@ fn cli_on_sqlite_verify_prove_export_and_tamper() {
     let data = tempfile::tempdir().expect("data dir");
     let db = data.path().join("travdoc.db");
     let url = format!("sqlite://{}?mode=rwc", db.display());
+    let pki = init_pki(data.path(), &url);
     run_ok(travdoc(data.path(), &url).args([
         "ledger",
         "append-synthetic",
@@ -183,13 +198,14 @@ fn cli_on_sqlite_verify_prove_export_and_tamper() {
     let checkpoint = run_ok(travdoc(data.path(), &url).args(["ledger", "checkpoint"]));
     let lines: Vec<&str> = checkpoint.lines().collect();
     assert_eq!(lines[0], "travdoc.invalid/lka/ledger");
-    assert_eq!(lines[1], "40");
+    assert_eq!(lines[1], (pki + 40).to_string());
     assert_eq!(lines[3], "");
     assert!(lines[4].starts_with("\u{2014} travdoc.invalid/lka/ledger "));
 
-    let proof = run_ok(travdoc(data.path(), &url).args(["ledger", "prove", "--index", "17"]));
+    let index = (pki + 17).to_string();
+    let proof = run_ok(travdoc(data.path(), &url).args(["ledger", "prove", "--index", &index]));
     assert!(
-        proof.starts_with("c2sp.org/tlog-proof@v1\nindex 17\n"),
+        proof.starts_with(&format!("c2sp.org/tlog-proof@v1\nindex {index}\n")),
         "{proof}"
     );
     assert!(
@@ -197,24 +213,27 @@ fn cli_on_sqlite_verify_prove_export_and_tamper() {
         "the receipt carries the checkpoint"
     );
     let json =
-        run_ok(travdoc(data.path(), &url).args(["ledger", "prove", "--index", "17", "--json"]));
+        run_ok(travdoc(data.path(), &url).args(["ledger", "prove", "--index", &index, "--json"]));
     let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
-    assert_eq!(value["index"], 17);
-    assert_eq!(value["tree_size"], 40);
+    assert_eq!(value["index"], pki + 17);
+    assert_eq!(value["tree_size"], pki + 40);
     assert_eq!(value["checkpoint"].as_str(), Some(checkpoint.as_str()));
     let export = run_ok(travdoc(data.path(), &url).args(["ledger", "export"]));
     let line: serde_json::Value =
-        serde_json::from_str(export.lines().nth(17).expect("18 lines")).expect("JSON");
+        serde_json::from_str(export.lines().nth((pki + 17) as usize).expect("line")).expect("JSON");
     assert_eq!(line["leaf_hash"], value["leaf_hash"]);
     assert_eq!(line["entry"]["event"]["kind"], "blank_spoiled");
 
-    // An attacker drops the trigger and edits entry 12: exit 1, index named.
-    let tamper = "DROP TRIGGER ledger_entry_body_no_update; \
-                  UPDATE ledger_entry_body SET body = CAST(REPLACE(CAST(body AS TEXT), 'synthetic load', 'synthetic l0ad') AS BLOB) WHERE idx = 12;";
+    // An attacker drops the trigger and edits the 13th synthetic entry: exit 1, index named.
+    let bad = pki + 12;
+    let tamper = format!(
+        "DROP TRIGGER ledger_entry_body_no_update; \
+         UPDATE ledger_entry_body SET body = CAST(REPLACE(CAST(body AS TEXT), 'synthetic load', 'synthetic l0ad') AS BLOB) WHERE idx = {bad};"
+    );
     // (the sqlite3 CLI comes from scripts/install-system-deps.sh --with-test-tools)
     let ok = Command::new("sqlite3")
         .arg(&db)
-        .arg(tamper)
+        .arg(&tamper)
         .status()
         .expect("run sqlite3");
     assert!(ok.success());
@@ -224,5 +243,5 @@ fn cli_on_sqlite_verify_prove_export_and_tamper() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("first bad index 12"), "{text}");
+    assert!(text.contains(&format!("first bad index {bad}")), "{text}");
 }

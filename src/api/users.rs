@@ -37,7 +37,15 @@ pub async fn create_user(
         .transpose()
         .map_err(ApiError::from)?;
     let now = crate::issuance::rfc3339(time::OffsetDateTime::now_utc());
-    let user = auth::add_user(state.service.db(), &body.name, body.role, mission, &now).await?;
+    let user = auth::add_user(
+        state.service.db(),
+        &body.name,
+        body.role,
+        mission,
+        &now,
+        &caller.0.id,
+    )
+    .await?;
     tracing::info!(user = %user.name, role = %user.role, by = %caller.0.name, "user created");
     Ok((StatusCode::CREATED, axum::Json(user)).into_response())
 }

@@ -3,11 +3,12 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Subcommand;
 use travdoc_store::Store;
-use travdoc_store::ledger::{self, Entry, Event, LedgerConfig, LedgerSigner};
+use travdoc_store::ledger::{self, Entry, Event, LedgerSigner};
 use travdoc_tlog::note::{AnyVerifier, NoteVerifier};
 
 use super::Context;
@@ -48,50 +49,15 @@ pub enum LedgerCommand {
     },
 }
 
-/// The ledger settings in force. (To be read from the configuration's `[ledger]` section.)
-pub fn ledger_config(context: &Context) -> LedgerConfig {
-    LedgerConfig {
-        origin: format!(
-            "travdoc.invalid/{}/ledger",
-            context.config.country.to_ascii_lowercase()
-        ),
-        ..LedgerConfig::default()
-    }
-}
-
-/// The key that signs checkpoints.
-///
-/// Until the HSM ledger key is wired in, this is a software P-256 key kept in
-/// `DATA_DIR/ledger-dev-key.hex` (development only; created on first use, mode 0600).
-pub fn ledger_signer(context: &Context) -> anyhow::Result<Box<dyn LedgerSigner>> {
-    use p256::elliptic_curve::Generate as _;
-    let origin = ledger_config(context).origin;
-    let path = context.config.data_dir.join("ledger-dev-key.hex");
-    let key = if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let bytes =
-            hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
-        p256::ecdsa::SigningKey::from_slice(&bytes)
-            .map_err(|_| anyhow::anyhow!("{} is not a P-256 private key", path.display()))?
-    } else {
-        std::fs::create_dir_all(&context.config.data_dir)?;
-        let key = p256::ecdsa::SigningKey::try_generate()
-            .map_err(|error| anyhow::anyhow!("system random generator failed: {error}"))?;
-        let mut file = std::fs::OpenOptions::new();
-        file.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            file.mode(0o600);
-        }
-        let mut file = file
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        file.write_all(hex::encode(key.to_bytes()).as_bytes())?;
-        key
-    };
-    Ok(Box::new(travdoc_tlog::EcdsaP256Signer::new(&origin, key)?))
+/// The checkpoint signer: the PKI's ledger key in the HSM (created with the PKI on a fresh data
+/// dir). Call before any thread is started: the embedded SoftHSM2 may re-execute the process.
+fn ledger_signer(context: &Context) -> anyhow::Result<Arc<dyn LedgerSigner>> {
+    let config = &context.config;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    crate::issuance::wiring::prepare_process(config)?;
+    let pki = crate::issuance::wiring::open_pki(config)?;
+    crate::issuance::wiring::ledger_signer(&pki, &config.ledger_config().origin)
 }
 
 async fn open_store(context: &Context) -> anyhow::Result<Store> {
@@ -104,19 +70,28 @@ async fn open_store(context: &Context) -> anyhow::Result<Store> {
 }
 
 pub fn run(command: &LedgerCommand, context: &Context) -> anyhow::Result<ExitCode> {
+    let signer = match command {
+        LedgerCommand::Checkpoint => Some(ledger_signer(context)?),
+        _ => None,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run_async(command, context))
+    runtime.block_on(run_async(command, context, signer))
 }
 
-async fn run_async(command: &LedgerCommand, context: &Context) -> anyhow::Result<ExitCode> {
+async fn run_async(
+    command: &LedgerCommand,
+    context: &Context,
+    signer: Option<Arc<dyn LedgerSigner>>,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(context).await?;
     let result = match command {
         LedgerCommand::Verify { keys } => verify(&store, keys).await,
         LedgerCommand::Checkpoint => {
-            let signer = ledger_signer(context)?;
-            let origin = ledger_config(context).origin;
+            let signer = signer.context("the ledger key is not open")?;
+            crate::issuance::pki_events::drain(&context.config.data_dir, &store).await?;
+            let origin = context.config.ledger_config().origin;
             let checkpoint =
                 ledger::checkpoint(&store, signer.as_ref(), &origin, ledger::unix_now()).await?;
             print!("{}", checkpoint.note);

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use travdoc_pki::{NoEvents, Pki, RevocationReason, SignerKind, SystemClock};
+use travdoc_pki::{Pki, RevocationReason, SignerKind, SystemClock};
 
 use super::Context;
 
@@ -64,7 +64,44 @@ pub fn run(context: &Context, command: &PkiCommand) -> anyhow::Result<ExitCode> 
     }
     // The embedded SoftHSM2 needs SOFTHSM2_CONF before the module loads: this may re-execute.
     options.prepare_process()?;
-    let pki = Pki::open_with(&options, Arc::new(SystemClock), Arc::new(NoEvents))?;
+    let sink = crate::issuance::pki_events::JournalSink::new(
+        &context.config.data_dir,
+        &context.config.pki.key_algorithm,
+    );
+    let pki = Pki::open_with(&options, Arc::new(SystemClock), Arc::new(sink))?;
+    let code = act(&pki, command)?;
+    record_in_ledger(context);
+    Ok(code)
+}
+
+/// Moves the PKI events this command journalled into the audit ledger. When the database is
+/// unreachable they stay journalled and the next command or `travdoc serve` records them.
+fn record_in_ledger(context: &Context) {
+    let moved = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                let url = context.config.database_url();
+                let store = travdoc_store::Store::connect(&url).await?;
+                let moved =
+                    crate::issuance::pki_events::drain(&context.config.data_dir, &store).await;
+                store.close().await;
+                Ok(moved?)
+            })
+        });
+    match moved {
+        Ok(0) => {}
+        Ok(count) => println!("{count} PKI events recorded in the audit ledger"),
+        Err(error) => eprintln!(
+            "warning: PKI events kept in {} for the ledger: {error:#}",
+            crate::issuance::pki_events::journal_path(&context.config.data_dir).display()
+        ),
+    }
+}
+
+fn act(pki: &Pki, command: &PkiCommand) -> anyhow::Result<ExitCode> {
     match command {
         PkiCommand::Init { .. } => {
             let report = pki.init()?;

@@ -139,7 +139,7 @@ async fn serve(
     if !auth::has_admin(&db).await? {
         let path = config.data_dir.join("admin.token");
         let now = issuance::rfc3339(time::OffsetDateTime::now_utc());
-        let admin = auth::add_user(&db, "admin", Role::Admin, None, &now).await?;
+        let admin = auth::add_user(&db, "admin", Role::Admin, None, &now, "first-start").await?;
         write_secret_file(&path, &admin.token)?;
         eprintln!(
             "travdoc: first start: admin token written to {} (mode 0600; shown nowhere else)",
@@ -147,17 +147,27 @@ async fn serve(
         );
     }
 
-    let origin = issuance::wiring::ledger_origin(config);
+    let ledger_config = config.ledger_config();
+    // Checked at least every 30 s, more often when the configured interval is shorter.
+    let tick = Duration::from_secs(ledger_config.checkpoint_interval_secs.clamp(1, 30));
     let ledger = Arc::new(issuance::wiring::StoreLedger::new(
         db.clone(),
-        issuance::wiring::ledger_signer(&parts.pki, &origin)?,
-        origin,
+        issuance::wiring::ledger_signer(&parts.pki, &ledger_config.origin)?,
+        ledger_config,
     ));
     let checkpoints = ledger.clone();
+    let journal_store = db.store().clone();
+    let data_dir = config.data_dir.clone();
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_secs(30));
+        let mut interval = tokio::time::interval(tick);
         loop {
             interval.tick().await;
+            // PKI events journalled by `travdoc pki` or at start-up go in before a checkpoint.
+            match issuance::pki_events::drain(&data_dir, &journal_store).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "PKI events recorded in the ledger"),
+                Err(error) => tracing::warn!(%error, "PKI events not yet recorded"),
+            }
             if let Err(error) = checkpoints.checkpoint_if_due().await {
                 tracing::warn!(%error, "checkpoint not signed");
             }

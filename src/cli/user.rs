@@ -46,7 +46,15 @@ pub fn run(context: &Context, command: &UserCommand) -> anyhow::Result<ExitCode>
             let user = runtime.block_on(async {
                 let db = Db::open(&url).await?;
                 let now = crate::issuance::rfc3339(time::OffsetDateTime::now_utc());
-                let user = auth::add_user(&db, name, role, mission, &now).await;
+                let user = auth::add_user(
+                    &db,
+                    name,
+                    role,
+                    mission,
+                    &now,
+                    &format!("cli:{}", super::offline::operator()),
+                )
+                .await;
                 db.close().await;
                 anyhow::Ok(user?)
             })?;

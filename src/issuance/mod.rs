@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod legalization;
 pub mod numbering;
 pub mod passport;
+pub mod pki_events;
 pub mod ports;
 pub mod requests;
 pub mod ttd;

@@ -457,10 +457,19 @@ fn open_printers(config: &Config, rendering: Arc<Rendering>) -> anyhow::Result<P
     })
 }
 
+/// Opens (or on a fresh data dir creates) the HSM token and the PKI; its events are journalled
+/// for the ledger (see [`super::pki_events`]).
+pub fn open_pki(config: &Config) -> anyhow::Result<Arc<Pki>> {
+    let options = pki_options(config);
+    let sink = super::pki_events::JournalSink::new(&config.data_dir, &config.pki.key_algorithm);
+    let pki = Pki::open_with(&options, Arc::new(travdoc_pki::SystemClock), Arc::new(sink))?;
+    pki.init()?;
+    Ok(Arc::new(pki))
+}
+
 /// Opens (or on a fresh data dir creates) the HSM token and PKI, printers and renderer.
 pub fn open(config: &Config) -> anyhow::Result<Parts> {
-    let options = pki_options(config);
-    let pki = Arc::new(Pki::open_or_init(&options)?);
+    let pki = open_pki(config)?;
     let ttd = pki.signer(SignerKind::Ttd)?;
     let legalization = pki.signer(SignerKind::Legalization)?;
     let passport = pki.signer(SignerKind::Passport)?;
@@ -519,14 +528,6 @@ impl signature::Keypair for LedgerKey {
     }
 }
 
-/// The ledger origin (first checkpoint line and key name).
-pub fn ledger_origin(config: &Config) -> String {
-    format!(
-        "travdoc.invalid/{}/ledger",
-        config.country.to_ascii_lowercase()
-    )
-}
-
 /// The checkpoint signer from the PKI's ledger key.
 pub fn ledger_signer(pki: &Pki, origin: &str) -> anyhow::Result<Arc<dyn LedgerSigner>> {
     let issued = pki.signer(SignerKind::Ledger)?;
@@ -545,7 +546,7 @@ pub fn ledger_signer(pki: &Pki, origin: &str) -> anyhow::Result<Arc<dyn LedgerSi
 pub struct StoreLedger {
     db: Db,
     signer: Arc<dyn LedgerSigner>,
-    origin: String,
+    config: LedgerConfig,
     /// Recent inclusion proofs by index (a proof stays valid against its checkpoint; answers
     /// reuse it for a few seconds before proving against a newer checkpoint).
     proofs:
@@ -555,25 +556,21 @@ pub struct StoreLedger {
 const PROOF_REUSE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl StoreLedger {
-    pub fn new(db: Db, signer: Arc<dyn LedgerSigner>, origin: String) -> Self {
+    pub fn new(db: Db, signer: Arc<dyn LedgerSigner>, config: LedgerConfig) -> Self {
         StoreLedger {
             db,
             signer,
-            origin,
+            config,
             proofs: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
     /// Signs a checkpoint when one is due (called periodically).
     pub async fn checkpoint_if_due(&self) -> Result<(), IssuanceError> {
-        let config = LedgerConfig {
-            origin: self.origin.clone(),
-            ..LedgerConfig::default()
-        };
         ledger::checkpoint_if_due(
             self.db.store(),
             self.signer.as_ref(),
-            &config,
+            &self.config,
             ledger::unix_now(),
         )
         .await?;
@@ -584,7 +581,7 @@ impl StoreLedger {
         Ok(ledger::checkpoint(
             self.db.store(),
             self.signer.as_ref(),
-            &self.origin,
+            &self.config.origin,
             ledger::unix_now(),
         )
         .await?)

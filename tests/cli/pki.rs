@@ -133,4 +133,49 @@ fn pki_commands_create_an_idempotent_verifiable_pki() {
     travdoc(&data, &["pki", "export", export2.to_str().expect("utf8")]);
     assert!(export2.join("link-g2.der").exists());
     assert!(export2.join("masterlist.der").exists());
+
+    // Every PKI act is in the audit ledger, once, and the ledger verifies.
+    let exported = travdoc(&data, &["ledger", "export"]);
+    let kinds: Vec<(String, String)> = exported
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|entry| {
+            let event = &entry["entry"]["event"];
+            (
+                event["kind"].as_str().unwrap_or_default().to_owned(),
+                event["serial"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let count = |kind: &str| kinds.iter().filter(|(k, _)| k == kind).count();
+    // Two CSCAs and six signers at init, one more signer, a second CSCA with its own signers
+    // after rollover: at least nine keys, all distinct entries.
+    assert!(count("pki_key_generated") >= 9, "{kinds:?}");
+    assert!(
+        count("certificate_issued") >= count("pki_key_generated"),
+        "{kinds:?}"
+    );
+    assert_eq!(count("csca_rollover"), 1, "{kinds:?}");
+    assert!(count("crl_issued") >= 3, "{kinds:?}");
+    assert!(count("master_list_issued") >= 2, "{kinds:?}");
+    assert!(
+        kinds
+            .iter()
+            .any(|(kind, revoked)| kind == "certificate_revoked" && *revoked == serial),
+        "{kinds:?}"
+    );
+    let checkpoint = travdoc(&data, &["ledger", "checkpoint"]);
+    assert!(
+        checkpoint.starts_with("travdoc.invalid/lka/ledger\n"),
+        "{checkpoint}"
+    );
+    let verified = travdoc(&data, &["ledger", "verify"]);
+    assert!(verified.contains("ledger OK"), "{verified}");
+    // A second init records nothing new.
+    let before = travdoc(&data, &["ledger", "export"]).lines().count();
+    travdoc(&data, &["pki", "init"]);
+    assert_eq!(
+        travdoc(&data, &["ledger", "export"]).lines().count(),
+        before
+    );
 }

@@ -122,6 +122,10 @@ pub enum PkiEventKind {
     LinkCertificateIssued {
         from_generation: u32,
         to_generation: u32,
+        /// SHA-256 (hex) of the old CSCA's self-signed certificate.
+        old_csca_sha256: String,
+        /// SHA-256 (hex) of the new CSCA's self-signed certificate.
+        new_csca_sha256: String,
     },
     SignerIssued {
         kind: SignerKind,

@@ -554,6 +554,8 @@ impl Pki {
                 PkiEventKind::LinkCertificateIssued {
                     from_generation: previous.generation,
                     to_generation: generation,
+                    old_csca_sha256: previous.cert.fingerprint_sha256.clone(),
+                    new_csca_sha256: cert.fingerprint_sha256.clone(),
                 },
                 &link_cert.serial_hex,
                 &link_der,

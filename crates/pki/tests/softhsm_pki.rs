@@ -373,10 +373,31 @@ fn pki_lifecycle_verifies_with_openssl() {
         assert!(kinds.contains(&PkiEventKind::Revoked {
             reason: RevocationReason::KeyCompromise
         }));
-        assert!(kinds.contains(&PkiEventKind::LinkCertificateIssued {
-            from_generation: 1,
-            to_generation: 2
-        }));
+        let cscas: Vec<&str> = {
+            // The fingerprints of the two CSCAs, in order of creation.
+            let events = events.0.lock().expect("events");
+            let created: Vec<String> = events
+                .iter()
+                .filter(|e| matches!(e.kind, PkiEventKind::CscaCreated { .. }))
+                .map(|e| e.fingerprint_sha256.clone())
+                .collect();
+            assert_eq!(created.len(), 2);
+            kinds
+                .iter()
+                .filter_map(|k| match k {
+                    PkiEventKind::LinkCertificateIssued {
+                        from_generation: 1,
+                        to_generation: 2,
+                        old_csca_sha256,
+                        new_csca_sha256,
+                    } if *old_csca_sha256 == created[0] && *new_csca_sha256 == created[1] => {
+                        Some("link")
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(cscas, vec!["link"], "one link g1->g2 naming both CSCAs");
         assert_eq!(
             kinds
                 .iter()

@@ -90,6 +90,12 @@ pub enum Event {
         new_certificate_sha256: Digest32,
         link_certificate_sha256: Option<Digest32>,
     },
+    /// A CSCA master list (CMS SignedData over the trusted CSCAs) was issued.
+    MasterListIssued {
+        master_list_sha256: Digest32,
+        /// Serial (hex) of the master-list signer certificate.
+        signer_serial: String,
+    },
     /// A CRL was issued.
     CrlIssued {
         crl_sha256: Digest32,
@@ -177,6 +183,7 @@ impl Event {
             Self::CertificateRevoked { .. } => 0x0003,
             Self::CscaRollover { .. } => 0x0004,
             Self::CrlIssued { .. } => 0x0005,
+            Self::MasterListIssued { .. } => 0x0006,
             Self::PassportIssued { .. } => 0x0101,
             Self::TtdIssued { .. } => 0x0102,
             Self::LegalizationIssued { .. } => 0x0103,
