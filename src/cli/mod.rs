@@ -13,6 +13,7 @@ mod ledger;
 mod legalization;
 mod mrz;
 mod offline;
+mod passport;
 mod pki;
 mod seal;
 mod serve;
@@ -68,6 +69,9 @@ pub enum Command {
     /// Temporary travel documents: `ttd issue --request ttd.json --out DIR`.
     #[command(subcommand)]
     Ttd(ttd::TtdCommand),
+    /// Passports: `passport personalize --request app.json --photo face.jpg --out DIR`.
+    #[command(subcommand)]
+    Passport(passport::PassportCommand),
     /// Legalization certificates: `legalization issue --request leg.json --document FILE --out DIR`.
     #[command(subcommand)]
     Legalization(legalization::LegalizationCommand),
@@ -108,6 +112,9 @@ pub fn main() -> ExitCode {
         Command::Ttd(command) => cli
             .context()
             .and_then(|context| ttd::run(&context, command)),
+        Command::Passport(command) => cli
+            .context()
+            .and_then(|context| passport::run(&context, command)),
         Command::Legalization(command) => cli
             .context()
             .and_then(|context| legalization::run(&context, command)),

@@ -331,3 +331,155 @@ fn bad_requests_name_the_field_and_write_nothing() {
     let run = travdoc(&data, &["ledger", "export"]);
     assert!(!run.stdout.contains("ttd_issued"), "{}", run.stdout);
 }
+
+fn portrait_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
+        .encode_image(&image)
+        .expect("encode JPEG");
+    out
+}
+
+#[test]
+fn passport_personalization_package_passes_passive_authentication() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("var");
+    let photo = dir.path().join("face.jpg");
+    std::fs::write(&photo, portrait_jpeg(480, 600)).expect("write photo");
+    let app = write_json(
+        &dir.path().join("app.json"),
+        &serde_json::json!({
+            "surname": "Jayasuriya",
+            "given_names": "Anura Priyanka",
+            "nationality": "LKA",
+            "birth_date": "1990-07-21",
+            "sex": "F",
+            "place_of_birth": "Kandy",
+            "personal_number": "199020301234",
+        }),
+    );
+    let out = dir.path().join("passport");
+    let printed = ok(
+        &data,
+        &[
+            "passport",
+            "personalize",
+            "--request",
+            s(&app),
+            "--photo",
+            s(&photo),
+            "--out",
+            s(&out),
+            "--approved-by",
+            "officer-b",
+        ],
+    );
+    assert!(printed.contains("personalized passport"), "{printed}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    assert_eq!(manifest["four_eyes"], true);
+    let number = manifest["document_number"].as_str().expect("number");
+    let mrz_line2 = manifest["mrz"][1].as_str().expect("mrz");
+    assert!(mrz_line2.starts_with(number), "{manifest}");
+    use sha2::Digest as _;
+    let dg1 = std::fs::read(out.join("DG1.bin")).expect("DG1");
+    assert_eq!(
+        manifest["data_group_hashes"]["DG1"],
+        hex::encode(sha2::Sha256::digest(&dg1))
+    );
+    assert_eq!(dg1.first(), Some(&0x61));
+    assert_eq!(
+        std::fs::read(out.join("EF_SOD.bin")).expect("SOD").first(),
+        Some(&0x77)
+    );
+
+    // Passive Authentication against the exported PKI; an altered DG2 and a foreign CSCA fail.
+    let trust = dir.path().join("trust");
+    ok(&data, &["pki", "export", s(&trust)]);
+    let files = [
+        out.join("EF_SOD.bin"),
+        out.join("DG1.bin"),
+        out.join("DG2.bin"),
+    ];
+    let mut args = vec!["verify", "sod"];
+    args.extend(files.iter().map(|p| s(p)));
+    args.extend(["--trust", s(&trust)]);
+    let verdict = ok(&data, &args);
+    assert!(verdict.contains("verdict: VALID"), "{verdict}");
+    let mut dg2 = std::fs::read(out.join("DG2.bin")).expect("DG2");
+    let middle = dg2.len() / 2;
+    dg2[middle] ^= 0x01;
+    let altered = dir.path().join("DG2-altered.bin");
+    std::fs::write(&altered, &dg2).expect("write");
+    let mut args = vec!["verify", "sod", s(&files[0]), s(&files[1]), s(&altered)];
+    args.extend(["--trust", s(&trust)]);
+    let run = travdoc(&data, &args);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let foreign = dir.path().join("foreign-trust");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::copy(
+        Path::new("../shared/vectors/certs")
+            .read_dir()
+            .expect("certs")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| {
+                p.extension()
+                    .is_some_and(|e| e == "der" || e == "cer" || e == "crt")
+            })
+            .expect("a public CSCA in the vectors"),
+        foreign.join("other-csca.der"),
+    )
+    .expect("copy");
+    let mut args: Vec<&str> = vec!["verify", "sod"];
+    args.extend(files.iter().map(|p| s(p)));
+    args.extend(["--trust", s(&foreign)]);
+    let run = travdoc(&data, &args);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+
+    // Bad input is a clear error and writes nothing.
+    let tiny = dir.path().join("tiny.jpg");
+    std::fs::write(&tiny, portrait_jpeg(16, 20)).expect("write");
+    let not_written = dir.path().join("nothing");
+    let run = travdoc(
+        &data,
+        &[
+            "passport",
+            "personalize",
+            "--request",
+            s(&app),
+            "--photo",
+            s(&tiny),
+            "--out",
+            s(&not_written),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("--photo"), "{}", run.stderr);
+    assert!(!not_written.exists());
+    let numbered = write_json(
+        &dir.path().join("app-numbered.json"),
+        &serde_json::json!({"surname": "A", "given_names": "B", "nationality": "LKA",
+            "birth_date": "1990-07-21", "sex": "F", "birth_place": "Kandy"}),
+    );
+    let run = travdoc(
+        &data,
+        &[
+            "passport",
+            "personalize",
+            "--request",
+            s(&numbered),
+            "--photo",
+            s(&photo),
+            "--out",
+            s(&not_written),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("birth_place"), "{}", run.stderr);
+    assert!(!not_written.exists());
+}

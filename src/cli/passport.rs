@@ -1,0 +1,242 @@
+//! `travdoc passport personalize --request app.json --photo face.jpg --out DIR`: the chip
+//! personalization package of a passport (EF.COM, DG1, DG2, EF.SOD signed by the passport
+//! Document Signer in the HSM, manifest), issued through the same domain path as the API
+//! (application, approval, number from the passport series, ledger entry).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use clap::Subcommand;
+use serde::Deserialize;
+use sha2::Digest as _;
+
+use super::Context;
+use super::offline::{self, Outputs};
+use crate::auth::{Actor, Role};
+use crate::issuance::input::{PassportApplicationBody, add_years, date_text};
+use crate::issuance::numbering::Kind;
+
+/// The files `passport personalize` writes.
+const FILES: [&str; 5] = [
+    "EF_COM.bin",
+    "DG1.bin",
+    "DG2.bin",
+    "EF_SOD.bin",
+    "manifest.json",
+];
+
+#[derive(Debug, Subcommand)]
+pub enum PassportCommand {
+    /// Build and sign the chip personalization package of a new passport.
+    Personalize {
+        /// The application (JSON): the MRZ fields of `mrz build` without `format` (`surname`,
+        /// `given_names`, `nationality`, `birth_date`, `sex`, optional `document_code`,
+        /// `issuing_state`, `expiry_date`, `optional_data`), plus optional `place_of_birth`
+        /// and `personal_number`. The number is allocated from the passport series.
+        #[arg(long)]
+        request: PathBuf,
+        /// The portrait (JPEG).
+        #[arg(long)]
+        photo: PathBuf,
+        /// Output directory (created; existing files are never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// The second officer who approved the application (four-eyes rule); without it the
+        /// approval is recorded as waived by the local operator.
+        #[arg(long)]
+        approved_by: Option<String>,
+    },
+}
+
+/// `app.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Application {
+    document_code: Option<String>,
+    issuing_state: Option<String>,
+    surname: String,
+    given_names: String,
+    document_number: Option<String>,
+    nationality: String,
+    birth_date: String,
+    sex: String,
+    expiry_date: Option<String>,
+    optional_data: Option<String>,
+    place_of_birth: Option<String>,
+    personal_number: Option<String>,
+}
+
+pub fn run(context: &Context, command: &PassportCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PassportCommand::Personalize {
+            request,
+            photo,
+            out,
+            approved_by,
+        } => personalize(context, request, photo, out, approved_by.as_deref()),
+    }
+}
+
+fn field(name: &str, message: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("field `{name}`: {message}")
+}
+
+/// Validity in years from an explicit expiry date: only the issuing policy's 5 or 10 years.
+fn validity_years(expiry: Option<&str>, today: time::Date) -> anyhow::Result<Option<u8>> {
+    let Some(expiry) = expiry else {
+        return Ok(None);
+    };
+    for years in [5u8, 10] {
+        if date_text(add_years(today, i32::from(years))) == expiry {
+            return Ok(Some(years));
+        }
+    }
+    Err(field(
+        "expiry_date",
+        format!(
+            "passports are valid 5 or 10 years from the day of issue: {} or {}",
+            date_text(add_years(today, 5)),
+            date_text(add_years(today, 10))
+        ),
+    ))
+}
+
+fn personalize(
+    context: &Context,
+    request: &Path,
+    photo: &Path,
+    out: &Path,
+    approved_by: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let app: Application = offline::read_request(request)?;
+    if let Some(code) = app.document_code.as_deref()
+        && !matches!(code, "P" | "PP" | "P<")
+    {
+        return Err(field(
+            "document_code",
+            "this service issues ordinary passports (PP)",
+        ));
+    }
+    if let Some(state) = app.issuing_state.as_deref()
+        && state != context.config.country
+    {
+        return Err(field(
+            "issuing_state",
+            format!("this service issues for {}", context.config.country),
+        ));
+    }
+    if app.document_number.is_some() {
+        return Err(field(
+            "document_number",
+            "numbers are allocated from the passport series; leave it out",
+        ));
+    }
+    if let (Some(optional), Some(personal)) = (&app.optional_data, &app.personal_number)
+        && optional != personal
+    {
+        return Err(field(
+            "optional_data",
+            "differs from personal_number (the MRZ optional data is the personal number)",
+        ));
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let validity = validity_years(app.expiry_date.as_deref(), today)?;
+    let photo_bytes =
+        std::fs::read(photo).with_context(|| format!("--photo: reading {}", photo.display()))?;
+    // The photo's type, size and dimensions are checked now, before anything is issued.
+    travdoc_lds::dg2::Dg2::from_photo(&photo_bytes, &travdoc_lds::dg2::PhotoLimits::default())
+        .map_err(|error| anyhow::anyhow!("--photo: {error}"))?;
+    let body = PassportApplicationBody {
+        surname: app.surname,
+        given_names: app.given_names,
+        nationality: app.nationality,
+        birth_date: app.birth_date,
+        sex: app.sex,
+        place_of_birth: app.place_of_birth,
+        personal_number: app.personal_number.or(app.optional_data),
+        validity_years: validity,
+        photo: base64::engine::general_purpose::STANDARD.encode(&photo_bytes),
+    };
+    body.validate(today)?;
+    offline::check_out_dir(out, &FILES)?;
+    let operator = offline::operator();
+    let applicant_officer = Actor {
+        id: format!("cli:{operator}"),
+        name: operator,
+        role: Role::Issuer,
+        mission: None,
+    };
+    let approver = approved_by.map(|name| Actor {
+        id: format!("cli:{name}"),
+        name: name.to_owned(),
+        role: Role::Approver,
+        mission: None,
+    });
+    let (outputs, number) = offline::with_service(context, async |service| {
+        let applied = service
+            .apply_passport(&applicant_officer, &body, None)
+            .await?;
+        match &approver {
+            Some(approver) => {
+                service
+                    .approve(approver, Kind::Passport, &applied.id, None)
+                    .await?
+            }
+            None => {
+                service
+                    .approve_waiving_four_eyes(&applicant_officer, Kind::Passport, &applied.id)
+                    .await?
+            }
+        };
+        let issued = service
+            .issue_passport(&applicant_officer, &applied.id, None)
+            .await?;
+        let part = |name: &str| -> anyhow::Result<Vec<u8>> {
+            let text = issued.personalization[name]
+                .as_str()
+                .with_context(|| format!("the personalization package has no {name}"))?;
+            Ok(base64::engine::general_purpose::STANDARD.decode(text)?)
+        };
+        let (ef_com, dg1, dg2, sod) =
+            (part("ef_com")?, part("dg1")?, part("dg2")?, part("ef_sod")?);
+        let signer = service.signers().passport()?;
+        let sha256 = |bytes: &[u8]| hex::encode(sha2::Sha256::digest(bytes));
+        let manifest = serde_json::json!({
+            "document_number": issued.document_number,
+            "mrz": issued.mrz,
+            "expiry": issued.valid_until,
+            "data_group_hashes": {
+                "algorithm": "sha-256",
+                "DG1": sha256(&dg1),
+                "DG2": sha256(&dg2),
+            },
+            "dsc_serial": signer.key_id(),
+            "application_id": applied.id,
+            "applied_by": applicant_officer.id,
+            "approved_by": approver.as_ref().map_or(applicant_officer.id.clone(), |a| a.id.clone()),
+            "four_eyes": approver.is_some(),
+            "files_sha256": {
+                "EF_COM.bin": sha256(&ef_com),
+                "EF_SOD.bin": sha256(&sod),
+            },
+        });
+        let mut outputs = Outputs::default();
+        outputs.add("EF_COM.bin", ef_com);
+        outputs.add("DG1.bin", dg1);
+        outputs.add("DG2.bin", dg2);
+        outputs.add("EF_SOD.bin", sod);
+        outputs.add(
+            "manifest.json",
+            format!("{}\n", serde_json::to_string_pretty(&manifest)?),
+        );
+        Ok((outputs, issued.document_number))
+    })?;
+    let written = outputs.write(out)?;
+    println!("personalized passport {number}");
+    for path in written {
+        println!("  {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
