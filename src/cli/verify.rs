@@ -148,8 +148,9 @@ fn seal(args: &SealArgs, context: &super::Context) -> anyhow::Result<ExitCode> {
         (None, Some(bytes)) => travdoc_seal::Presented::DocumentFile(bytes),
         (None, None) => travdoc_seal::Presented::Nothing,
     };
-    let (trust, signers) = load_trust(&trust_dir(args.trust.as_deref(), context)?)?;
-    let verifier = travdoc_seal::Verifier::new(&signers, &trust, now_or(args.at)?);
+    let at = now_or(args.at)?;
+    let (trust, signers) = load_trust(&trust_dir(args.trust.as_deref(), context)?, at)?;
+    let verifier = travdoc_seal::Verifier::new(&signers, &trust, at);
     // An unreadable image or text is READ_ERROR, reported like any other verdict.
     let result = match super::seal::seal_bytes(&input) {
         Ok(bytes) => verifier.verify(&bytes, presented),
@@ -211,16 +212,10 @@ fn sod(args: &SodArgs) -> anyhow::Result<ExitCode> {
     for path in &args.data_groups {
         files.push(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
     }
+    let at_unix_seconds = now_or(args.at)?;
     let trust = match &args.trust {
-        Some(dir) => load_trust(dir)?.0,
+        Some(dir) => load_trust(dir, at_unix_seconds)?.0,
         None => TrustStore::new(),
-    };
-    let at_unix_seconds = match args.at {
-        Some(at) => at,
-        None => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .context("system clock before 1970")?
-            .as_secs(),
     };
     let options = PaOptions {
         at_unix_seconds,
@@ -266,12 +261,14 @@ fn is_ca(cert: &Certificate) -> anyhow::Result<bool> {
     Ok(constraints.is_some_and(|(_, constraints)| constraints.ca))
 }
 
-/// Load CSCAs and master lists first, then CRLs (whose signatures are checked against them).
+/// Load CSCAs, then master lists (their signatures checked against those CSCAs), then CRLs
+/// (whose signatures are checked against all of them).
 /// Certificates that are not CAs (document and seal signers) are returned apart: they are never
 /// trust anchors.
-fn load_trust(dir: &Path) -> anyhow::Result<(TrustStore, Vec<Certificate>)> {
+fn load_trust(dir: &Path, at_unix_seconds: u64) -> anyhow::Result<(TrustStore, Vec<Certificate>)> {
     let mut store = TrustStore::new();
     let mut signers = Vec::new();
+    let mut master_lists = Vec::new();
     let mut crls = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading trust directory {}", dir.display()))?
@@ -291,10 +288,8 @@ fn load_trust(dir: &Path) -> anyhow::Result<(TrustStore, Vec<Certificate>)> {
             .unwrap_or_default()
             .to_ascii_lowercase();
         let read = || std::fs::read(&path).with_context(|| format!("reading {}", path.display()));
-        if name == "masterlist.der" || extension == "ml" {
-            store
-                .add_master_list(&read()?)
-                .with_context(|| format!("master list {}", path.display()))?;
+        if name.starts_with("masterlist") || extension == "ml" {
+            master_lists.push((path.clone(), read()?));
         } else if extension == "crl" || (name.starts_with("crl") && extension == "der") {
             let bytes = read()?;
             let der = if bytes.starts_with(b"-----BEGIN") {
@@ -324,6 +319,12 @@ fn load_trust(dir: &Path) -> anyhow::Result<(TrustStore, Vec<Certificate>)> {
                 signers.push(cert);
             }
         }
+    }
+    // A master list is trusted only when its signer chains to a CSCA given here (ICAO 9303-12).
+    for (path, der) in master_lists {
+        store
+            .add_verified_master_list(&der, at_unix_seconds)
+            .with_context(|| format!("master list {}", path.display()))?;
     }
     for (path, der) in crls {
         store

@@ -441,6 +441,35 @@ fn passport_personalization_package_passes_passive_authentication() {
     let run = travdoc(&data, &args);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
 
+    // A master list is trusted only through a CSCA already trusted: alone, or altered, it is
+    // refused (the export above held csca.der and masterlist.der, which verified).
+    let ml_only = dir.path().join("ml-only");
+    std::fs::create_dir_all(&ml_only).expect("mkdir");
+    std::fs::copy(trust.join("masterlist.der"), ml_only.join("masterlist.der")).expect("copy");
+    let mut args: Vec<&str> = vec!["verify", "sod"];
+    args.extend(files.iter().map(|p| s(p)));
+    args.extend(["--trust", s(&ml_only)]);
+    let run = travdoc(&data, &args);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("master list not trusted"),
+        "{}",
+        run.stderr
+    );
+    let ml_altered = dir.path().join("ml-altered");
+    std::fs::create_dir_all(&ml_altered).expect("mkdir");
+    std::fs::copy(trust.join("csca.der"), ml_altered.join("csca.der")).expect("copy");
+    let mut ml = std::fs::read(trust.join("masterlist.der")).expect("ml");
+    let last = ml.len() - 1;
+    ml[last] ^= 0x01; // the signature's last byte
+    std::fs::write(ml_altered.join("masterlist.der"), &ml).expect("write");
+    let mut args: Vec<&str> = vec!["verify", "sod"];
+    args.extend(files.iter().map(|p| s(p)));
+    args.extend(["--trust", s(&ml_altered)]);
+    let run = travdoc(&data, &args);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("master list"), "{}", run.stderr);
+
     // Bad input is a clear error and writes nothing.
     let tiny = dir.path().join("tiny.jpg");
     std::fs::write(&tiny, portrait_jpeg(16, 20)).expect("write");

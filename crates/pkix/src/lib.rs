@@ -24,7 +24,8 @@
 //! - CRLs: `parse_crl(der)`, `verify_crl(&crl, issuer)`, `is_revoked(&crl, serial) -> Option<u64>`.
 //!
 //! Trust ([`trust`]): `TrustStore::new()`, `add_csca_der(&[u8])`, `add_csca(Certificate)`,
-//! `add_master_list(&[u8]) -> usize` (CSCA master list CMS file; its signature is not checked),
+//! `add_master_list(&[u8]) -> usize` (CSCA master list CMS file; its signature is not checked;
+//! `add_verified_master_list` checks it against the CSCAs already trusted),
 //! `add_crl_der(&[u8])` (signature checked against a stored CSCA),
 //! `find_issuer(cert) -> Result<&Certificate, ChainError>`, `revocation_status(cert, issuer)`,
 //! `chain(cert, at_unix_seconds) -> Result<&Certificate, ChainError>` with
@@ -174,6 +175,12 @@ pub enum PkixError {
     /// No CSCA in the store issued this CRL.
     #[error("no trusted CSCA issued this CRL")]
     CrlIssuerUnknown,
+    /// A master list's signature, signer certificate or signed attributes do not check out.
+    #[error("master list not trusted: {reason}")]
+    MasterListUntrusted {
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// Verify `signature` over `message` with the key in `spki`, using `alg` (an X.509 / CMS

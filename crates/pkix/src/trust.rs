@@ -201,6 +201,90 @@ impl TrustStore {
         Ok(self.cscas.len() - before)
     }
 
+    /// Add every CSCA of a master list after checking the list's CMS signature (ICAO 9303-12
+    /// §9): the Master List Signer certificate carried in the list must be issued by a CSCA
+    /// already in this store (the issuing state's CSCA, trusted out of band) and be valid at
+    /// `at_unix_seconds`; the signed attributes must name the master-list content type and
+    /// carry the digest of the list; and their signature must verify with the signer's key.
+    /// Returns how many certificates were added; on any failure nothing is added.
+    pub fn add_verified_master_list(
+        &mut self,
+        der: &[u8],
+        at_unix_seconds: u64,
+    ) -> Result<usize, PkixError> {
+        use crate::cms_verify::{
+            CONTENT_TYPE_ATTR, MESSAGE_DIGEST_ATTR, find_signer_certificate, signed_attribute,
+            signer_info_algorithm, verify_signer_info_signature,
+        };
+        let untrusted = |reason: String| PkixError::MasterListUntrusted { reason };
+        let (list, signed_data) = CscaMasterList::from_signed_der(der)?;
+        let mut signer_infos = signed_data.signer_infos.0.iter();
+        let signer_info = signer_infos
+            .next()
+            .ok_or_else(|| untrusted("it has no SignerInfo".into()))?;
+        if signer_infos.next().is_some() {
+            return Err(untrusted("it has more than one SignerInfo".into()));
+        }
+        let signer = find_signer_certificate(&signed_data, &signer_info.sid)
+            .ok_or_else(|| untrusted("its signer certificate is not in the list".into()))?;
+        let issuer = self.find_issuer(signer).map_err(|error| {
+            untrusted(format!(
+                "its signer certificate ({}) is not issued by a trusted CSCA: {error:?}",
+                signer.tbs_certificate().subject()
+            ))
+        })?;
+        check_names_and_key_ids(signer, issuer)?;
+        match validity_at(signer, at_unix_seconds) {
+            ValidityStatus::Valid => {}
+            other => {
+                return Err(untrusted(format!(
+                    "its signer certificate is not valid now: {other:?}"
+                )));
+            }
+        }
+        let content_type = signed_attribute(signer_info, CONTENT_TYPE_ATTR)?
+            .ok_or(PkixError::MissingField {
+                field: "contentType signed attribute",
+            })?
+            .decode_as::<const_oid::ObjectIdentifier>()
+            .map_err(|source| PkixError::Decode {
+                what: "contentType attribute",
+                source,
+            })?;
+        if content_type != oids::CSCA_MASTER_LIST {
+            return Err(PkixError::UnexpectedContentType { oid: content_type });
+        }
+        let message_digest = signed_attribute(signer_info, MESSAGE_DIGEST_ATTR)?
+            .ok_or(PkixError::MissingField {
+                field: "messageDigest signed attribute",
+            })?
+            .decode_as::<der::asn1::OctetString>()
+            .map_err(|source| PkixError::Decode {
+                what: "messageDigest attribute",
+                source,
+            })?;
+        let content =
+            signed_data
+                .encap_content_info
+                .econtent
+                .as_ref()
+                .ok_or(PkixError::MissingField {
+                    field: "master list eContent",
+                })?;
+        let algorithm = signer_info_algorithm(signer_info)?;
+        if algorithm.hash().digest(content.value()) != message_digest.as_bytes() {
+            return Err(untrusted(
+                "the messageDigest attribute does not match the list's content".into(),
+            ));
+        }
+        verify_signer_info_signature(signer_info, signer)?;
+        let before = self.cscas.len();
+        for cert in list.cert_list {
+            self.add_csca(cert);
+        }
+        Ok(self.cscas.len() - before)
+    }
+
     /// Add a CRL after checking its signature against a CSCA already in the store.
     pub fn add_crl_der(&mut self, der: &[u8]) -> Result<(), PkixError> {
         let crl = parse_crl(der)?;
