@@ -59,6 +59,9 @@ pub async fn pdf(
 pub struct PrintBody {
     /// A configured printer name.
     pub printer: String,
+    /// Required to print an already printed document again; the replaced blank is spoiled.
+    #[serde(default)]
+    pub reprint_reason: Option<String>,
 }
 
 /// Renders the document and sends it to a printer; records the job.
@@ -74,9 +77,13 @@ pub async fn print(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::Print)?;
     let key = idempotency.bind("POST", &format!("/v1/documents/{number}/print"), &body.raw)?;
-    let act = state
-        .service
-        .print(actor, &number, &body.value.printer, key.as_ref());
+    let act = state.service.print_document(
+        actor,
+        &number,
+        &body.value.printer,
+        body.value.reprint_reason.as_deref(),
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
 

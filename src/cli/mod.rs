@@ -14,6 +14,7 @@ mod legalization;
 mod mrz;
 mod offline;
 mod passport;
+mod print;
 mod pki;
 mod seal;
 mod serve;
@@ -72,6 +73,14 @@ pub enum Command {
     /// Passports: `passport personalize --request app.json --photo face.jpg --out DIR`.
     #[command(subcommand)]
     Passport(passport::PassportCommand),
+    /// Secure blank stock: `stock add --type ttd --location LON --from S1 --to S2`, `stock list`.
+    #[command(subcommand)]
+    Stock(print::StockCommand),
+    /// Print a document: `print --document N --printer NAME [--reprint-reason TEXT]`.
+    Print(print::PrintArgs),
+    /// Printers: `printers check` (reachability and attributes of each configured printer).
+    #[command(subcommand)]
+    Printers(print::PrintersCommand),
     /// Legalization certificates: `legalization issue --request leg.json --document FILE --out DIR`.
     #[command(subcommand)]
     Legalization(legalization::LegalizationCommand),
@@ -115,6 +124,13 @@ pub fn main() -> ExitCode {
         Command::Passport(command) => cli
             .context()
             .and_then(|context| passport::run(&context, command)),
+        Command::Stock(command) => cli
+            .context()
+            .and_then(|context| print::stock(&context, command)),
+        Command::Print(args) => cli.context().and_then(|context| print::print(&context, args)),
+        Command::Printers(command) => cli
+            .context()
+            .and_then(|context| print::printers(&context, command)),
         Command::Legalization(command) => cli
             .context()
             .and_then(|context| legalization::run(&context, command)),

@@ -1,6 +1,6 @@
 //! `travdoc passport personalize --request app.json --photo face.jpg --out DIR`: the chip
 //! personalization package of a passport (EF.COM, DG1, DG2, EF.SOD signed by the passport
-//! Document Signer in the HSM, manifest), issued through the same domain path as the API
+//! Document Signer in the HSM, the data page PDF, manifest), issued through the same domain path as the API
 //! (application, approval, number from the passport series, ledger entry).
 
 use std::path::{Path, PathBuf};
@@ -19,11 +19,12 @@ use crate::issuance::input::{PassportApplicationBody, add_years, date_text};
 use crate::issuance::numbering::Kind;
 
 /// The files `passport personalize` writes.
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     "EF_COM.bin",
     "DG1.bin",
     "DG2.bin",
     "EF_SOD.bin",
+    "datapage.pdf",
     "manifest.json",
 ];
 
@@ -202,6 +203,9 @@ fn personalize(
         let (ef_com, dg1, dg2, sod) =
             (part("ef_com")?, part("dg1")?, part("dg2")?, part("ef_sod")?);
         let signer = service.signers().passport()?;
+        let datapage = service
+            .document_pdf(&applicant_officer, &issued.document_number)
+            .await?;
         let sha256 = |bytes: &[u8]| hex::encode(sha2::Sha256::digest(bytes));
         let manifest = serde_json::json!({
             "document_number": issued.document_number,
@@ -220,6 +224,7 @@ fn personalize(
             "files_sha256": {
                 "EF_COM.bin": sha256(&ef_com),
                 "EF_SOD.bin": sha256(&sod),
+                "datapage.pdf": sha256(&datapage),
             },
         });
         let mut outputs = Outputs::default();
@@ -227,6 +232,7 @@ fn personalize(
         outputs.add("DG1.bin", dg1);
         outputs.add("DG2.bin", dg2);
         outputs.add("EF_SOD.bin", sod);
+        outputs.add("datapage.pdf", datapage);
         outputs.add(
             "manifest.json",
             format!("{}\n", serde_json::to_string_pretty(&manifest)?),

@@ -15,7 +15,7 @@ use super::numbering::{self, Kind};
 use super::requests::RequestRecord;
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
-use travdoc_store::ledger::{Event, PrintStatus};
+use travdoc_store::ledger::Event;
 
 /// What a builder produced for a number: the parts stored with the document.
 #[derive(Debug, Clone, Default)]
@@ -195,6 +195,12 @@ pub struct PrintJobView {
     /// `sent` or `failed`.
     pub state: String,
     pub detail: Option<String>,
+    /// The secure blank printed on (when blank stock is registered for the location).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank_serial: Option<String>,
+    /// Why the document was printed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reprint_reason: Option<String>,
 }
 
 impl Service {
@@ -520,7 +526,7 @@ impl Service {
             .collect()
     }
 
-    async fn change_state(
+    pub(crate) async fn change_state(
         &self,
         tx: &mut Tx,
         number: &str,
@@ -686,72 +692,6 @@ impl Service {
         Ok(view)
     }
 
-    /// Records a print job and moves an issued document to `printed` (one transaction after
-    /// the printer accepted or refused the job).
-    pub(crate) async fn record_print(
-        &self,
-        actor: &Actor,
-        record: &DocumentRecord,
-        printer: &str,
-        outcome: Result<String, String>,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<PrintJobView, IssuanceError> {
-        let now = self.now_text();
-        let (state, detail) = match &outcome {
-            Ok(reference) => ("sent", reference.clone()),
-            Err(message) => ("failed", message.clone()),
-        };
-        let job = PrintJobView {
-            id: uuid::Uuid::new_v4().to_string(),
-            number: record.number.clone(),
-            printer: printer.to_owned(),
-            state: state.to_owned(),
-            detail: Some(detail),
-        };
-        let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO svc_print_jobs (id, number, printer, state, detail, created_by, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(&job.id)
-        .bind(&job.number)
-        .bind(&job.printer)
-        .bind(&job.state)
-        .bind(&job.detail)
-        .bind(&actor.id)
-        .bind(&now)
-        .execute(tx.conn())
-        .await?;
-        if outcome.is_ok() {
-            self.change_state(&mut tx, &record.number, &["issued"], "printed", None, &now)
-                .await?;
-        }
-        ledger::record(
-            &mut tx,
-            &LedgerEvent::new(
-                if outcome.is_ok() { "document.printed" } else { "document.print_failed" },
-                &format!("{}:{}", record.number, job.id),
-                &actor.id,
-                &serde_json::json!({"number": record.number, "printer": printer, "job": job.id, "state": state}),
-                &now,
-            )
-            .with_entry(Event::PrintJob {
-                document_ref: record.number.clone(),
-                job_ref: job.id.clone(),
-                printer: printer.to_owned(),
-                status: if outcome.is_ok() { PrintStatus::Sent } else { PrintStatus::Failed },
-                blank_serial: None,
-            }),
-        )
-        .await?;
-        if outcome.is_ok() {
-            idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &job, &now).await?;
-        }
-        tx.commit().await?;
-        self.metrics.record_print_job(state);
-        Ok(job)
-    }
-
     /// Renders the document's PDF (staff; mission-scoped).
     pub async fn document_pdf(
         &self,
@@ -762,7 +702,7 @@ impl Service {
         self.render_record(&record).await
     }
 
-    async fn render_input(
+    pub(crate) async fn render_input(
         &self,
         record: &DocumentRecord,
     ) -> Result<super::ports::RenderInput, IssuanceError> {
@@ -794,7 +734,8 @@ impl Service {
             .map_err(IssuanceError::Build)
     }
 
-    /// `POST /v1/documents/{number}/print`: renders for the printer, sends, records the job.
+    /// `POST /v1/documents/{number}/print` (first print; see [`Service::print_document`] for
+    /// reprints and blank stock).
     pub async fn print(
         &self,
         actor: &Actor,
@@ -802,35 +743,8 @@ impl Service {
         printer: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<PrintJobView, IssuanceError> {
-        let record = self.load_document(actor, number).await?;
-        if !self.printers.printers().iter().any(|name| name == printer) {
-            return Err(IssuanceError::invalid(
-                "printer",
-                format!("no printer named `{printer}`"),
-            ));
-        }
-        let status = record.status(self.now().date());
-        if status != DocumentStatus::Valid {
-            return Err(IssuanceError::WrongState {
-                what: "document",
-                id: number.to_owned(),
-                state: status.as_str().to_owned(),
-                expected: "valid",
-            });
-        }
-        let input = self.render_input(&record).await?;
-        let outcome = self.printers.print(printer, &record.number, &input).await;
-        let failed = outcome.as_ref().err().cloned();
-        let job = self
-            .record_print(actor, &record, printer, outcome, idempotency_key)
-            .await?;
-        match failed {
-            None => Ok(job),
-            Some(message) => Err(IssuanceError::Printer(format!(
-                "print job {} failed: {message}",
-                job.id
-            ))),
-        }
+        self.print_document(actor, number, printer, None, idempotency_key)
+            .await
     }
 
     /// Voids stale allocations left by a crash (startup recovery pass).

@@ -14,6 +14,7 @@ pub mod legalization;
 pub mod numbering;
 pub mod passport;
 pub mod pki_events;
+pub mod printing;
 pub mod ports;
 pub mod requests;
 pub mod ttd;

@@ -119,6 +119,15 @@ pub trait PrinterPort: Send + Sync {
         job_name: &'a str,
         input: &'a RenderInput,
     ) -> BoxFuture<'a, Result<String, String>>;
+    /// Asks every printer for its state: `(name, Ok(attributes) or Err(why unreachable))`.
+    fn check(&self) -> BoxFuture<'_, Vec<(String, Result<serde_json::Value, String>)>> {
+        Box::pin(async move {
+            self.printers()
+                .into_iter()
+                .map(|name| (name, Err("this printer cannot be asked".to_owned())))
+                .collect()
+        })
+    }
 }
 
 /// No printers configured.

@@ -302,7 +302,10 @@ impl Rendering {
                     valid_until: input.valid_until.clone(),
                     date_of_issue: issued,
                     issuing_authority: self.authority.clone(),
-                    serial: input.number.clone(),
+                    // The secure blank's serial when printed on registered stock.
+                    serial: Some(text(data, "blank_serial"))
+                        .filter(|serial| !serial.is_empty())
+                        .unwrap_or_else(|| input.number.clone()),
                     case_reference: text(data, "case_reference"),
                     seal_bytes: input.seal.clone().unwrap_or_default(),
                     portrait_jpeg: input.photo.clone(),
@@ -388,6 +391,29 @@ fn template_of(kind: &str) -> &'static str {
 impl PrinterPort for Printers {
     fn printers(&self) -> Vec<String> {
         self.printers.keys().cloned().collect()
+    }
+
+    fn check(&self) -> BoxFuture<'_, Vec<(String, Result<serde_json::Value, String>)>> {
+        Box::pin(async move {
+            let mut answers = Vec::new();
+            for (name, (profile, driver)) in &self.printers {
+                let answer = match driver.check().await {
+                    Ok(status) => Ok(serde_json::json!({
+                        "state": status.state,
+                        "reasons": status.reasons,
+                        "accepting_jobs": status.accepting_jobs,
+                        "supports_pdf": status.supports_pdf,
+                        "make_and_model": status.make_and_model,
+                        "media": profile.media,
+                        "dpi": profile.dpi,
+                        "templates": profile.templates,
+                    })),
+                    Err(error) => Err(error.to_string()),
+                };
+                answers.push((name.clone(), answer));
+            }
+            answers
+        })
     }
 
     fn print<'a>(

@@ -7,17 +7,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 fn travdoc(data_dir: &Path, args: &[&str]) -> Run {
+    travdoc_with(data_dir, args, &[])
+}
+
+/// Runs the binary on `data_dir` with extra environment variables.
+pub(crate) fn travdoc_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output: Output = Command::new(env!("CARGO_BIN_EXE_travdoc"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("SOFTHSM2_CONF")
         .env_remove("TRAVDOC_HSM_PIN")
         .env_remove("TRAVDOC_CONFIG")
@@ -43,11 +49,11 @@ fn ok(data_dir: &Path, args: &[&str]) -> String {
     run.stdout
 }
 
-fn s(path: &Path) -> &str {
+pub(crate) fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
 
-fn days_from_today(days: i64) -> String {
+pub(crate) fn days_from_today(days: i64) -> String {
     let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
     format!(
         "{:04}-{:02}-{:02}",
@@ -57,7 +63,7 @@ fn days_from_today(days: i64) -> String {
     )
 }
 
-fn ttd_request(valid_until: &str) -> serde_json::Value {
+pub(crate) fn ttd_request(valid_until: &str) -> serde_json::Value {
     serde_json::json!({
         "surname": "Perera",
         "given_names": "Nimal Kumar",
@@ -72,7 +78,7 @@ fn ttd_request(valid_until: &str) -> serde_json::Value {
     })
 }
 
-fn write_json(path: &Path, value: &serde_json::Value) -> PathBuf {
+pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> PathBuf {
     std::fs::write(path, value.to_string()).expect("write request");
     path.to_owned()
 }
@@ -395,6 +401,11 @@ fn passport_personalization_package_passes_passive_authentication() {
     assert_eq!(
         std::fs::read(out.join("EF_SOD.bin")).expect("SOD").first(),
         Some(&0x77)
+    );
+    assert!(
+        std::fs::read(out.join("datapage.pdf"))
+            .expect("data page")
+            .starts_with(b"%PDF")
     );
 
     // Passive Authentication against the exported PKI; an altered DG2 and a foreign CSCA fail.

@@ -4,3 +4,4 @@
 mod documents;
 mod mrz;
 mod pki;
+mod printing;
