@@ -512,16 +512,18 @@ pub fn open(config: &Config) -> anyhow::Result<Parts> {
         probe: Some(Arc::new(SignProbe(ttd.signer.clone()))),
         csca: vec![csca.clone()],
     };
-    let verifier = Verifier::new(
-        &[csca],
-        &crl.into_iter().collect::<Vec<_>>(),
-        &[
-            ttd.certificate_der.clone(),
-            legalization.certificate_der.clone(),
-        ],
-    )?
-    .with_barcode_decoder(Box::new(RxingDecoder))
-    .with_sod_verifier(Box::new(LdsPassiveAuthentication));
+    // The verifier trusts every CSCA generation and knows every seal signer ever issued: a
+    // seal signed before a new signer or a rollover stays valid until the document expires.
+    let mut cscas = Vec::new();
+    for generation in pki.csca_history()? {
+        cscas.push(generation.certificate_der);
+    }
+    let crls = pki.crls().unwrap_or_else(|_| crl.into_iter().collect());
+    let mut seal_signers = pki.signer_history(SignerKind::Ttd)?;
+    seal_signers.extend(pki.signer_history(SignerKind::Legalization)?);
+    let verifier = Verifier::new(&cscas, &crls, &seal_signers)?
+        .with_barcode_decoder(Box::new(RxingDecoder))
+        .with_sod_verifier(Box::new(LdsPassiveAuthentication));
     let rendering = Arc::new(Rendering::new(&config.country)?);
     let printers = open_printers(config, rendering.clone())?;
     Ok(Parts {

@@ -523,3 +523,55 @@ fn passport_personalization_package_passes_passive_authentication() {
     assert!(run.stderr.contains("birth_place"), "{}", run.stderr);
     assert!(!not_written.exists());
 }
+
+#[test]
+fn seals_signed_before_a_new_signer_and_a_csca_rollover_still_verify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("var");
+    let request = write_json(
+        &dir.path().join("ttd.json"),
+        &ttd_request(&days_from_today(90)),
+    );
+    let old = dir.path().join("old");
+    ok(
+        &data,
+        &["ttd", "issue", "--request", s(&request), "--out", s(&old)],
+    );
+    ok(&data, &["pki", "issue-signer", "--kind", "ttd"]);
+    ok(&data, &["pki", "rollover"]);
+    ok(&data, &["pki", "issue-signer", "--kind", "ttd"]);
+    let new = dir.path().join("new");
+    ok(
+        &data,
+        &["ttd", "issue", "--request", s(&request), "--out", s(&new)],
+    );
+    let serial = |dir: &Path| -> String {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest"))
+                .expect("JSON");
+        manifest["signer_certificate_serial"]
+            .as_str()
+            .expect("serial")
+            .to_owned()
+    };
+    assert_ne!(
+        serial(&old),
+        serial(&new),
+        "a new signer signed the new TTD"
+    );
+    for issued in [&old, &new] {
+        let (code, result) = verify_json(
+            &data,
+            &[
+                s(&issued.join("seal.bin")),
+                "--printed-mrz",
+                s(&issued.join("mrz.txt")),
+            ],
+        );
+        assert_eq!(
+            (code, result["status"].as_str()),
+            (0, Some("VALID")),
+            "{result}"
+        );
+    }
+}

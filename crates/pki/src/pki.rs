@@ -809,6 +809,29 @@ impl Pki {
             .collect()
     }
 
+    /// DER of every certificate ever issued to a signer of `kind` (oldest first, revoked ones
+    /// included): a verifier needs them all, since documents signed before a new signer or a
+    /// CSCA rollover stay valid until they expire (revocation is the CRL's to say).
+    pub fn signer_history(&self, kind: SignerKind) -> Result<Vec<Vec<u8>>> {
+        let state = self.read_state()?;
+        state
+            .signers
+            .iter()
+            .filter(|signer| signer.kind == kind)
+            .map(|signer| self.store.get(&signer.cert.file))
+            .collect()
+    }
+
+    /// DER of the latest CRL of every CSCA generation that has one.
+    pub fn crls(&self) -> Result<Vec<Vec<u8>>> {
+        let state = self.read_state()?;
+        state
+            .crls
+            .iter()
+            .map(|crl| self.store.get(&crl.file))
+            .collect()
+    }
+
     /// DER of the latest CRL of the current CSCA.
     pub fn crl(&self) -> Result<Vec<u8>> {
         let state = self.read_state()?;
@@ -1183,7 +1206,8 @@ impl Pki {
     }
 
     /// Writes every public artifact as DER into `dir`: `csca.der` (current), `csca-g<N>.der`,
-    /// `link-g<N>.der`, `signer-<kind>.der` (current signers), `crl.der` (current CSCA),
+    /// `link-g<N>.der`, `signer-<kind>.der` (current signers), `signer-<kind>-<serial>.der`
+    /// (every signer ever issued), `crl.der` (current CSCA),
     /// `crl-g<N>.der`, `masterlist.der`. Returns the paths written.
     pub fn export(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         let state = self.read_state()?;
@@ -1219,6 +1243,13 @@ impl Pki {
                     self.store.get(&record.cert.file)?,
                 )?;
             }
+        }
+        // Earlier signers too: documents they signed stay verifiable until they expire.
+        for signer in &state.signers {
+            write(
+                format!("signer-{}-{}.der", signer.kind, signer.cert.serial_hex),
+                self.store.get(&signer.cert.file)?,
+            )?;
         }
         write(
             "crl.der".to_owned(),
