@@ -35,7 +35,8 @@ pub enum PassportCommand {
         /// The application (JSON): the MRZ fields of `mrz build` without `format` (`surname`,
         /// `given_names`, `nationality`, `birth_date`, `sex`, optional `document_code`,
         /// `issuing_state`, `expiry_date`, `optional_data`), plus optional `place_of_birth`
-        /// and `personal_number`. The number is allocated from the passport series.
+        /// and `personal_number`. Without `document_number` (the booklet's pre-printed number)
+        /// the next number of the passport series is used.
         #[arg(long)]
         request: PathBuf,
         /// The portrait (JPEG).
@@ -128,10 +129,18 @@ fn personalize(
             format!("this service issues for {}", context.config.country),
         ));
     }
-    if app.document_number.is_some() {
+    let booklet_number = app
+        .document_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_ascii_uppercase);
+    if let Some(number) = &booklet_number
+        && !((1..=9).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
         return Err(field(
             "document_number",
-            "numbers are allocated from the passport series; leave it out",
+            "a TD3 document number is 1 to 9 characters A-Z or 0-9",
         ));
     }
     if let (Some(optional), Some(personal)) = (&app.optional_data, &app.personal_number)
@@ -192,7 +201,12 @@ fn personalize(
             }
         };
         let issued = service
-            .issue_passport(&applicant_officer, &applied.id, None)
+            .issue_passport_numbered(
+                &applicant_officer,
+                &applied.id,
+                booklet_number.as_deref(),
+                None,
+            )
             .await?;
         let part = |name: &str| -> anyhow::Result<Vec<u8>> {
             let text = issued.personalization[name]

@@ -221,6 +221,26 @@ impl Service {
         B: FnOnce(&str) -> Result<Built, IssuanceError>,
         F: FnOnce(&str, &Built) -> R,
     {
+        self.issue_request_numbered(actor, record, None, idempotency_key, build, respond)
+            .await
+    }
+
+    /// [`Service::issue_request`] with a number given by the caller (checked unused) instead of
+    /// the next one of the series.
+    pub(crate) async fn issue_request_numbered<R, B, F>(
+        &self,
+        actor: &Actor,
+        record: &RequestRecord,
+        given_number: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
+        build: B,
+        respond: F,
+    ) -> Result<R, IssuanceError>
+    where
+        R: Serialize,
+        B: FnOnce(&str) -> Result<Built, IssuanceError>,
+        F: FnOnce(&str, &Built) -> R,
+    {
         let started = Instant::now();
         if record.state != "approved" {
             return Err(IssuanceError::WrongState {
@@ -232,14 +252,21 @@ impl Service {
         }
         // Nothing is stored when the HSM is down.
         self.signers.check()?;
-        let number = numbering::allocate(
-            &self.db,
-            &self.numbering,
-            record.kind,
-            &record.id,
-            self.now(),
-        )
-        .await?;
+        let number = match given_number {
+            Some(number) => {
+                numbering::claim(&self.db, record.kind, number, &record.id, self.now()).await?
+            }
+            None => {
+                numbering::allocate(
+                    &self.db,
+                    &self.numbering,
+                    record.kind,
+                    &record.id,
+                    self.now(),
+                )
+                .await?
+            }
+        };
         self.finish_issue(
             actor,
             record,

@@ -226,6 +226,51 @@ pub async fn allocate_in(
     Ok(number)
 }
 
+/// Records a number given by the caller (a passport booklet's pre-printed number) as
+/// `allocated` for `request_id`, in the series `given-<kind>`. A number used before, in any
+/// series, is refused.
+pub async fn claim(
+    db: &Db,
+    kind: Kind,
+    number: &str,
+    request_id: &str,
+    now: OffsetDateTime,
+) -> Result<String, IssuanceError> {
+    let valid = (1..=9).contains(&number.len())
+        && number
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !valid {
+        return Err(IssuanceError::invalid(
+            "document_number",
+            "1 to 9 characters A-Z or 0-9",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO svc_document_numbers (number, series, state, request_id, allocated_at) \
+         VALUES ($1, $2, 'allocated', $3, $4)",
+    )
+    .bind(number)
+    .bind(format!("given-{}", kind.as_str()))
+    .bind(request_id)
+    .bind(rfc3339(now))
+    .execute(tx.conn())
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            return Err(IssuanceError::invalid(
+                "document_number",
+                format!("{number} was already used"),
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    }
+    tx.commit().await?;
+    Ok(number.to_owned())
+}
+
 /// Moves an allocated number to `issued` inside the issuing transaction. Fails when the number
 /// is no longer `allocated` (e.g. a recovery pass voided it), which aborts the issuance.
 pub async fn mark_issued(

@@ -63,6 +63,19 @@ impl Service {
         id: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<IssuedPassport, IssuanceError> {
+        self.issue_passport_numbered(actor, id, None, idempotency_key)
+            .await
+    }
+
+    /// [`Service::issue_passport`] on a booklet whose number is pre-printed (`Some`), or with
+    /// the next number of the passport series (`None`).
+    pub async fn issue_passport_numbered(
+        &self,
+        actor: &Actor,
+        id: &str,
+        booklet_number: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<IssuedPassport, IssuanceError> {
         let record = self.load_request(actor, Kind::Passport, id).await?;
         let application: PassportApplication = serde_json::from_value(record.data.clone())?;
         let photo = record
@@ -75,9 +88,10 @@ impl Service {
         let expiry = date_text(add_years(today, i32::from(application.validity_years)));
         let public_url = self.settings.public_url.clone();
         let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-        self.issue_request(
+        self.issue_request_numbered(
             actor,
             &record,
+            booklet_number,
             idempotency_key,
             |number| {
                 let mrz = passport_mrz(&country, number, &application, &expiry)?;

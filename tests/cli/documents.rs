@@ -501,6 +501,49 @@ fn passport_personalization_package_passes_passive_authentication() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("--photo"), "{}", run.stderr);
     assert!(!not_written.exists());
+    // A booklet with a pre-printed number: that number is used, and only once.
+    let booklet = write_json(
+        &dir.path().join("app-booklet.json"),
+        &serde_json::json!({"surname": "Perera", "given_names": "Kamal", "nationality": "LKA",
+            "birth_date": "1988-02-29", "sex": "M", "document_number": "N7654321"}),
+    );
+    let booklet_out = dir.path().join("booklet");
+    ok(
+        &data,
+        &[
+            "passport",
+            "personalize",
+            "--request",
+            s(&booklet),
+            "--photo",
+            s(&photo),
+            "--out",
+            s(&booklet_out),
+        ],
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(booklet_out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("JSON");
+    assert_eq!(manifest["document_number"], "N7654321");
+    let again = dir.path().join("booklet-again");
+    let run = travdoc(
+        &data,
+        &[
+            "passport",
+            "personalize",
+            "--request",
+            s(&booklet),
+            "--photo",
+            s(&photo),
+            "--out",
+            s(&again),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("`document_number`"), "{}", run.stderr);
+    assert!(!again.exists());
+
     let numbered = write_json(
         &dir.path().join("app-numbered.json"),
         &serde_json::json!({"surname": "A", "given_names": "B", "nationality": "LKA",
