@@ -2,7 +2,7 @@
 //! `scripts/pg-test-cluster.sh`; the test fails when it cannot start), and two `travdoc serve`
 //! processes on that database issuing at once without duplicate numbers.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

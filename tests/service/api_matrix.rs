@@ -1,7 +1,7 @@
 //! Every role against every endpoint: allowed (anything but 401/403) or 403; no token is 401;
 //! public endpoints need no token; a mission never sees another mission's documents.
 
-mod common;
+use crate::common;
 
 use common::{Server, Staff, TestResult, ttd_body};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! request -> approve -> issue (MRZ TD2 `PU`, ETD seal signed in the HSM, ledger) -> verify ->
 //! revoke -> verify says revoked; clear-arrival -> verify says used; legalization with QR.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::{Server, Staff, TestResult};

@@ -1,7 +1,7 @@
 //! Bad input gets a 4xx naming the field (nothing stored); malformed JSON and wrong content
 //! types use the same error model; request ids are echoed; Idempotency-Key replays.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::{Server, Staff, TestResult, ttd_body};

@@ -3,7 +3,7 @@
 //! Passive Authentication through `POST /v1/verify`, and `openssl cms -verify` of the SOD
 //! against the published CSCA as an independent check.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

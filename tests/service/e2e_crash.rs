@@ -1,7 +1,7 @@
 //! Crash during concurrent issuance (SIGKILL), then restart: the ledger verifies, and every
 //! allocated number ends up issued (with its document) or void (with a ledger entry).
 
-mod common;
+use crate::common;
 
 use common::{Server, Staff, TestResult, ttd_body};
 

@@ -1,0 +1,15 @@
+//! The service end to end, run as the built binary against real parts (SoftHSM2, SQLite,
+//! PostgreSQL clusters and printers started by the tests): one test binary instead of one per
+//! file, so the test code is compiled and linked once.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api_domain;
+mod api_input;
+mod api_matrix;
+mod e2e_crash;
+mod e2e_passport;
+mod e2e_postgres;
+mod e2e_ttd;
+mod ledger_processes;
