@@ -40,6 +40,12 @@ pub struct Config {
     pub pki: travdoc_pki::PkiConfig,
     /// The audit ledger's checkpoint schedule (`[ledger]`).
     pub ledger: LedgerSettings,
+    /// Document number formats per type (`[numbering]`: `passport`, `ttd`, `legalization`;
+    /// e.g. `passport = "N{seq:7}"`, `legalization = "L{year}{seq:6}"`).
+    pub numbering: crate::issuance::NumberingConfig,
+    /// Service settings (`[service]`: `verify_url` that QR codes open, `place` printed on
+    /// legalization certificates, `public_url`).
+    pub service: crate::issuance::Settings,
 }
 
 /// When the ledger signs checkpoints (with the ledger key in the HSM).
@@ -100,6 +106,8 @@ impl Default for Config {
             hsm: HsmConfig::default(),
             pki: travdoc_pki::PkiConfig::default(),
             ledger: LedgerSettings::default(),
+            numbering: crate::issuance::NumberingConfig::default(),
+            service: crate::issuance::Settings::default(),
         }
     }
 }
@@ -140,6 +148,18 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        for (field, format) in [
+            ("numbering.passport", &self.numbering.passport),
+            ("numbering.ttd", &self.numbering.ttd),
+            ("numbering.legalization", &self.numbering.legalization),
+        ] {
+            if let Err(error) = crate::issuance::numbering::NumberFormat::parse(format) {
+                return Err(ConfigError::Invalid {
+                    field,
+                    message: error.to_string(),
+                });
+            }
+        }
         if self.country.len() != 3
             || !self
                 .country
@@ -191,6 +211,53 @@ impl Config {
                 "sqlite://{}?mode=rwc",
                 self.data_dir.join("travdoc.db").display()
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("travdoc-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|source| ConfigError::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        let path = dir.join(format!("{}.toml", text.len()));
+        std::fs::write(&path, text).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Config::load(Some(&path), Some(Path::new("var-test")))
+    }
+
+    #[test]
+    fn sections_are_read_and_defaults_fill_the_rest() {
+        let config = load(
+            "[numbering]\npassport = \"P{seq:7}\"\n[ledger]\ncheckpoint_every_entries = 10\n\
+             [service]\nplace = \"Kandy\"\n",
+        )
+        .expect("valid config");
+        assert_eq!(config.numbering.passport, "P{seq:7}");
+        assert_eq!(config.numbering.ttd, "T{seq:7}");
+        assert_eq!(config.ledger_config().checkpoint_every_entries, 10);
+        assert_eq!(config.ledger_config().origin, "travdoc.invalid/lka/ledger");
+        assert_eq!(config.service.place, "Kandy");
+    }
+
+    #[test]
+    fn a_bad_number_format_or_unknown_field_is_named() {
+        match load("[numbering]\nttd = \"T{seq:x}\"\n") {
+            Err(ConfigError::Invalid { field, .. }) => assert_eq!(field, "numbering.ttd"),
+            other => panic!("expected an invalid numbering.ttd, got {other:?}"),
+        }
+        match load("[ledger]\ncheckpoint_every = 5\n") {
+            Err(ConfigError::Parse { message, .. }) => {
+                assert!(message.contains("checkpoint_every"), "{message}")
+            }
+            other => panic!("expected a parse error, got {other:?}"),
         }
     }
 }

@@ -87,7 +87,7 @@ pub(crate) async fn open_service(
         db.clone(),
         Arc::new(SystemClock),
         config.country.clone(),
-        issuance::NumberingConfig::default(),
+        config.numbering.clone(),
         parts.settings.clone(),
         parts.signers.clone(),
         Arc::new(Metrics::new()),

@@ -533,7 +533,7 @@ pub fn open(config: &Config) -> anyhow::Result<Parts> {
         verifier: Arc::new(verifier),
         printers: Arc::new(printers),
         renderer: rendering,
-        settings: Settings::default(),
+        settings: config.service.clone(),
     })
 }
 
