@@ -26,7 +26,7 @@ type BoxError = Box<dyn std::error::Error>;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process on a free port.
 struct Driver {
@@ -444,7 +444,6 @@ fn datamatrix_png(seal: &[u8], path: &Path) -> Result<(), BoxError> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "written this session but never yet run green; run with --ignored (see the closing note)"]
 async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> TestResult {
     let server = Server::start()?;
     let auditor = add_user(&server, "auditor-web", "auditor", None)?;
@@ -547,6 +546,8 @@ async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> 
         .goto(&format!("{}/verify?lang=si", server.url))
         .await?;
     browser.screenshot("verify-form-si-phone", 390).await?;
+    browser.goto(&format!("{}/verify", server.url)).await?;
+    browser.screenshot("verify-form-desktop", 1280).await?;
 
     // Garbage is "not valid", explained in plain language (Tamil).
     browser
@@ -582,7 +583,6 @@ async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "written this session but never yet run green; run with --ignored (see the closing note)"]
 async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revoked() -> TestResult
 {
     let server = Server::start()?;
@@ -616,18 +616,43 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser
         .screenshot("console-ttd-request-desktop", 1280)
         .await?;
+    browser.screenshot("console-ttd-request-phone", 390).await?;
     browser.click("#submit-request").await?;
     browser.wait_for("#request-state").await?;
     assert_eq!(browser.text("#request-state").await?, "requested");
     let request_url = browser.current_url().await?;
     let request_url = request_url.split('?').next().unwrap_or("").to_owned();
+    let request_id = browser.text("#request-id").await?;
+    assert!(request_url.ends_with(&request_id), "{request_url}");
     // The requester cannot approve their own request.
     assert!(!browser.exists("#approve").await?);
+    // The mission's list of requested TTDs shows it.
+    browser
+        .goto(&format!(
+            "{}/console?requests=ttd&request_state=requested",
+            server.url
+        ))
+        .await?;
+    browser.wait_for("#requests").await?;
+    let in_list = format!("#requests a[href='/console/requests/ttd/{request_id}']");
+    assert!(browser.exists(&in_list).await?);
     browser.sign_out().await?;
 
-    // A headquarters approver approves it.
+    // A headquarters approver finds it among the requests waiting for approval (the default
+    // list of an approver) and approves it.
     browser.sign_in(&server, &approver).await?;
-    browser.goto(&request_url).await?;
+    browser.wait_for("#requests").await?;
+    assert!(browser.exists(&in_list).await?);
+    browser
+        .screenshot("console-dashboard-approver-desktop", 1280)
+        .await?;
+    browser
+        .screenshot("console-dashboard-approver-phone", 390)
+        .await?;
+    assert!(!browser.overflows().await?, "the console scrolls sideways");
+    browser.click(&in_list).await?;
+    browser.wait_for("#approve").await?;
+    assert_eq!(browser.current_url().await?, request_url);
     browser.wait_for("#approve").await?;
     browser.click("#approve").await?;
     browser.wait_for("#flash").await?;
@@ -658,8 +683,67 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
         browser.exists("#ledger-proof").await?,
         "the document page shows its ledger proof"
     );
+    let proof: Value = serde_json::from_str(
+        browser
+            .script(
+                "return document.getElementById('ledger-proof').textContent;",
+                json!([]),
+            )
+            .await?
+            .as_str()
+            .ok_or("no proof text")?,
+    )?;
+    assert!(proof["tree_size"].as_u64() > proof["index"].as_u64());
+    assert!(proof["checkpoint"].as_str().is_some_and(|c| !c.is_empty()));
+    // The history lists every act, oldest first, with the ledger entries of the ledgered ones.
+    let actions = browser
+        .script(
+            "return Array.from(document.querySelectorAll('#history li'))
+               .map(li => li.dataset.action);",
+            json!([]),
+        )
+        .await?;
+    assert_eq!(
+        actions,
+        json!([
+            "ttd.requested",
+            "ttd.approved",
+            "ttd.issued",
+            "document.printed"
+        ])
+    );
+    let issued = browser
+        .text("#history [data-action='ttd.issued'] .ledger-ref")
+        .await?;
+    assert!(
+        issued.contains(&format!("#{}", proof["index"])),
+        "{issued} / {proof}"
+    );
+    assert!(
+        browser
+            .exists("#history [data-action='document.printed'] .ledger-ref")
+            .await?
+    );
+    assert!(
+        !browser
+            .exists("#history [data-action='ttd.requested'] .ledger-ref")
+            .await?
+    );
     browser.screenshot("console-document-desktop", 1280).await?;
     browser.screenshot("console-document-phone", 390).await?;
+    // A reprint needs a reason, which the ledger records.
+    assert_eq!(
+        browser.attribute("#reprint-reason", "required").await?,
+        "true"
+    );
+    browser.type_into("#reprint-reason", "paper jam").await?;
+    browser.click("#print").await?;
+    browser.wait_for("#flash").await?;
+    assert!(
+        browser
+            .exists("#history [data-action='document.reprinted'] .ledger-ref")
+            .await?
+    );
     browser
         .goto(&format!("{}/console?type=ttd&state=printed", server.url))
         .await?;
@@ -668,6 +752,7 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser
         .screenshot("console-dashboard-desktop", 1280)
         .await?;
+    browser.screenshot("console-dashboard-phone", 390).await?;
 
     // The seal, as a Data Matrix photo, uploaded through the file input of the public page.
     browser

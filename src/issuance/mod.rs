@@ -7,6 +7,7 @@
 
 pub mod db;
 pub mod documents;
+pub mod history;
 pub mod idempotency;
 pub mod input;
 pub mod ledger;

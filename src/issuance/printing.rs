@@ -491,6 +491,13 @@ impl Service {
     }
 }
 
+impl Service {
+    /// Every configured printer's state (reachability and attributes).
+    pub async fn check_printers(&self) -> Vec<(String, Result<serde_json::Value, String>)> {
+        self.printers.check().await
+    }
+}
+
 /// A print job in the making.
 struct Job {
     id: String,
@@ -530,12 +537,5 @@ mod tests {
         assert_eq!(field(serial_range("ABC", "ABD")), "from");
         assert_eq!(field(serial_range("T1", "T1000000")), "to");
         assert_eq!(field(serial_range("t1", "t2")), "from");
-    }
-}
-
-impl Service {
-    /// Every configured printer's state (reachability and attributes).
-    pub async fn check_printers(&self) -> Vec<(String, Result<serde_json::Value, String>)> {
-        self.printers.check().await
     }
 }

@@ -44,6 +44,10 @@ pub struct ListQuery {
     pub state: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// Kind of the request list: `ttd` or `passport`.
+    pub requests: Option<String>,
+    /// State of the request list: `requested`, `approved`, `issued` or `any`.
+    pub request_state: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +62,9 @@ pub struct PrintForm {
     pub csrf: String,
     #[serde(default)]
     pub printer: String,
+    /// Required when the document was already printed.
+    #[serde(default)]
+    pub reprint_reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,6 +258,8 @@ pub async fn logout(
 
 const STATES: [&str; 6] = ["valid", "issued", "printed", "used", "revoked", "expired"];
 const TYPES: [&str; 3] = ["ttd", "passport", "legalization"];
+const REQUEST_STATES: [&str; 3] = ["requested", "approved", "issued"];
+const REQUEST_KINDS: [&str; 2] = ["ttd", "passport"];
 
 /// `GET /console`: what this role may act on.
 pub async fn dashboard(
@@ -285,6 +294,31 @@ pub async fn dashboard(
     } else {
         Vec::new()
     };
+    // Requests: approvers start on what waits for them, missions and issuers on what they
+    // may issue next; passport applications are the issuers' and approvers' business.
+    let request_kind = match list_query.requests.as_deref() {
+        Some("passport") => Kind::Passport,
+        Some(_) => Kind::Ttd,
+        None if actor.role == Role::Issuer => Kind::Passport,
+        None => Kind::Ttd,
+    };
+    let request_state = match list_query.request_state.as_deref() {
+        Some("any") => None,
+        Some(state) if REQUEST_STATES.contains(&state) => Some(state.to_owned()),
+        _ => match actor.role {
+            Role::Approver => Some("requested".to_owned()),
+            Role::Mission | Role::Issuer => Some("approved".to_owned()),
+            _ => None,
+        },
+    };
+    let requests = if actor.role.may(Act::ReadRequest) {
+        state
+            .service
+            .list_requests(actor, request_kind, request_state.as_deref(), 100)
+            .await?
+    } else {
+        Vec::new()
+    };
     page(
         "dashboard.html",
         &session,
@@ -296,6 +330,11 @@ pub async fn dashboard(
             types => TYPES,
             selected_state => selected_state,
             selected_kind => selected_kind,
+            requests => Serde(requests),
+            request_kinds => REQUEST_KINDS,
+            request_states => REQUEST_STATES,
+            selected_request_kind => request_kind.as_str(),
+            selected_request_state => request_state,
         },
     )
 }
@@ -534,6 +573,10 @@ pub async fn document_page(
         Vec::new()
     };
     let mrz = view.mrz.clone().unwrap_or_default().join("\n");
+    let history = state
+        .service
+        .document_history(&session.actor, &number)
+        .await?;
     page(
         "document.html",
         &session,
@@ -544,6 +587,7 @@ pub async fn document_page(
             mrz => mrz,
             seal => seal,
             proof => proof,
+            history => Serde(history),
             printers => printers,
             may_print => role.may(Act::Print) && valid,
             may_revoke => role.may(Act::Revoke) && valid,
@@ -564,7 +608,8 @@ pub async fn document_pdf(
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
-/// `POST /console/documents/{number}/print` (`print`, as `POST /v1/documents/{n}/print`).
+/// `POST /console/documents/{number}/print` (`print_document`, as
+/// `POST /v1/documents/{n}/print`; a reprint carries its reason).
 pub async fn document_print(
     State(state): State<AppState>,
     session: Session,
@@ -580,9 +625,16 @@ pub async fn document_print(
             message: "choose a printer".to_owned(),
         });
     }
+    let reprint_reason = optional(&print.reprint_reason);
     state
         .service
-        .print(&session.actor, &number, print.printer.trim(), None)
+        .print_document(
+            &session.actor,
+            &number,
+            print.printer.trim(),
+            reprint_reason.as_deref(),
+            None,
+        )
         .await?;
     Ok(see_other(&format!(
         "/console/documents/{number}?msg=printed"
