@@ -14,8 +14,8 @@ mod legalization;
 mod mrz;
 mod offline;
 mod passport;
-mod print;
 mod pki;
+mod print;
 mod seal;
 mod serve;
 mod ttd;
@@ -127,7 +127,9 @@ pub fn main() -> ExitCode {
         Command::Stock(command) => cli
             .context()
             .and_then(|context| print::stock(&context, command)),
-        Command::Print(args) => cli.context().and_then(|context| print::print(&context, args)),
+        Command::Print(args) => cli
+            .context()
+            .and_then(|context| print::print(&context, args)),
         Command::Printers(command) => cli
             .context()
             .and_then(|context| print::printers(&context, command)),
