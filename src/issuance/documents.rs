@@ -192,7 +192,7 @@ pub struct PrintJobView {
     pub id: String,
     pub number: String,
     pub printer: String,
-    /// `sent` or `failed`.
+    /// `queued`, `sent` (accepted, still printing), `completed` or `failed`.
     pub state: String,
     pub detail: Option<String>,
     /// The secure blank printed on (when blank stock is registered for the location).
@@ -201,6 +201,9 @@ pub struct PrintJobView {
     /// Why the document was printed again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reprint_reason: Option<String>,
+    /// Which try this job is for the document (1 for the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<i64>,
 }
 
 impl Service {

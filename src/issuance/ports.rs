@@ -108,6 +108,16 @@ impl Signers {
 /// A boxed future (object-safe async ports).
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
+/// What a printer did with a job it accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printed {
+    /// The printer reported the job completed (a hot folder: the file is in place); otherwise
+    /// it was accepted and is still printing.
+    pub completed: bool,
+    /// The printer's job id or the file's location.
+    pub reference: String,
+}
+
 /// Printers: each renders with its own calibration and sends the PDF.
 pub trait PrinterPort: Send + Sync {
     /// Names of the configured printers.
@@ -118,7 +128,7 @@ pub trait PrinterPort: Send + Sync {
         printer: &'a str,
         job_name: &'a str,
         input: &'a RenderInput,
-    ) -> BoxFuture<'a, Result<String, String>>;
+    ) -> BoxFuture<'a, Result<Printed, String>>;
     /// Asks every printer for its state: `(name, Ok(attributes) or Err(why unreachable))`.
     fn check(&self) -> BoxFuture<'_, Vec<(String, Result<serde_json::Value, String>)>> {
         Box::pin(async move {
@@ -143,7 +153,7 @@ impl PrinterPort for NoPrinters {
         printer: &'a str,
         _job_name: &'a str,
         _input: &'a RenderInput,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<Printed, String>> {
         Box::pin(async move { Err(format!("no printer named `{printer}`")) })
     }
 }

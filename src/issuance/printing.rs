@@ -246,8 +246,8 @@ impl Service {
     /// The blank of the document's last successful print (the one a reprint spoils).
     async fn last_printed_blank(&self, number: &str) -> Result<Option<String>, IssuanceError> {
         let row = sqlx::query(
-            "SELECT blank_serial FROM svc_print_jobs WHERE number = $1 AND state = 'sent' \
-             ORDER BY created_at DESC, id DESC LIMIT 1",
+            "SELECT blank_serial FROM svc_print_jobs WHERE number = $1 \
+             AND state IN ('sent', 'completed') ORDER BY attempt DESC LIMIT 1",
         )
         .bind(number)
         .fetch_optional(self.db.reader())
@@ -312,6 +312,11 @@ impl Service {
         };
         let job_id = uuid::Uuid::new_v4().to_string();
         let blank = self.reserve_blank(&record, &job_id).await?;
+        // The job is on record as `queued` before the printer sees it: a crash while printing
+        // leaves a visible queued job and a reserved blank, never a silent print.
+        let attempt = self
+            .queue_job(actor, &record, &job_id, printer, blank.as_deref(), reason)
+            .await?;
         let mut input = self.render_input(&record).await?;
         if let (Some(serial), Some(data)) = (&blank, input.data.as_object_mut()) {
             data.insert("blank_serial".into(), serial.clone().into());
@@ -327,6 +332,7 @@ impl Service {
                     printer: printer.to_owned(),
                     blank,
                     reprint,
+                    attempt,
                 },
                 outcome,
                 idempotency_key,
@@ -341,6 +347,44 @@ impl Service {
         }
     }
 
+    /// Records the job as `queued` and returns which attempt it is for the document.
+    async fn queue_job(
+        &self,
+        actor: &Actor,
+        record: &DocumentRecord,
+        job_id: &str,
+        printer: &str,
+        blank: Option<&str>,
+        reprint_reason: Option<&str>,
+    ) -> Result<i64, IssuanceError> {
+        let now = self.now_text();
+        let mut tx = self.db.begin().await?;
+        let attempt: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM svc_print_jobs WHERE number = $1")
+                .bind(&record.number)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("n")?;
+        let attempt = attempt + 1;
+        sqlx::query(
+            "INSERT INTO svc_print_jobs (id, number, printer, state, detail, created_by, \
+             created_at, updated_at, blank_serial, reprint_reason, attempt) \
+             VALUES ($1, $2, $3, 'queued', NULL, $4, $5, $5, $6, $7, $8)",
+        )
+        .bind(job_id)
+        .bind(&record.number)
+        .bind(printer)
+        .bind(&actor.id)
+        .bind(&now)
+        .bind(blank)
+        .bind(reprint_reason)
+        .bind(attempt)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(attempt)
+    }
+
     /// Records a print job once the printer accepted or refused it (one transaction): the job,
     /// the blank (used, or returned), the document's state, the spoiled blank of a reprint, and
     /// their ledger entries.
@@ -349,12 +393,13 @@ impl Service {
         actor: &Actor,
         record: &DocumentRecord,
         job: Job,
-        outcome: Result<String, String>,
+        outcome: Result<super::ports::Printed, String>,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<PrintJobView, IssuanceError> {
         let now = self.now_text();
         let (state, detail) = match &outcome {
-            Ok(reference) => ("sent", reference.clone()),
+            Ok(printed) if printed.completed => ("completed", printed.reference.clone()),
+            Ok(printed) => ("sent", printed.reference.clone()),
             Err(message) => ("failed", message.clone()),
         };
         let view = PrintJobView {
@@ -365,22 +410,16 @@ impl Service {
             detail: Some(detail),
             blank_serial: job.blank.clone(),
             reprint_reason: job.reprint.as_ref().map(|r| r.reason.clone()),
+            attempt: Some(job.attempt),
         };
         let mut tx = self.db.begin().await?;
         sqlx::query(
-            "INSERT INTO svc_print_jobs (id, number, printer, state, detail, created_by, \
-             created_at, updated_at, blank_serial, reprint_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)",
+            "UPDATE svc_print_jobs SET state = $2, detail = $3, updated_at = $4 WHERE id = $1",
         )
         .bind(&view.id)
-        .bind(&view.number)
-        .bind(&view.printer)
         .bind(&view.state)
         .bind(&view.detail)
-        .bind(&actor.id)
         .bind(&now)
-        .bind(&view.blank_serial)
-        .bind(&view.reprint_reason)
         .execute(tx.conn())
         .await?;
         if let Some(serial) = &job.blank {
@@ -425,10 +464,10 @@ impl Service {
                 document_ref: record.number.clone(),
                 job_ref: view.id.clone(),
                 printer: view.printer.clone(),
-                status: if outcome.is_ok() {
-                    PrintStatus::Sent
-                } else {
-                    PrintStatus::Failed
+                status: match state {
+                    "completed" => PrintStatus::Completed,
+                    "sent" => PrintStatus::Sent,
+                    _ => PrintStatus::Failed,
                 },
                 blank_serial: view.blank_serial.clone(),
             }),
@@ -504,6 +543,7 @@ struct Job {
     printer: String,
     blank: Option<String>,
     reprint: Option<Reprint>,
+    attempt: i64,
 }
 
 struct Reprint {

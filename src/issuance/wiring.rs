@@ -421,7 +421,7 @@ impl PrinterPort for Printers {
         printer: &'a str,
         job_name: &'a str,
         input: &'a RenderInput,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<super::ports::Printed, String>> {
         Box::pin(async move {
             let (profile, driver) = self
                 .printers
@@ -447,12 +447,16 @@ impl PrinterPort for Printers {
                     pdf: &pdf,
                 })
                 .await;
+            let completed = matches!(report.state, travdoc_print::JobState::Completed);
             match report.state {
                 travdoc_print::JobState::Failed { reason } => Err(reason),
-                state => Ok(report
-                    .location
-                    .or(report.printer_job_id.map(|id| format!("job {id}")))
-                    .unwrap_or_else(|| state.code().to_owned())),
+                state => Ok(super::ports::Printed {
+                    completed,
+                    reference: report
+                        .location
+                        .or(report.printer_job_id.map(|id| format!("job {id}")))
+                        .unwrap_or_else(|| state.code().to_owned()),
+                }),
             }
         })
     }

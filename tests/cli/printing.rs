@@ -160,7 +160,12 @@ fn print_on_blank_stock_survives_a_printer_outage_and_reprints_spoil_the_old_bla
         "print",
     ))
     .expect("JSON");
-    assert_eq!(job["state"], "sent", "{job}");
+    // ippeveprinter reports the job completed; a slower printer may leave it `sent`.
+    assert!(
+        job["state"] == "completed" || job["state"] == "sent",
+        "{job}"
+    );
+    assert_eq!(job["attempt"], 2, "the failed try was attempt 1: {job}");
     assert_eq!(job["blank_serial"], "KWI-T000001", "{job}");
     assert_eq!(
         stock(&data, &env),
@@ -216,7 +221,14 @@ fn print_on_blank_stock_survives_a_printer_outage_and_reprints_spoil_the_old_bla
         .filter(|event| event["kind"] == "print_job")
         .filter_map(|event| event["status"].as_str())
         .collect();
-    assert_eq!(statuses, vec!["failed", "sent", "sent"], "{events:?}");
+    assert_eq!(statuses.len(), 3, "{events:?}");
+    assert_eq!(statuses[0], "failed");
+    assert!(
+        statuses[1..]
+            .iter()
+            .all(|s| *s == "completed" || *s == "sent"),
+        "{statuses:?}"
+    );
     assert!(events.iter().any(|e| e["kind"] == "reprint"
         && e["reason"] == "paper jam"
         && e["previous_blank_serial"] == "KWI-T000001"));

@@ -18,3 +18,5 @@ CREATE INDEX svc_blanks_pick ON svc_blanks (doc_type, location, state, serial);
 
 ALTER TABLE svc_print_jobs ADD COLUMN blank_serial TEXT;
 ALTER TABLE svc_print_jobs ADD COLUMN reprint_reason TEXT;
+-- Which try this is for the document (1 for the first job, 2 after a failure or for a reprint).
+ALTER TABLE svc_print_jobs ADD COLUMN attempt INTEGER;
