@@ -65,6 +65,10 @@ pub struct StoreOptions {
     /// SQLite: `synchronous=FULL` (durable on power loss) when true, `NORMAL` otherwise.
     /// Default true.
     pub sqlite_synchronous_full: bool,
+    /// Most memory the in-process cache of committed ledger hashes may use, in bytes (64 bytes
+    /// per ledger entry; 0 disables it and every proof reads the database). Default 256 MiB,
+    /// enough to serve proofs for a 4-million-entry log from memory.
+    pub ledger_hash_cache_bytes: usize,
 }
 
 impl Default for StoreOptions {
@@ -73,6 +77,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             sqlite_busy_timeout_ms: 30_000,
             sqlite_synchronous_full: true,
+            ledger_hash_cache_bytes: 256 << 20,
         }
     }
 }
@@ -82,6 +87,8 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Committed stored hashes, shared by every clone (see [`ledger::prove_inclusion`]).
+    hash_cache: std::sync::Arc<ledger::cache::HashCache>,
 }
 
 fn backend_of(url: &str) -> Result<Backend> {
@@ -133,7 +140,13 @@ impl Store {
             .connect_with(connect_options)
             .await
             .map_err(connect_error)?;
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            hash_cache: std::sync::Arc::new(ledger::cache::HashCache::new(
+                options.ledger_hash_cache_bytes,
+            )),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -182,6 +195,10 @@ impl Store {
             backend: self.backend,
             ledger: None,
         })
+    }
+
+    pub(crate) fn hash_cache(&self) -> &ledger::cache::HashCache {
+        &self.hash_cache
     }
 
     /// Closes the pool.

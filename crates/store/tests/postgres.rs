@@ -12,6 +12,18 @@ async fn postgres_transactions_and_tampering() {
     let store = Store::connect(&url).await.expect("connect");
     common::transaction_suite(&store).await;
     store.close().await;
+    let url = cluster.database("cachesuite").await;
+    let a = Store::connect(&url).await.expect("connect");
+    let b = Store::connect(&url).await.expect("connect");
+    let options = travdoc_store::StoreOptions {
+        ledger_hash_cache_bytes: 0,
+        ..travdoc_store::StoreOptions::default()
+    };
+    let uncached = Store::connect_with(&url, options).await.expect("connect");
+    common::cache_suite(&a, &b, &uncached).await;
+    for store in [a, b, uncached] {
+        store.close().await;
+    }
     let cluster_ref = &cluster;
     common::tamper_suite(async |name: &str| {
         let url = cluster_ref.database(name).await;

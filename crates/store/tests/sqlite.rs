@@ -25,3 +25,20 @@ async fn tampering_is_detected_and_located() {
     let path = dir.path().to_owned();
     common::tamper_suite(async |name: &str| open_in(&path, name).await).await;
 }
+
+#[tokio::test]
+async fn cached_proofs_follow_another_writer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = open_in(dir.path(), "shared").await;
+    let b = open_in(dir.path(), "shared").await;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shared.db").display()
+    );
+    let options = travdoc_store::StoreOptions {
+        ledger_hash_cache_bytes: 0,
+        ..travdoc_store::StoreOptions::default()
+    };
+    let uncached = Store::connect_with(&url, options).await.expect("connect");
+    common::cache_suite(&a, &b, &uncached).await;
+}

@@ -10,6 +10,7 @@
 //! **Prove** ([`prove_inclusion`], [`prove_consistency`]) reads O(log n) stored hashes.
 //! **Verify** ([`verify`]) recomputes everything from the entry bodies.
 
+pub(crate) mod cache;
 pub mod event;
 mod verify;
 
@@ -19,7 +20,7 @@ pub use verify::{Problem, VerifyReport, verify};
 use std::collections::{HashMap, HashSet};
 
 use sqlx::Row as _;
-use travdoc_tlog::merkle::{CompactRange, Hash, leaf_hash, stored_hash_count};
+use travdoc_tlog::merkle::{CompactRange, Hash, leaf_hash, stored_hash_count, stored_hash_index};
 use travdoc_tlog::note::{EcdsaP256Verifier, NoteError, NoteSigner, NoteVerifier};
 use travdoc_tlog::proof;
 use travdoc_tlog::{Checkpoint, CheckpointError};
@@ -60,6 +61,8 @@ pub enum LedgerError {
     Export(std::io::Error),
     #[error("proof: {0}")]
     Proof(#[from] travdoc_tlog::ProofError),
+    #[error("a verify worker task failed or was cancelled")]
+    VerifyWorker,
 }
 
 /// A signer whose public key can be recorded, so `verify` needs no HSM.
@@ -187,7 +190,12 @@ async fn lock_state(tx: &mut Transaction) -> Result<CompactRange> {
 /// Most rows per multi-row INSERT (keeps under SQLite's bound-parameter limit).
 const ROWS_PER_INSERT: usize = 400;
 
-fn placeholders(rows: usize, columns: usize) -> String {
+/// `rows` parenthesised groups of `columns` placeholders.
+///
+/// SQLite gets anonymous `?` placeholders: numbered ones (`$n`) are named parameters there, and
+/// sqlx looks each one's name up with `sqlite3_bind_parameter_name`, a linear scan, which makes
+/// binding a 2,400-parameter INSERT quadratic (it was 36 % of the append profile).
+fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -198,12 +206,23 @@ fn placeholders(rows: usize, columns: usize) -> String {
             if column > 0 {
                 out.push(',');
             }
-            out.push('$');
-            out.push_str(&(row * columns + column + 1).to_string());
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
         }
         out.push(')');
     }
     out
+}
+
+/// A comma-separated list of `count` placeholders (for `IN (...)`).
+fn placeholder_list(backend: Backend, count: usize) -> String {
+    let groups = placeholders(backend, count, 1);
+    groups.replace(['(', ')'], "")
 }
 
 struct NewEntry {
@@ -245,10 +264,7 @@ pub async fn append_batch(
     // constraint is the backstop).
     let mut existing: HashMap<String, (u64, Hash)> = HashMap::new();
     for chunk in entries.chunks(ROWS_PER_INSERT) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = placeholder_list(tx.backend, chunk.len());
         let sql = format!(
             "SELECT idempotency_key, idx, leaf_hash FROM ledger_entry WHERE idempotency_key IN ({list})"
         );
@@ -328,7 +344,7 @@ pub async fn append_batch(
     for chunk in fresh.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO ledger_entry (idx, idempotency_key, kind, created_at, leaf, leaf_hash) VALUES {}",
-            placeholders(chunk.len(), 6)
+            placeholders(tx.backend, chunk.len(), 6)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for new in chunk {
@@ -347,7 +363,7 @@ pub async fn append_batch(
 
         let sql = format!(
             "INSERT INTO ledger_entry_body (idx, body) VALUES {}",
-            placeholders(chunk.len(), 2)
+            placeholders(tx.backend, chunk.len(), 2)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for new in chunk {
@@ -362,7 +378,7 @@ pub async fn append_batch(
     for (chunk_number, chunk) in stored_hashes.chunks(ROWS_PER_INSERT).enumerate() {
         let sql = format!(
             "INSERT INTO ledger_hash (idx, hash) VALUES {}",
-            placeholders(chunk.len(), 2)
+            placeholders(tx.backend, chunk.len(), 2)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         let base = first_stored + (chunk_number * ROWS_PER_INSERT) as u64;
@@ -470,20 +486,27 @@ pub async fn checkpoints(store: &Store) -> Result<Vec<StoredCheckpoint>> {
         .collect()
 }
 
+/// Which database a bare connection talks to.
+pub(crate) fn backend_of_connection(conn: &sqlx::AnyConnection) -> Backend {
+    if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
 /// Reads the stored hashes at these positions.
 pub(crate) async fn read_hashes(
     conn: &mut sqlx::AnyConnection,
     indexes: &[u64],
 ) -> Result<HashMap<u64, Hash>> {
+    let backend = backend_of_connection(conn);
     let mut out = HashMap::with_capacity(indexes.len());
     for chunk in indexes.chunks(ROWS_PER_INSERT) {
         if chunk.is_empty() {
             continue;
         }
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = placeholder_list(backend, chunk.len());
         let sql = format!("SELECT idx, hash FROM ledger_hash WHERE idx IN ({list})");
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for index in chunk {
@@ -559,20 +582,98 @@ impl InclusionProof {
     }
 }
 
-/// Proves entry `index` against the latest checkpoint.
+/// Proves entry `index` against the latest checkpoint (one query for the checkpoint, then
+/// the path from the store's hash cache, see [`prove_inclusion_against`]).
 pub async fn prove_inclusion(store: &Store, index: u64) -> Result<InclusionProof> {
-    let mut conn = store
-        .pool()
-        .acquire()
-        .await
-        .map_err(StoreError::db("acquiring a connection"))?;
-    let latest = latest_checkpoint_on(&mut conn)
+    let latest = latest_checkpoint(store)
         .await?
         .ok_or(LedgerError::NoCheckpoint)?;
-    prove_inclusion_at(&mut conn, index, &latest).await
+    prove_inclusion_against(store, index, &latest).await
 }
 
-/// Proves entry `index` against a given checkpoint.
+/// Proves entry `index` against a given stored checkpoint, reading the `O(log n)` stored
+/// hashes from the store's in-process cache of committed hashes (filled from the database on
+/// first use, in chunks; see `StoreOptions::ledger_hash_cache_bytes`). Correct with several
+/// writers: committed stored hashes never change, so the cache never goes stale.
+pub async fn prove_inclusion_against(
+    store: &Store,
+    index: u64,
+    checkpoint: &StoredCheckpoint,
+) -> Result<InclusionProof> {
+    let size = checkpoint.size;
+    if index >= size {
+        return Err(LedgerError::NotCheckpointed { index, size }.into());
+    }
+    let ranges = proof::inclusion_ranges(index, size).map_err(LedgerError::from)?;
+    let cache = store.hash_cache();
+    // Each path element is one perfect subtree (one stored hash) or, on the right edge, a
+    // range folded from several; those are remembered, so a warm proof hashes nothing.
+    let leaf_at = stored_hash_index(0, index);
+    let mut wanted = vec![leaf_at];
+    let mut remembered: Vec<Option<Hash>> = Vec::with_capacity(ranges.len());
+    for &(start, end) in &ranges {
+        let width = end - start;
+        if width.is_power_of_two() && start.is_multiple_of(width) {
+            wanted.push(stored_hash_index(
+                width.trailing_zeros(),
+                start >> width.trailing_zeros(),
+            ));
+            remembered.push(None);
+        } else if let Some(hash) = cache.edge(start, end) {
+            remembered.push(Some(hash));
+        } else {
+            for (level, n) in travdoc_tlog::merkle::perfect_subtrees(start, end) {
+                wanted.push(stored_hash_index(level, n));
+            }
+            remembered.push(None);
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let fetched = cache
+        .get(store.pool(), &wanted, stored_hash_count(size))
+        .await?;
+    let lookup = |at: u64| {
+        wanted
+            .iter()
+            .position(|&wanted_at| wanted_at == at)
+            .and_then(|position| fetched.get(position))
+            .copied()
+    };
+    let mut path = Vec::with_capacity(ranges.len());
+    for (&(start, end), known) in ranges.iter().zip(remembered) {
+        let hash = match known {
+            Some(hash) => hash,
+            None => {
+                let hash = proof::hash_ranges(&[(start, end)], lookup)
+                    .map_err(LedgerError::from)?
+                    .first()
+                    .copied()
+                    .ok_or(LedgerError::CorruptState { field: "path" })?;
+                let width = end - start;
+                if !(width.is_power_of_two() && start.is_multiple_of(width)) {
+                    cache.remember_edge(start, end, hash);
+                }
+                hash
+            }
+        };
+        path.push(hash);
+    }
+    let leaf_hash =
+        lookup(leaf_at).ok_or(LedgerError::Proof(travdoc_tlog::ProofError::MissingHash {
+            index: leaf_at,
+        }))?;
+    Ok(InclusionProof {
+        index,
+        tree_size: size,
+        leaf_hash,
+        path,
+        checkpoint: checkpoint.note.clone(),
+    })
+}
+
+/// Proves entry `index` against a given checkpoint, reading every hash from the database on
+/// this connection (no cache).
 pub async fn prove_inclusion_at(
     conn: &mut sqlx::AnyConnection,
     index: u64,
@@ -795,7 +896,8 @@ pub async fn export(
     Ok(count)
 }
 
-/// Looks up the index of an entry by its leaf hash.
+/// Looks up the index of an entry by its leaf hash. A scan (no index since migration 0002:
+/// the index cost every append and served nothing hot); use the entry index where known.
 pub async fn find_by_leaf_hash(store: &Store, hash: &Hash) -> Result<Option<u64>> {
     let row = sqlx::query("SELECT idx FROM ledger_entry WHERE leaf_hash = $1 ORDER BY idx LIMIT 1")
         .bind(hash.as_slice())

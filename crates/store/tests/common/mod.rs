@@ -499,3 +499,86 @@ pub async fn transaction_suite(store: &Store) {
     let report = verify(store).await;
     assert!(report.is_ok(), "{:?}", report.problems);
 }
+
+/// Proofs served from the hash cache stay right while another store (another process)
+/// appends: `a` caches part of a chunk, `b` appends far past it and signs a checkpoint, and
+/// every proof `a` then serves equals the uncached one read from the database, equals what a
+/// store without a cache (`uncached`) serves, and verifies against the checkpoint root.
+pub async fn cache_suite(a: &Store, b: &Store, uncached: &Store) {
+    let signer = signer(7);
+    fill_batched(a, 0, 3, 3).await;
+    let early = ledger::checkpoint(a, &signer, ORIGIN, 1)
+        .await
+        .expect("checkpoint 3");
+    let early_proof = ledger::prove_inclusion(a, 1).await.expect("proof at 3");
+    fill_batched(b, 3, 5000, 500).await;
+    let latest = ledger::checkpoint(b, &signer, ORIGIN, 2)
+        .await
+        .expect("checkpoint 5000");
+    assert_eq!(latest.size, 5000);
+    let root = |note: &str| {
+        let parsed = travdoc_tlog::Note::parse(note.as_bytes()).expect("note");
+        travdoc_tlog::Checkpoint::parse_text(parsed.text())
+            .expect("checkpoint")
+            .root
+    };
+    let mut conn = a.pool().acquire().await.expect("connection");
+    for index in [
+        0u64, 1, 2, 3, 1000, 2047, 2048, 2049, 4095, 4096, 4998, 4999,
+    ] {
+        let cached = ledger::prove_inclusion(a, index)
+            .await
+            .expect("cached proof");
+        let direct = ledger::prove_inclusion_at(&mut conn, index, &latest)
+            .await
+            .expect("database proof");
+        let without = ledger::prove_inclusion_against(uncached, index, &latest)
+            .await
+            .expect("proof without cache");
+        assert_eq!(cached, direct, "index {index}");
+        assert_eq!(cached, without, "index {index}");
+        assert_eq!(cached.tree_size, 5000);
+        travdoc_tlog::verify_inclusion(
+            &cached.leaf_hash,
+            index,
+            5000,
+            &cached.path,
+            &root(&latest.note),
+        )
+        .unwrap_or_else(|error| panic!("index {index}: {error}"));
+    }
+    // The early proof, served before the cache grew, still holds against its checkpoint.
+    travdoc_tlog::verify_inclusion(
+        &early_proof.leaf_hash,
+        1,
+        3,
+        &early_proof.path,
+        &root(&early.note),
+    )
+    .expect("early proof");
+    assert!(
+        ledger::prove_inclusion_against(a, 5000, &latest)
+            .await
+            .is_err(),
+        "beyond the checkpoint"
+    );
+    drop(conn);
+    let report = verify(a).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.entries, 5000);
+}
+
+/// Appends entries [from, to) in batches of `batch` per transaction.
+pub async fn fill_batched(store: &Store, from: u64, to: u64, batch: u64) {
+    let mut i = from;
+    while i < to {
+        let end = (i + batch).min(to);
+        let entries: Vec<(String, Entry)> =
+            (i..end).map(|n| (format!("key-{n}"), event(n))).collect();
+        let refs: Vec<(&str, &Entry)> = entries.iter().map(|(k, e)| (k.as_str(), e)).collect();
+        let mut tx = store.begin().await.expect("begin");
+        ledger::append_batch(&mut tx, &refs).await.expect("append");
+        tx.commit().await.expect("commit");
+        i = end;
+    }
+}
