@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Load figures for the service: builds travdoc in release, starts `travdoc serve` on a fresh data
+# dir (SoftHSM2 token, SQLite; or a private PostgreSQL cluster with `postgres`), then runs
+# `travdoc bench issue` and `travdoc bench verify` with 64 clients and stops everything.
+# usage: scripts/load-test.sh [sqlite|postgres]   (ISSUE_COUNT, VERIFY_COUNT to change the counts)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-sqlite}
+cargo build --release --quiet --bin travdoc
+BIN=${CARGO_TARGET_DIR:-target}/release/travdoc
+work=$(mktemp -d /tmp/travdoc-load-XXXX)
+chmod 755 "$work"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+if [ "$kind" = postgres ]; then
+  url=$(scripts/pg-test-cluster.sh start "$work/pg" "$(free_port)")
+  export DATABASE_URL=$url
+fi
+RUST_LOG=warn "$BIN" --data-dir "$work/var" serve --listen "127.0.0.1:$port" --verify-rate 0 \
+  > "$work/serve.log" 2>&1 &
+pid=$!
+cleanup() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [ "$kind" = postgres ]; then scripts/pg-test-cluster.sh stop "$work/pg" || true; fi
+}
+trap cleanup EXIT
+for _ in $(seq 1 240); do
+  [ -f "$work/var/admin.token" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.5
+done
+token=$(cat "$work/var/admin.token")
+echo "== $kind: issue"
+"$BIN" bench issue --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
+  --count "${ISSUE_COUNT:-3000}"
+echo "== $kind: verify"
+"$BIN" bench verify --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
+  --count "${VERIFY_COUNT:-10000}"
