@@ -349,6 +349,31 @@ fn portrait_jpeg(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// `travdoc passport personalize --request APP --photo PHOTO --out OUT`.
+fn personalize(data: &Path, app: &Path, photo: &Path, out: &Path) -> Run {
+    travdoc(
+        data,
+        &[
+            "passport",
+            "personalize",
+            "--request",
+            s(app),
+            "--photo",
+            s(photo),
+            "--out",
+            s(out),
+        ],
+    )
+}
+
+/// `travdoc verify sod FILES... --trust TRUST`.
+fn verify_sod(data: &Path, files: &[PathBuf], trust: &Path) -> Run {
+    let mut args: Vec<&str> = vec!["verify", "sod"];
+    args.extend(files.iter().map(|p| s(p)));
+    args.extend(["--trust", s(trust)]);
+    travdoc(data, &args)
+}
+
 #[test]
 fn passport_personalization_package_passes_passive_authentication() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -416,19 +441,19 @@ fn passport_personalization_package_passes_passive_authentication() {
         out.join("DG1.bin"),
         out.join("DG2.bin"),
     ];
-    let mut args = vec!["verify", "sod"];
-    args.extend(files.iter().map(|p| s(p)));
-    args.extend(["--trust", s(&trust)]);
-    let verdict = ok(&data, &args);
-    assert!(verdict.contains("verdict: VALID"), "{verdict}");
+    let run = verify_sod(&data, &files, &trust);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("verdict: VALID"), "{}", run.stdout);
     let mut dg2 = std::fs::read(out.join("DG2.bin")).expect("DG2");
     let middle = dg2.len() / 2;
     dg2[middle] ^= 0x01;
     let altered = dir.path().join("DG2-altered.bin");
     std::fs::write(&altered, &dg2).expect("write");
-    let mut args = vec!["verify", "sod", s(&files[0]), s(&files[1]), s(&altered)];
-    args.extend(["--trust", s(&trust)]);
-    let run = travdoc(&data, &args);
+    let run = verify_sod(
+        &data,
+        &[files[0].clone(), files[1].clone(), altered.clone()],
+        &trust,
+    );
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let foreign = dir.path().join("foreign-trust");
     std::fs::create_dir_all(&foreign).expect("mkdir");
@@ -446,10 +471,7 @@ fn passport_personalization_package_passes_passive_authentication() {
         foreign.join("other-csca.der"),
     )
     .expect("copy");
-    let mut args: Vec<&str> = vec!["verify", "sod"];
-    args.extend(files.iter().map(|p| s(p)));
-    args.extend(["--trust", s(&foreign)]);
-    let run = travdoc(&data, &args);
+    let run = verify_sod(&data, &files, &foreign);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
 
     // A master list is trusted only through a CSCA already trusted: alone, or altered, it is
@@ -457,10 +479,7 @@ fn passport_personalization_package_passes_passive_authentication() {
     let ml_only = dir.path().join("ml-only");
     std::fs::create_dir_all(&ml_only).expect("mkdir");
     std::fs::copy(trust.join("masterlist.der"), ml_only.join("masterlist.der")).expect("copy");
-    let mut args: Vec<&str> = vec!["verify", "sod"];
-    args.extend(files.iter().map(|p| s(p)));
-    args.extend(["--trust", s(&ml_only)]);
-    let run = travdoc(&data, &args);
+    let run = verify_sod(&data, &files, &ml_only);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("master list not trusted"),
@@ -474,10 +493,7 @@ fn passport_personalization_package_passes_passive_authentication() {
     let last = ml.len() - 1;
     ml[last] ^= 0x01; // the signature's last byte
     std::fs::write(ml_altered.join("masterlist.der"), &ml).expect("write");
-    let mut args: Vec<&str> = vec!["verify", "sod"];
-    args.extend(files.iter().map(|p| s(p)));
-    args.extend(["--trust", s(&ml_altered)]);
-    let run = travdoc(&data, &args);
+    let run = verify_sod(&data, &files, &ml_altered);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("master list"), "{}", run.stderr);
 
@@ -485,19 +501,7 @@ fn passport_personalization_package_passes_passive_authentication() {
     let tiny = dir.path().join("tiny.jpg");
     std::fs::write(&tiny, portrait_jpeg(16, 20)).expect("write");
     let not_written = dir.path().join("nothing");
-    let run = travdoc(
-        &data,
-        &[
-            "passport",
-            "personalize",
-            "--request",
-            s(&app),
-            "--photo",
-            s(&tiny),
-            "--out",
-            s(&not_written),
-        ],
-    );
+    let run = personalize(&data, &app, &tiny, &not_written);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("--photo"), "{}", run.stderr);
     assert!(!not_written.exists());
@@ -508,38 +512,15 @@ fn passport_personalization_package_passes_passive_authentication() {
             "birth_date": "1988-02-29", "sex": "M", "document_number": "N7654321"}),
     );
     let booklet_out = dir.path().join("booklet");
-    ok(
-        &data,
-        &[
-            "passport",
-            "personalize",
-            "--request",
-            s(&booklet),
-            "--photo",
-            s(&photo),
-            "--out",
-            s(&booklet_out),
-        ],
-    );
+    let run = personalize(&data, &booklet, &photo, &booklet_out);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(booklet_out.join("manifest.json")).expect("manifest"),
     )
     .expect("JSON");
     assert_eq!(manifest["document_number"], "N7654321");
     let again = dir.path().join("booklet-again");
-    let run = travdoc(
-        &data,
-        &[
-            "passport",
-            "personalize",
-            "--request",
-            s(&booklet),
-            "--photo",
-            s(&photo),
-            "--out",
-            s(&again),
-        ],
-    );
+    let run = personalize(&data, &booklet, &photo, &again);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("`document_number`"), "{}", run.stderr);
     assert!(!again.exists());
@@ -549,19 +530,7 @@ fn passport_personalization_package_passes_passive_authentication() {
         &serde_json::json!({"surname": "A", "given_names": "B", "nationality": "LKA",
             "birth_date": "1990-07-21", "sex": "F", "birth_place": "Kandy"}),
     );
-    let run = travdoc(
-        &data,
-        &[
-            "passport",
-            "personalize",
-            "--request",
-            s(&numbered),
-            "--photo",
-            s(&photo),
-            "--out",
-            s(&not_written),
-        ],
-    );
+    let run = personalize(&data, &numbered, &photo, &not_written);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("birth_place"), "{}", run.stderr);
     assert!(!not_written.exists());
