@@ -211,26 +211,9 @@ impl Service {
     /// build and sign (HSM), then one transaction that stores the document, closes the number,
     /// moves the request to `issued`, appends to the ledger and stores the idempotent response.
     /// On any failure after allocation the number is voided.
+    /// `given_number` (a booklet's pre-printed number, checked unused) replaces the next number
+    /// of the series.
     pub(crate) async fn issue_request<R, B, F>(
-        &self,
-        actor: &Actor,
-        record: &RequestRecord,
-        idempotency_key: Option<&IdempotencyKey>,
-        build: B,
-        respond: F,
-    ) -> Result<R, IssuanceError>
-    where
-        R: Serialize,
-        B: FnOnce(&str) -> Result<Built, IssuanceError>,
-        F: FnOnce(&str, &Built) -> R,
-    {
-        self.issue_request_numbered(actor, record, None, idempotency_key, build, respond)
-            .await
-    }
-
-    /// [`Service::issue_request`] with a number given by the caller (checked unused) instead of
-    /// the next one of the series.
-    pub(crate) async fn issue_request_numbered<R, B, F>(
         &self,
         actor: &Actor,
         record: &RequestRecord,

@@ -88,7 +88,7 @@ impl Service {
         let expiry = date_text(add_years(today, i32::from(application.validity_years)));
         let public_url = self.settings.public_url.clone();
         let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-        self.issue_request_numbered(
+        self.issue_request(
             actor,
             &record,
             booklet_number,

@@ -140,6 +140,7 @@ impl Service {
         self.issue_request(
             actor,
             &record,
+            None,
             idempotency_key,
             |number| {
                 let mrz = ttd_mrz(&country, number, &request)?;
