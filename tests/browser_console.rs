@@ -342,28 +342,39 @@ impl Browser<'_> {
     /// Waits until `css` exists (pages load synchronously; this covers redirects).
     async fn wait_for(&self, css: &str) -> Result<(), BoxError> {
         let started = Instant::now();
-        while !self.exists(css).await? {
+        loop {
+            // A probe that meets a page being replaced fails; the next one sees the new page.
+            let last = match self.exists(css).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => String::new(),
+                Err(error) => error.to_string(),
+            };
             if started.elapsed() > Duration::from_secs(30) {
                 let url = self.current_url().await.unwrap_or_default();
                 let body = self.text("body").await.unwrap_or_default();
-                return Err(format!("`{css}` did not appear on {url}:\n{body}").into());
+                return Err(format!("`{css}` did not appear on {url} ({last}):\n{body}").into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(())
     }
 
-    /// Waits until the element's text is `expected` (after a click, the previous page may
-    /// still be showing a flash of its own).
+    /// Waits until the element's text is `expected`. After a click the previous page may still
+    /// be showing (with the old text, or a flash of its own), and an element found on it goes
+    /// stale when the next page replaces it: such a probe is simply repeated.
     async fn wait_for_text(&self, css: &str, expected: &str) -> Result<(), BoxError> {
         let started = Instant::now();
         loop {
-            if self.exists(css).await? && self.text(css).await? == expected {
-                return Ok(());
-            }
+            let probe = async {
+                Ok::<_, BoxError>(self.exists(css).await? && self.text(css).await? == expected)
+            };
+            let last = match probe.await {
+                Ok(true) => return Ok(()),
+                Ok(false) => String::new(),
+                Err(error) => error.to_string(),
+            };
             if started.elapsed() > Duration::from_secs(30) {
                 let body = self.text("body").await.unwrap_or_default();
-                return Err(format!("`{css}` never read `{expected}`:\n{body}").into());
+                return Err(format!("`{css}` never read `{expected}` ({last}):\n{body}").into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -29,10 +29,18 @@ pub struct ServeArgs {
     pub verify_rate: u32,
 }
 
-/// Installs the tracing subscriber (`RUST_LOG` filters; default `info`).
+/// Installs the tracing subscriber (`RUST_LOG` filters; default `info`, with cryptoki's
+/// unknown-mechanism messages off).
 pub fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // cryptoki logs an ERROR for every mechanism of the token it has no name for (SoftHSM2
+    // offers about thirty on each C_GetMechanismList): noise that buries real errors. A filter
+    // that names cryptoki itself keeps its own choice.
+    let names_cryptoki = std::env::var("RUST_LOG").is_ok_and(|value| value.contains("cryptoki"));
+    if !names_cryptoki && let Ok(directive) = "cryptoki::mechanism=off".parse() {
+        filter = filter.add_directive(directive);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
