@@ -140,6 +140,11 @@ impl Config {
         if let Ok(module) = std::env::var("TRAVDOC_HSM_MODULE") {
             config.hsm.module = PathBuf::from(module);
         }
+        if let Ok(encoding) = std::env::var("TRAVDOC_PKI_EC_PARAMETERS")
+            && !encoding.is_empty()
+        {
+            config.pki.ec_parameters = encoding;
+        }
         if let Some(dir) = data_dir {
             config.data_dir = dir.to_owned();
         }
@@ -159,6 +164,15 @@ impl Config {
                     message: error.to_string(),
                 });
             }
+        }
+        if let Err(error) = self.pki.ec_parameter_encoding() {
+            return Err(ConfigError::Invalid {
+                field: "pki.ec_parameters",
+                message: match error {
+                    travdoc_pki::PkiError::Config { message, .. } => message,
+                    other => other.to_string(),
+                },
+            });
         }
         if self.country.len() != 3
             || !self
@@ -258,6 +272,27 @@ mod tests {
                 assert!(message.contains("checkpoint_every"), "{message}")
             }
             other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pki_ec_parameters_are_read_and_checked() {
+        let config = load("[pki]\nec_parameters = \"named\"\n").expect("valid config");
+        assert_eq!(
+            config.pki_options().pki.ec_parameter_encoding().ok(),
+            Some(travdoc_pki::EcParameterEncoding::Named)
+        );
+        let config = load("[pki]\nec_parameters = \"explicit\"\n").expect("valid config");
+        assert_eq!(
+            config.pki_options().pki.ec_parameter_encoding().ok(),
+            Some(travdoc_pki::EcParameterEncoding::Explicit)
+        );
+        match load("[pki]\nec_parameters = \"specified\"\n") {
+            Err(ConfigError::Invalid { field, message }) => {
+                assert_eq!(field, "pki.ec_parameters");
+                assert!(message.contains("specified"), "{message}");
+            }
+            other => panic!("expected an invalid pki.ec_parameters, got {other:?}"),
         }
     }
 }

@@ -10,7 +10,7 @@ use cms::signed_data::{
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Tag, Tagged};
 use signature::{Keypair, SignatureEncoding, Signer};
-use spki::{DynSignatureAlgorithmIdentifier, EncodePublicKey};
+use spki::{DynSignatureAlgorithmIdentifier, EncodePublicKey, SubjectPublicKeyInfoOwned};
 use travdoc_pkix::alg::oids;
 use travdoc_pkix::cms_verify::{CONTENT_TYPE_ATTR, MESSAGE_DIGEST_ATTR, SIGNING_TIME_ATTR};
 use travdoc_pkix::{HashAlgorithm, PublicKey, SignatureAlgorithm};
@@ -274,15 +274,15 @@ impl SodBuilder {
         Sig: SignatureEncoding,
     {
         let dsc_spki = document_signer.tbs_certificate().subject_public_key_info();
-        let dsc_spki_der = dsc_spki.to_der().map_err(|source| LdsError::Encode {
-            what: "DSC SPKI",
-            source,
-        })?;
         let signer_spki = signer
             .verifying_key()
             .to_public_key_der()
-            .map_err(|_| LdsError::SignerKeyMismatch)?;
-        if signer_spki.as_bytes() != dsc_spki_der.as_slice() {
+            .ok()
+            .and_then(|der| SubjectPublicKeyInfoOwned::from_der(der.as_bytes()).ok())
+            .ok_or(LdsError::SignerKeyMismatch)?;
+        // The DSC may carry explicit EC domain parameters (ICAO 9303-12) where the signer (an
+        // HSM key) names its curve: compare the keys, not their encodings.
+        if !travdoc_pkix::key::same_public_key(&signer_spki, dsc_spki)? {
             return Err(LdsError::SignerKeyMismatch);
         }
         let signature_algorithm_id =

@@ -321,6 +321,68 @@ fn p384_and_rsa_pss_signers_and_algorithm_consistency() {
     );
 }
 
+/// A P-256 public key whose SPKI carries explicit domain parameters (ICAO 9303-12 DSC style).
+struct ExplicitP256(p256::ecdsa::VerifyingKey);
+
+impl spki::EncodePublicKey for ExplicitP256 {
+    fn to_public_key_der(&self) -> spki::Result<der::Document> {
+        let named =
+            spki::SubjectPublicKeyInfoOwned::from_der(self.0.to_public_key_der()?.as_bytes())?;
+        let explicit = travdoc_pkix::key::encode_ec_parameters(
+            &named,
+            travdoc_pkix::EcParameterEncoding::Explicit,
+        )
+        .map_err(|_| spki::Error::KeyMalformed)?;
+        Ok(der::Document::encode_msg(&explicit)?)
+    }
+}
+
+#[test]
+fn dsc_with_explicit_parameters_signs_and_passes_passive_authentication() {
+    let (csca_key, csca_cert) = csca(21, "CN=Test CSCA,O=travdoc test,C=UT");
+    let signer = p256::ecdsa::SigningKey::from_slice(&[22; 32]).expect("key");
+    let dsc_cert = dsc(
+        &csca_key,
+        &csca_cert,
+        &ExplicitP256(*signer.verifying_key()),
+        23,
+        vec!["P"],
+        NOT_BEFORE,
+        NOT_AFTER,
+    );
+    let parameters = dsc_cert
+        .tbs_certificate()
+        .subject_public_key_info()
+        .algorithm
+        .parameters
+        .as_ref()
+        .expect("parameters");
+    assert_eq!(der::Tagged::tag(parameters), der::Tag::Sequence);
+    let (dg1, dg2) = (dg1(), dg2());
+    let builder = SodBuilder::new()
+        .add_data_group(&dg1)
+        .and_then(|b| b.add_data_group(&dg2))
+        .expect("dgs");
+    // The signer names its curve, the DSC spells it out: still the same key.
+    let sod = builder
+        .build::<_, p256::ecdsa::DerSignature>(&dsc_cert, &signer)
+        .expect("build")
+        .to_bytes()
+        .expect("encode");
+    let mut trust = TrustStore::new();
+    trust.add_csca(csca_cert);
+    let report = passive_authentication(&sod, &[&dg1, &dg2], &trust, &options());
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    // Another key under explicit parameters is still refused.
+    let other = p256::ecdsa::SigningKey::from_slice(&[24; 32]).expect("key");
+    assert_eq!(
+        builder
+            .build::<_, p256::ecdsa::DerSignature>(&dsc_cert, &other)
+            .map(|_| ()),
+        Err(LdsError::SignerKeyMismatch)
+    );
+}
+
 #[test]
 fn lds_types_round_trip_byte_exact() {
     // LDSVersionInfo: SEQUENCE { PrintableString "0108", PrintableString "040000" }.

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use der::DateTime;
 use serde::{Deserialize, Deserializer};
+use travdoc_pkix::EcParameterEncoding;
 
 use crate::error::{PkiError, Result};
 
@@ -159,6 +160,11 @@ pub struct PkiConfig {
     /// Key algorithm for every PKI key: `ec-p256` (default), `ec-p384`, `ec-brainpoolP256r1`,
     /// `ec-brainpoolP384r1`, `rsa-pss-3072`.
     pub key_algorithm: String,
+    /// How EC public keys in issued certificates carry their curve: `explicit` (default; the
+    /// X9.62 `ECParameters` with cofactor and uncompressed base point that ICAO 9303-12 requires)
+    /// or `named` (the RFC 5480 curve OID, for foreign verifiers that read nothing else).
+    /// RSA keys are unaffected.
+    pub ec_parameters: String,
     /// Organisation in subject names; unset: `travdoc TEST` for the embedded development PKI.
     pub organization: Option<String>,
     /// CRL distribution point; `{country}` is replaced by the ICAO code.
@@ -188,6 +194,7 @@ impl Default for PkiConfig {
     fn default() -> Self {
         Self {
             key_algorithm: "ec-p256".to_owned(),
+            ec_parameters: EcParameterEncoding::default().name().to_owned(),
             organization: None,
             crl_url: "https://pkddownload1.icao.int/CRLs/{country}.crl".to_owned(),
             passport_document_types: vec!["PP".to_owned(), "P<".to_owned()],
@@ -221,6 +228,18 @@ impl Default for PkiConfig {
             crl_next_update: Period::days(90),
             warn_before: Period::days(90),
         }
+    }
+}
+
+impl PkiConfig {
+    /// The EC parameter encoding of `ec_parameters`; an unknown value names the field.
+    pub fn ec_parameter_encoding(&self) -> Result<EcParameterEncoding> {
+        self.ec_parameters
+            .parse()
+            .map_err(|error: travdoc_pkix::PkixError| PkiError::Config {
+                field: "pki.ec_parameters",
+                message: error.to_string(),
+            })
     }
 }
 
@@ -280,5 +299,27 @@ mod tests {
         assert!(document_type_code("p").is_err());
         assert!(signer_id("ttd_signer_id", "T1").is_ok());
         assert!(signer_id("ttd_signer_id", "T").is_err());
+    }
+
+    #[test]
+    fn ec_parameters_default_to_explicit_and_unknown_values_name_the_field() {
+        let mut config = PkiConfig::default();
+        assert_eq!(
+            config.ec_parameter_encoding().ok(),
+            Some(EcParameterEncoding::Explicit)
+        );
+        config.ec_parameters = "named".to_owned();
+        assert_eq!(
+            config.ec_parameter_encoding().ok(),
+            Some(EcParameterEncoding::Named)
+        );
+        config.ec_parameters = "oid".to_owned();
+        match config.ec_parameter_encoding() {
+            Err(PkiError::Config { field, message }) => {
+                assert_eq!(field, "pki.ec_parameters");
+                assert!(message.contains("`oid`"), "{message}");
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
     }
 }

@@ -28,3 +28,4 @@ pub use pki::{
     StatusEntry, SystemClock,
 };
 pub use travdoc_hsm as hsm;
+pub use travdoc_pkix::EcParameterEncoding;

@@ -211,6 +211,8 @@ pub struct Pki {
     country: Country,
     test: bool,
     algorithm: KeyAlgorithm,
+    /// How certificates carry EC domain parameters (`[pki] ec_parameters`).
+    ec_parameters: travdoc_pkix::EcParameterEncoding,
     clock: Arc<dyn Clock>,
     sink: Arc<dyn PkiEventSink>,
     signers: Mutex<HashMap<String, Arc<HsmSigner>>>,
@@ -324,6 +326,7 @@ impl Pki {
         {
             document_type_code(code)?;
         }
+        let ec_parameters = options.pki.ec_parameter_encoding()?;
         signer_id("pki.ttd_signer_id", &options.pki.ttd_signer_id)?;
         signer_id(
             "pki.legalization_signer_id",
@@ -349,6 +352,7 @@ impl Pki {
             country,
             test,
             algorithm,
+            ec_parameters,
             clock,
             sink,
             signers: Mutex::new(HashMap::new()),
@@ -478,7 +482,13 @@ impl Pki {
         profile.key_usage_period = Some((start, key_usage_end));
         let subject = profile.subject.to_string();
         let validity = Validity::new(Time::from(start), Time::from(not_after));
-        let spki = subject_key.public_key().spki()?;
+        // ICAO 9303-12: explicit EC domain parameters (unless configured `named`); the key bits,
+        // and so the SubjectKeyIdentifier, are the token's.
+        let spki = travdoc_pkix::key::encode_ec_parameters(
+            &subject_key.public_key().spki()?,
+            self.ec_parameters,
+        )
+        .map_err(build_error("certificate public key"))?;
         let serial_number =
             SerialNumber::new(&serial_bytes(serial)).map_err(build_error("serial"))?;
         let builder = CertificateBuilder::new(profile, serial_number, validity, spki)

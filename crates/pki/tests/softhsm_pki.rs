@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use const_oid::ObjectIdentifier;
+use der::Tagged;
 use der::{Decode, Encode};
 use travdoc_hsm::softhsm::{DEFAULT_MODULE, testing};
 use travdoc_pki::profile::{
@@ -17,6 +18,7 @@ use travdoc_pki::{
     HsmSettings, Pki, PkiConfig, PkiError, PkiEvent, PkiEventKind, PkiEventSink, PkiOptions,
     RevocationReason, SignerKind, SystemClock,
 };
+use travdoc_pkix::key::SpecifiedEcDomain;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, PrivateKeyUsagePeriod,
@@ -37,6 +39,13 @@ fn isolated(test_name: &str, body: impl FnOnce(PathBuf)) {
         text.contains("1 passed"),
         "child did not run the test: {text}"
     );
+}
+
+/// Options with explicit EC domain parameters (ICAO 9303-12), whatever the default is.
+fn explicit_options(data_dir: &Path) -> PkiOptions {
+    let mut options = options(data_dir);
+    options.pki.ec_parameters = "explicit".to_owned();
+    options
 }
 
 fn options(data_dir: &Path) -> PkiOptions {
@@ -109,6 +118,199 @@ fn verify_strict(ca_pem: &Path, cert_pem: &Path) {
     );
 }
 
+/// OpenSSL's own check of `cert_der`'s signature with the public key of `ca_pem` (which OpenSSL
+/// reads with explicit parameters too): `openssl dgst -verify` over the TBSCertificate. Used where
+/// `openssl verify` cannot be: OpenSSL 3 refuses explicit EC parameters in any chain of two or
+/// more certificates (X509_V_ERR_EC_KEY_EXPLICIT_PARAMS), strict mode or not.
+fn verify_signature_with_openssl(ca_pem: &Path, cert_der: &Path) {
+    let cert = read_cert(cert_der);
+    let dir = cert_der.parent().expect("dir");
+    let stem = cert_der.file_stem().expect("stem").to_string_lossy();
+    let (ok, public_key) = openssl(&[
+        "x509",
+        "-in",
+        ca_pem.to_str().expect("utf8"),
+        "-pubkey",
+        "-noout",
+    ]);
+    assert!(ok, "openssl x509 -pubkey: {public_key}");
+    let public_key_path = dir.join(format!("{stem}.issuer-key.pem"));
+    std::fs::write(&public_key_path, public_key).expect("write key");
+    let tbs_path = dir.join(format!("{stem}.tbs"));
+    let tbs = cert.tbs_certificate().to_der().expect("tbs");
+    std::fs::write(&tbs_path, &tbs).expect("write tbs");
+    let signature_path = dir.join(format!("{stem}.sig"));
+    std::fs::write(&signature_path, cert.signature().raw_bytes()).expect("write sig");
+    let hash = match cert.signature_algorithm().oid.to_string().as_str() {
+        "1.2.840.10045.4.3.2" => "-sha256",
+        "1.2.840.10045.4.3.3" => "-sha384",
+        other => panic!("unexpected signature algorithm {other}"),
+    };
+    let dgst = |data: &Path| {
+        openssl(&[
+            "dgst",
+            hash,
+            "-verify",
+            public_key_path.to_str().expect("utf8"),
+            "-signature",
+            signature_path.to_str().expect("utf8"),
+            data.to_str().expect("utf8"),
+        ])
+    };
+    let (ok, text) = dgst(&tbs_path);
+    assert!(
+        ok && text.contains("Verified OK"),
+        "openssl dgst -verify of {}: {text}",
+        cert_der.display()
+    );
+    // The check can fail: one flipped bit in the TBSCertificate.
+    let mut tampered = tbs;
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    std::fs::write(&tbs_path, &tampered).expect("write tbs");
+    let (ok, text) = dgst(&tbs_path);
+    assert!(!ok, "tampered TBS verified: {text}");
+}
+
+/// openssl's own explicit encoding of a named curve (no seed), as an independent reference.
+fn openssl_explicit_parameters(curve: &str, dir: &Path) -> SpecifiedEcDomain {
+    let out = dir.join(format!("{curve}-explicit.der"));
+    let (ok, text) = openssl(&[
+        "ecparam",
+        "-name",
+        curve,
+        "-param_enc",
+        "explicit",
+        "-no_seed",
+        "-conv_form",
+        "uncompressed",
+        "-outform",
+        "DER",
+        "-out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(ok, "openssl ecparam {curve}: {text}");
+    SpecifiedEcDomain::from_der(&std::fs::read(&out).expect("ecparam output"))
+        .expect("openssl ECParameters decode")
+}
+
+fn sha1(bytes: &[u8]) -> Vec<u8> {
+    use sha1::Digest;
+    sha1::Sha1::digest(bytes).to_vec()
+}
+
+fn subject_key_identifier(cert: &Certificate) -> Option<Vec<u8>> {
+    cert.tbs_certificate()
+        .extensions()
+        .and_then(|extensions| extensions.iter().find(|e| e.extn_id == SKI))
+        .map(|extension| {
+            x509_cert::ext::pkix::SubjectKeyIdentifier::from_der(extension.extn_value.as_bytes())
+                .expect("SKI")
+                .0
+                .as_bytes()
+                .to_vec()
+        })
+}
+
+/// The certificate's SPKI carries explicit parameters equal to openssl's for `curve`: version 1,
+/// prime field with p, a, b, uncompressed G, n and cofactor h; `openssl x509 -text` shows a
+/// prime field; the key identifier is SHA-1 of the key bits (as with a named curve).
+fn assert_explicit_parameters(cert_der: &Path, curve: &str, reference: &SpecifiedEcDomain) {
+    let cert = read_cert(cert_der);
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    let parameters = spki.algorithm.parameters.as_ref().expect("EC parameters");
+    assert_eq!(
+        parameters.tag(),
+        der::Tag::Sequence,
+        "{}: parameters are not a SEQUENCE",
+        cert_der.display()
+    );
+    let ours = SpecifiedEcDomain::from_der(&parameters.to_der().expect("der")).expect("decode");
+    assert_eq!(
+        &ours,
+        reference,
+        "{} vs openssl {curve}",
+        cert_der.display()
+    );
+    assert_eq!(ours.version.as_bytes(), [1]);
+    assert_eq!(
+        ours.cofactor.as_ref().map(|h| h.as_bytes().to_vec()),
+        Some(vec![1])
+    );
+    assert_eq!(ours.base.as_bytes()[0], 0x04, "uncompressed base point");
+    assert_eq!(
+        spki.subject_public_key.raw_bytes()[0],
+        0x04,
+        "uncompressed public key"
+    );
+    let (ok, text) = openssl(&[
+        "x509",
+        "-inform",
+        "DER",
+        "-in",
+        cert_der.to_str().expect("utf8"),
+        "-noout",
+        "-text",
+    ]);
+    assert!(
+        ok && text.contains("Field Type: prime-field") && !text.contains("ASN1 OID:"),
+        "openssl x509 -text of {}: {text}",
+        cert_der.display()
+    );
+    if let Some(ski) = subject_key_identifier(&cert) {
+        assert_eq!(ski, sha1(spki.subject_public_key.raw_bytes()));
+    }
+}
+
+/// OpenSSL 3 `verify` refuses explicit parameters in a chain (with or without -x509_strict):
+/// documents the foreign-verifier risk that the `named` option exists for.
+fn assert_openssl_verify_refuses_explicit(ca_pem: &Path, cert_pem: &Path) {
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        ca_pem.to_str().expect("utf8"),
+        cert_pem.to_str().expect("utf8"),
+    ]);
+    assert!(
+        !ok && text.contains("explicit ECC parameters"),
+        "expected OpenSSL to refuse explicit parameters: {text}"
+    );
+}
+
+/// Every exported certificate chains in travdoc's own verifier (travdoc_pkix), with explicit or
+/// named parameters, and the master list verifies against the CSCA.
+fn assert_pkix_chains(export: &Path) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let csca_der = std::fs::read(export.join("csca.der")).expect("csca");
+    let mut trust = travdoc_pkix::TrustStore::new();
+    trust
+        .add_csca_der(&csca_der)
+        .expect("csca into trust store");
+    for kind in SignerKind::ALL {
+        let cert = read_cert(&export.join(format!("signer-{kind}.der")));
+        trust
+            .chain(&cert, now)
+            .unwrap_or_else(|error| panic!("{kind} does not chain: {error:?}"));
+    }
+    let mut from_list = travdoc_pkix::TrustStore::new();
+    from_list.add_csca_der(&csca_der).expect("csca");
+    let mut master_list = std::fs::read(export.join("masterlist.der")).expect("ml");
+    from_list
+        .add_verified_master_list(&master_list, now)
+        .expect("master list verifies");
+    // The signature over the signed attributes is checked with the signer's key.
+    let last = master_list.len() - 1;
+    master_list[last] ^= 0x01;
+    assert!(
+        from_list
+            .add_verified_master_list(&master_list, now)
+            .is_err()
+    );
+}
+
 fn verify_crl(ca_pem: &Path, crl: &Path) {
     let (ok, text) = openssl(&[
         "crl",
@@ -127,9 +329,12 @@ fn verify_crl(ca_pem: &Path, crl: &Path) {
     );
 }
 
-fn verify_master_list(ca_pem: &Path, master_list: &Path) -> Vec<u8> {
+/// `openssl cms -verify` of a master list. With `chain` false the signer certificate is not
+/// chained (`-noverify`; OpenSSL 3 refuses explicit EC parameters in chains), only the signature
+/// over the signed attributes is checked, with the signer's explicit-parameter key.
+fn verify_master_list(ca_pem: &Path, master_list: &Path, chain: bool) -> Vec<u8> {
     let out = master_list.with_extension("content");
-    let (ok, text) = openssl(&[
+    let mut args = vec![
         "cms",
         "-verify",
         "-inform",
@@ -143,7 +348,11 @@ fn verify_master_list(ca_pem: &Path, master_list: &Path) -> Vec<u8> {
         "any",
         "-out",
         out.to_str().expect("utf8"),
-    ]);
+    ];
+    if !chain {
+        args.push("-noverify");
+    }
+    let (ok, text) = openssl(&args);
     assert!(
         ok && text.contains("Verification successful"),
         "openssl cms -verify: {text}"
@@ -180,8 +389,12 @@ const CRLDP: ObjectIdentifier = x509_cert::ext::pkix::CrlDistributionPoints::OID
 fn pki_lifecycle_verifies_with_openssl() {
     isolated("pki_lifecycle_verifies_with_openssl", |data_dir| {
         let events = Arc::new(Events::default());
-        let pki = Pki::open_with(&options(&data_dir), Arc::new(SystemClock), events.clone())
-            .expect("open");
+        let pki = Pki::open_with(
+            &explicit_options(&data_dir),
+            Arc::new(SystemClock),
+            events.clone(),
+        )
+        .expect("open");
         let report = pki.init().expect("init");
         let roles: Vec<&str> = report
             .created
@@ -205,8 +418,12 @@ fn pki_lifecycle_verifies_with_openssl() {
         let state_before = std::fs::read(data_dir.join("pki/state.json")).expect("state");
         assert!(pki.init().expect("second init").created.is_empty());
         drop(pki);
-        let pki = Pki::open_with(&options(&data_dir), Arc::new(SystemClock), events.clone())
-            .expect("reopen");
+        let pki = Pki::open_with(
+            &explicit_options(&data_dir),
+            Arc::new(SystemClock),
+            events.clone(),
+        )
+        .expect("reopen");
         let report = pki.init().expect("third init");
         assert!(report.created.is_empty() && !report.crl_issued && !report.master_list_issued);
         assert_eq!(
@@ -218,12 +435,21 @@ fn pki_lifecycle_verifies_with_openssl() {
         let written = pki.export(&export).expect("export");
         assert!(written.iter().any(|path| path.ends_with("masterlist.der")));
         let csca_pem = to_pem(&export.join("csca.der"));
+        // Default: explicit P-256 domain parameters in the CSCA and every signer (ICAO 9303-12).
+        let p256 = openssl_explicit_parameters("prime256v1", &data_dir);
+        assert_explicit_parameters(&export.join("csca.der"), "prime256v1", &p256);
         for kind in SignerKind::ALL {
-            let pem = to_pem(&export.join(format!("signer-{kind}.der")));
-            verify_strict(&csca_pem, &pem);
+            let der_path = export.join(format!("signer-{kind}.der"));
+            assert_explicit_parameters(&der_path, "prime256v1", &p256);
+            verify_signature_with_openssl(&csca_pem, &der_path);
         }
+        assert_openssl_verify_refuses_explicit(
+            &csca_pem,
+            &to_pem(&export.join(format!("signer-{}.der", SignerKind::Passport))),
+        );
+        assert_pkix_chains(&export);
         verify_crl(&csca_pem, &export.join("crl.der"));
-        let content = verify_master_list(&csca_pem, &export.join("masterlist.der"));
+        let content = verify_master_list(&csca_pem, &export.join("masterlist.der"), false);
         let list = CscaMasterList::from_der(&content).expect("CscaMasterList");
         assert_eq!(list.version, 0);
         assert_eq!(list.cert_list.len(), 1);
@@ -337,13 +563,10 @@ fn pki_lifecycle_verifies_with_openssl() {
         pki.export(&export2).expect("export 2");
         let new_csca_pem = to_pem(&export2.join("csca.der"));
         let link_pem = to_pem(&export2.join("link-g2.der"));
-        let (ok, text) = openssl(&[
-            "verify",
-            "-CAfile",
-            old_csca_pem.to_str().expect("utf8"),
-            link_pem.to_str().expect("utf8"),
-        ]);
-        assert!(ok && text.contains(": OK"), "link certificate: {text}");
+        verify_signature_with_openssl(&old_csca_pem, &export2.join("link-g2.der"));
+        assert_openssl_verify_refuses_explicit(&old_csca_pem, &link_pem);
+        assert_explicit_parameters(&export2.join("link-g2.der"), "prime256v1", &p256);
+        assert_explicit_parameters(&export2.join("csca.der"), "prime256v1", &p256);
         let link = read_cert(&export2.join("link-g2.der"));
         let new_csca = read_cert(&export2.join("csca.der"));
         assert_eq!(
@@ -352,9 +575,10 @@ fn pki_lifecycle_verifies_with_openssl() {
         );
         let ttd_path = export2.join("signer-ttd.der");
         assert_eq!(std::fs::read(&ttd_path).expect("ttd"), ttd.certificate_der);
-        verify_strict(&new_csca_pem, &to_pem(&ttd_path));
+        assert_explicit_parameters(&ttd_path, "prime256v1", &p256);
+        verify_signature_with_openssl(&new_csca_pem, &ttd_path);
         verify_crl(&new_csca_pem, &export2.join("crl.der"));
-        let content = verify_master_list(&new_csca_pem, &export2.join("masterlist.der"));
+        let content = verify_master_list(&new_csca_pem, &export2.join("masterlist.der"), false);
         assert_eq!(
             CscaMasterList::from_der(&content)
                 .expect("list")
@@ -587,6 +811,126 @@ fn profiles_carry_the_icao_extensions() {
                 .any(|(oid, _)| *oid == ExtendedKeyUsage::OID)
         );
     });
+}
+
+#[test]
+fn brainpool_certificates_carry_explicit_parameters() {
+    isolated(
+        "brainpool_certificates_carry_explicit_parameters",
+        |data_dir| {
+            let mut options = explicit_options(&data_dir);
+            options.pki.key_algorithm = "ec-brainpoolP256r1".to_owned();
+            let pki = Pki::open_or_init(&options).expect("brainpoolP256r1 PKI on SoftHSM2");
+            let export = data_dir.join("export");
+            pki.export(&export).expect("export");
+            let reference = openssl_explicit_parameters("brainpoolP256r1", &data_dir);
+            assert_explicit_parameters(&export.join("csca.der"), "brainpoolP256r1", &reference);
+            let csca_pem = to_pem(&export.join("csca.der"));
+            for kind in SignerKind::ALL {
+                let der_path = export.join(format!("signer-{kind}.der"));
+                assert_explicit_parameters(&der_path, "brainpoolP256r1", &reference);
+                verify_signature_with_openssl(&csca_pem, &der_path);
+                // The key bits are the token's: AKI/SKI and CMS sid stay SHA-1 of them.
+                let issued = pki.signer(kind).expect("signer");
+                let token_spki = issued.signer.public_key().spki().expect("token spki");
+                assert_eq!(
+                    issued
+                        .certificate
+                        .tbs_certificate()
+                        .subject_public_key_info()
+                        .subject_public_key,
+                    token_spki.subject_public_key
+                );
+            }
+            verify_crl(&csca_pem, &export.join("crl.der"));
+            verify_master_list(&csca_pem, &export.join("masterlist.der"), false);
+            assert_pkix_chains(&export);
+        },
+    );
+}
+
+#[test]
+fn named_option_writes_the_curve_oid_and_old_named_pkis_keep_verifying() {
+    isolated(
+        "named_option_writes_the_curve_oid_and_old_named_pkis_keep_verifying",
+        |data_dir| {
+            let mut named = options(&data_dir);
+            named.pki.ec_parameters = "named".to_owned();
+            let pki = Pki::open_or_init(&named).expect("named PKI");
+            let export = data_dir.join("export");
+            pki.export(&export).expect("export");
+            let csca_pem = to_pem(&export.join("csca.der"));
+            let p256_oid =
+                der::Any::encode_from(&ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7"))
+                    .expect("oid");
+            let mut paths = vec![export.join("csca.der")];
+            paths.extend(SignerKind::ALL.map(|kind| export.join(format!("signer-{kind}.der"))));
+            for path in &paths {
+                let cert = read_cert(path);
+                let spki = cert.tbs_certificate().subject_public_key_info();
+                assert_eq!(
+                    spki.algorithm.parameters.as_ref(),
+                    Some(&p256_oid),
+                    "{}",
+                    path.display()
+                );
+                let (ok, text) = openssl(&[
+                    "x509",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    path.to_str().expect("utf8"),
+                    "-noout",
+                    "-text",
+                ]);
+                assert!(
+                    ok && text.contains("ASN1 OID: prime256v1") && !text.contains("Field Type"),
+                    "{text}"
+                );
+                if let Some(ski) = subject_key_identifier(&cert) {
+                    assert_eq!(ski, sha1(spki.subject_public_key.raw_bytes()));
+                }
+            }
+            for path in &paths[1..] {
+                verify_strict(&csca_pem, &to_pem(path));
+            }
+            verify_master_list(&csca_pem, &export.join("masterlist.der"), true);
+            assert_pkix_chains(&export);
+            drop(pki);
+
+            // The same data dir opened with explicit parameters: the named CSCA still issues,
+            // and the new explicit-parameter signer chains to it.
+            let pki = Pki::open_or_init(&explicit_options(&data_dir)).expect("reopen explicit");
+            let passport = pki.issue_signer(SignerKind::Passport).expect("new signer");
+            let passport_path = data_dir.join("mixed-passport.der");
+            std::fs::write(&passport_path, &passport.certificate_der).expect("write");
+            let p256 = openssl_explicit_parameters("prime256v1", &data_dir);
+            assert_explicit_parameters(&passport_path, "prime256v1", &p256);
+            verify_signature_with_openssl(&csca_pem, &passport_path);
+            let export2 = data_dir.join("export2");
+            pki.export(&export2).expect("export 2");
+            assert_pkix_chains(&export2);
+            verify_master_list(&csca_pem, &export2.join("masterlist.der"), true);
+        },
+    );
+}
+
+#[test]
+fn unknown_ec_parameters_value_names_the_field() {
+    let mut options = options(Path::new("/nonexistent"));
+    options.pki.ec_parameters = "namedCurve".to_owned();
+    match Pki::open_with(
+        &options,
+        Arc::new(SystemClock),
+        Arc::new(travdoc_pki::NoEvents),
+    ) {
+        Err(PkiError::Config { field, message }) => {
+            assert_eq!(field, "pki.ec_parameters");
+            assert!(message.contains("namedCurve"), "{message}");
+        }
+        Err(other) => panic!("expected a config error, got {other}"),
+        Ok(_) => panic!("an unknown ec_parameters value was accepted"),
+    }
 }
 
 #[test]

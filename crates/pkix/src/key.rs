@@ -64,42 +64,138 @@ impl Curve {
         })
     }
 
-    const ALL: [Curve; 4] = [
+    /// Every supported curve.
+    pub const ALL: [Curve; 4] = [
         Self::P256,
         Self::P384,
         Self::BrainpoolP256r1,
         Self::BrainpoolP384r1,
     ];
 
-    /// (p, a, b, n) big-endian, from SEC 2 / RFC 5639.
-    fn domain(self) -> [&'static str; 4] {
+    /// The curve's domain parameters, read from the RustCrypto curve crate that implements it
+    /// (the single source of truth for both reading and writing explicit parameters).
+    pub fn domain_parameters(self) -> DomainParameters {
         match self {
-            Self::P256 => [
-                "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
-                "ffffffff00000001000000000000000000000000fffffffffffffffffffffffc",
-                "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b",
-                "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
-            ],
-            Self::P384 => [
-                "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff",
-                "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffc",
-                "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef",
-                "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
-            ],
-            Self::BrainpoolP256r1 => [
-                "a9fb57dba1eea9bc3e660a909d838d726e3bf623d52620282013481d1f6e5377",
-                "7d5a0975fc2c3057eef67530417affe7fb8055c126dc5c6ce94a4b44f330b5d9",
-                "26dc5c6ce94a4b44f330b5d9bbd77cbf958416295cf7e1ce6bccdc18ff8c07b6",
-                "a9fb57dba1eea9bc3e660a909d838d718c397aa3b561a6f7901e0e82974856a7",
-            ],
-            Self::BrainpoolP384r1 => [
-                "8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b412b1da197fb71123acd3a729901d1a71874700133107ec53",
-                "7bc382c63d8c150c3c72080ace05afa0c2bea28e4fb22787139165efba91f90f8aa5814a503ad4eb04a8c7dd22ce2826",
-                "04a8c7dd22ce28268b39b55416f0447c2fb77de107dcd2a62e880ea53eeb62d57cb4390295dbc9943ab78696fa504c11",
-                "8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565",
-            ],
+            Self::P256 => DomainParameters::of::<p256::NistP256>(),
+            Self::P384 => DomainParameters::of::<p384::NistP384>(),
+            Self::BrainpoolP256r1 => DomainParameters::of::<bp256::BrainpoolP256r1>(),
+            Self::BrainpoolP384r1 => DomainParameters::of::<bp384::BrainpoolP384r1>(),
         }
     }
+
+    /// The X9.62 `ECParameters` of this curve as ICAO 9303-12 wants them in certificates:
+    /// version 1, prime field, a and b (no seed), uncompressed base point, order, cofactor.
+    pub fn explicit_parameters(self) -> Result<SpecifiedEcDomain, PkixError> {
+        let domain = self.domain_parameters();
+        let encode = |what: &'static str| move |source| PkixError::Encode { what, source };
+        let mut base = Vec::with_capacity(1 + 2 * domain.prime.len());
+        base.push(0x04);
+        base.extend_from_slice(&domain.generator_x);
+        base.extend_from_slice(&domain.generator_y);
+        Ok(SpecifiedEcDomain {
+            version: Uint::new(&[1]).map_err(encode("ECParameters.version"))?,
+            field_id: FieldId {
+                field_type: oids::PRIME_FIELD,
+                parameters: Any::encode_from(
+                    &Uint::new(&domain.prime).map_err(encode("ECParameters.fieldID.prime"))?,
+                )
+                .map_err(encode("ECParameters.fieldID.prime"))?,
+            },
+            curve: CurveCoefficients {
+                a: OctetString::new(domain.a).map_err(encode("ECParameters.curve.a"))?,
+                b: OctetString::new(domain.b).map_err(encode("ECParameters.curve.b"))?,
+                seed: None,
+            },
+            base: OctetString::new(base).map_err(encode("ECParameters.base"))?,
+            order: Uint::new(&domain.order).map_err(encode("ECParameters.order"))?,
+            cofactor: Some(Uint::new(&[domain.cofactor]).map_err(encode("ECParameters.cofactor"))?),
+        })
+    }
+
+    /// Whether explicit parameters describe exactly this curve: same prime, a, b and order, the
+    /// same base point (uncompressed or compressed) and a cofactor that is absent or equal.
+    fn matches(self, params: &SpecifiedEcDomain, prime: &[u8]) -> bool {
+        let domain = self.domain_parameters();
+        let base = params.base.as_bytes();
+        let base_matches = match base.split_first() {
+            Some((0x04, coordinates)) => {
+                let (x, y) = coordinates.split_at(coordinates.len() / 2);
+                coordinates.len() == 2 * domain.prime.len()
+                    && same_integer(x, &domain.generator_x)
+                    && same_integer(y, &domain.generator_y)
+            }
+            Some((&tag @ (0x02 | 0x03), x)) => {
+                let y_is_odd = domain.generator_y.last().is_some_and(|byte| byte & 1 == 1);
+                x.len() == domain.prime.len()
+                    && same_integer(x, &domain.generator_x)
+                    && (tag == 0x03) == y_is_odd
+            }
+            _ => false,
+        };
+        let cofactor_matches = params
+            .cofactor
+            .as_ref()
+            .is_none_or(|cofactor| same_integer(cofactor.as_bytes(), &[domain.cofactor]));
+        same_integer(prime, &domain.prime)
+            && same_integer(params.curve.a.as_bytes(), &domain.a)
+            && same_integer(params.curve.b.as_bytes(), &domain.b)
+            && same_integer(params.order.as_bytes(), &domain.order)
+            && base_matches
+            && cofactor_matches
+    }
+}
+
+/// Domain parameters of a named curve, big-endian, each field element as long as the prime.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DomainParameters {
+    /// The field prime p.
+    pub prime: Vec<u8>,
+    /// Coefficient a.
+    pub a: Vec<u8>,
+    /// Coefficient b.
+    pub b: Vec<u8>,
+    /// x coordinate of the base point G.
+    pub generator_x: Vec<u8>,
+    /// y coordinate of the base point G.
+    pub generator_y: Vec<u8>,
+    /// The order n of G.
+    pub order: Vec<u8>,
+    /// The cofactor h.
+    pub cofactor: u8,
+}
+
+impl DomainParameters {
+    fn of<C: primeorder::PrimeCurveParams>() -> Self {
+        use primeorder::{Field, PrimeField};
+        // p and n do not fit in their own fields: p - 1 and n - 1 do (as -1), then add one.
+        let minus_one = -<C as primeorder::FieldArithmetic>::FieldElement::ONE;
+        let order_minus_one = -primeorder::Scalar::<C>::ONE;
+        Self {
+            prime: plus_one(minus_one.to_repr().as_slice()),
+            a: C::EQUATION_A.to_repr().to_vec(),
+            b: C::EQUATION_B.to_repr().to_vec(),
+            generator_x: C::GENERATOR.0.to_repr().to_vec(),
+            generator_y: C::GENERATOR.1.to_repr().to_vec(),
+            order: plus_one(order_minus_one.to_repr().as_slice()),
+            // `PrimeCurveParams` curves have prime order: the group is the whole curve.
+            cofactor: 1,
+        }
+    }
+}
+
+/// `value + 1` for a big-endian unsigned integer (one byte longer only on overflow).
+fn plus_one(value: &[u8]) -> Vec<u8> {
+    let mut result = value.to_vec();
+    for byte in result.iter_mut().rev() {
+        let (sum, carry) = byte.overflowing_add(1);
+        *byte = sum;
+        if !carry {
+            return result;
+        }
+    }
+    result.insert(0, 1);
+    result
 }
 
 /// X9.62 / RFC 3279 §2.3.5 explicit curve parameters.
@@ -159,16 +255,13 @@ fn strip_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-fn hex_eq(bytes: &[u8], hex_str: &str) -> bool {
-    // Small local hex comparison (constants only).
-    let bytes = strip_zeros(bytes);
-    let want: Vec<u8> = (0..hex_str.len() / 2)
-        .filter_map(|i| u8::from_str_radix(hex_str.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect();
-    bytes == strip_zeros(&want)
+/// Equality of two big-endian unsigned integers, ignoring leading zeros.
+fn same_integer(left: &[u8], right: &[u8]) -> bool {
+    strip_zeros(left) == strip_zeros(right)
 }
 
-/// Map explicit domain parameters to the named curve with the same prime, coefficients and order.
+/// Map explicit domain parameters to the named curve with the same prime, coefficients, base
+/// point, order and cofactor (parameters of any other curve are refused).
 pub fn curve_from_explicit_parameters(params: &SpecifiedEcDomain) -> Result<Curve, PkixError> {
     if params.field_id.field_type != oids::PRIME_FIELD {
         return Err(PkixError::UnsupportedCurve {
@@ -187,15 +280,11 @@ pub fn curve_from_explicit_parameters(params: &SpecifiedEcDomain) -> Result<Curv
                 what: "ECParameters.fieldID.prime",
                 source,
             })?;
-    for curve in Curve::ALL {
-        let [p, a, b, n] = curve.domain();
-        if hex_eq(prime.as_bytes(), p)
-            && hex_eq(params.curve.a.as_bytes(), a)
-            && hex_eq(params.curve.b.as_bytes(), b)
-            && hex_eq(params.order.as_bytes(), n)
-        {
-            return Ok(curve);
-        }
+    if let Some(curve) = Curve::ALL
+        .into_iter()
+        .find(|curve| curve.matches(params, prime.as_bytes()))
+    {
+        return Ok(curve);
     }
     Err(PkixError::UnsupportedCurve {
         oid: "explicit parameters of an unknown curve".into(),
@@ -438,4 +527,104 @@ pub fn ec_domain(spki: &SubjectPublicKeyInfoOwned) -> Result<EcDomain, PkixError
         Ok(curve) => Ok(EcDomain::Named(curve)),
         Err(_) => Ok(EcDomain::Explicit(Box::new(explicit))),
     }
+}
+
+/// How a certificate's SubjectPublicKeyInfo carries EC domain parameters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EcParameterEncoding {
+    /// X9.62 `ECParameters` SEQUENCE with the cofactor and an uncompressed base point, as
+    /// ICAO 9303-12 requires for CSCA and signer certificates.
+    #[default]
+    Explicit,
+    /// The `namedCurve` OID of RFC 5480 (for verifiers that read nothing else).
+    Named,
+}
+
+impl EcParameterEncoding {
+    /// The configuration name: `explicit` or `named`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Explicit => "explicit",
+            Self::Named => "named",
+        }
+    }
+}
+
+impl std::fmt::Display for EcParameterEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for EcParameterEncoding {
+    type Err = PkixError;
+    fn from_str(text: &str) -> Result<Self, PkixError> {
+        [Self::Explicit, Self::Named]
+            .into_iter()
+            .find(|encoding| encoding.name() == text)
+            .ok_or_else(|| PkixError::UnknownEcParameterEncoding {
+                value: text.to_owned(),
+            })
+    }
+}
+
+/// `spki` with its EC domain parameters written as `encoding` (the subjectPublicKey bits, and so
+/// the key identifier, stay the same). RSA and other non-EC keys are returned unchanged, as are
+/// explicit parameters of a curve without a name when `encoding` is [`EcParameterEncoding::Explicit`].
+pub fn encode_ec_parameters(
+    spki: &SubjectPublicKeyInfoOwned,
+    encoding: EcParameterEncoding,
+) -> Result<SubjectPublicKeyInfoOwned, PkixError> {
+    if spki.algorithm.oid != oids::EC_PUBLIC_KEY {
+        return Ok(spki.clone());
+    }
+    let curve = match (ec_domain(spki)?, encoding) {
+        (EcDomain::Named(curve), _) => curve,
+        (EcDomain::Explicit(_), EcParameterEncoding::Explicit) => return Ok(spki.clone()),
+        (EcDomain::Explicit(_), EcParameterEncoding::Named) => {
+            return Err(PkixError::UnsupportedCurve {
+                oid: "explicit parameters of an unnamed curve have no named-curve OID".into(),
+            });
+        }
+    };
+    let parameters = match encoding {
+        EcParameterEncoding::Named => Any::encode_from(&curve.oid()),
+        EcParameterEncoding::Explicit => {
+            let point = spki.subject_public_key.raw_bytes();
+            if point.first() != Some(&0x04) || point.len() != 1 + 2 * curve.field_len() {
+                return Err(PkixError::InvalidPublicKey {
+                    reason: "explicit domain parameters need an uncompressed EC point",
+                });
+            }
+            Any::encode_from(&curve.explicit_parameters()?)
+        }
+    }
+    .map_err(|source| PkixError::Encode {
+        what: "ECParameters",
+        source,
+    })?;
+    let mut encoded = spki.clone();
+    encoded.algorithm.parameters = Some(parameters);
+    Ok(encoded)
+}
+
+/// Whether two SubjectPublicKeyInfos hold the same public key, however their EC domain
+/// parameters are written: a named-curve OID and explicit parameters of that curve are the same
+/// domain. Other keys (RSA) must be equal as encoded.
+pub fn same_public_key(
+    left: &SubjectPublicKeyInfoOwned,
+    right: &SubjectPublicKeyInfoOwned,
+) -> Result<bool, PkixError> {
+    if left.algorithm.oid != oids::EC_PUBLIC_KEY || right.algorithm.oid != oids::EC_PUBLIC_KEY {
+        return Ok(left == right);
+    }
+    if left.subject_public_key != right.subject_public_key {
+        return Ok(false);
+    }
+    Ok(match (ec_domain(left)?, ec_domain(right)?) {
+        (EcDomain::Named(left), EcDomain::Named(right)) => left == right,
+        (EcDomain::Explicit(left), EcDomain::Explicit(right)) => left == right,
+        _ => false,
+    })
 }

@@ -13,7 +13,11 @@
 //! - [`alg::HashAlgorithm`] (`oid`, `from_oid`, `digest`, `output_len`),
 //!   [`alg::SignatureAlgorithm`] (`from_algorithm_identifier`, `from_signer_info`,
 //!   `algorithm_identifier`, `hash`), [`key::PublicKey::from_spki`], [`key::ec_curve`] (named curve of
-//!   an EC SPKI; explicit parameters mapped by prime/a/b/order).
+//!   an EC SPKI; explicit parameters mapped by prime/a/b/G/order/cofactor).
+//! - Writing (ICAO 9303-12 certificates): [`key::encode_ec_parameters`]`(spki,
+//!   EcParameterEncoding::{Explicit, Named}) -> SubjectPublicKeyInfoOwned` (key bits unchanged),
+//!   `Curve::explicit_parameters() -> SpecifiedEcDomain`, `Curve::domain_parameters()` (p, a, b,
+//!   G, n, h read from the RustCrypto curve crates; the same values the reader matches against).
 //!
 //! Certificates ([`cert`]):
 //! - `verify_issued_by(cert, issuer) -> Result<(), PkixError>` (issuer name = subject, AKI = SKI,
@@ -46,7 +50,7 @@ pub mod trust;
 
 pub use alg::{HashAlgorithm, SignatureAlgorithm};
 pub use cert::{DocumentTypeList, ValidityStatus, verify_issued_by};
-pub use key::{Curve, PublicKey};
+pub use key::{Curve, EcParameterEncoding, PublicKey};
 pub use trust::{ChainError, RevocationStatus, TrustStore};
 
 /// Re-exported so callers use the same versions.
@@ -98,6 +102,12 @@ pub enum PkixError {
     UnsupportedCurve {
         /// The curve OID or a description of the explicit parameters.
         oid: String,
+    },
+    /// An EC parameter encoding name is not `explicit` or `named`.
+    #[error("`{value}` is not an EC parameter encoding (use `explicit` or `named`)")]
+    UnknownEcParameterEncoding {
+        /// The value given.
+        value: String,
     },
     /// The public key is malformed.
     #[error("invalid public key: {reason}")]
