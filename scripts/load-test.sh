@@ -2,12 +2,17 @@
 # Load figures for the service: builds travdoc in release, starts `travdoc serve` on a fresh data
 # dir (SoftHSM2 token, SQLite; or a private PostgreSQL cluster with `postgres`), then runs
 # `travdoc bench issue` and `travdoc bench verify` with 64 clients and stops everything.
-# usage: scripts/load-test.sh [sqlite|postgres]   (ISSUE_COUNT, VERIFY_COUNT to change the counts)
+# usage: scripts/load-test.sh [sqlite|postgres]   (ISSUE_COUNT, VERIFY_COUNT to change the counts;
+#        TRAVDOC_BIN=path to load-test another build, e.g. a baseline, without building)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-sqlite}
-cargo build --release --quiet --bin travdoc
-BIN=${CARGO_TARGET_DIR:-target}/release/travdoc
+if [ -n "${TRAVDOC_BIN:-}" ]; then
+  BIN=$TRAVDOC_BIN    # e.g. a saved build of an earlier commit, for a baseline in the same run
+else
+  cargo build --release --quiet --bin travdoc
+  BIN=${CARGO_TARGET_DIR:-target}/release/travdoc
+fi
 work=$(mktemp -d /tmp/travdoc-load-XXXX)
 chmod 755 "$work"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -277,13 +277,13 @@ impl Verifier {
                     Ok(signed) => signed,
                     Err(_) => return Verification::invalid("WRONG_FORMAT"),
                 };
-                let digest: Vec<u8> = if signature.len() > 64 {
-                    sha2::Sha384::digest(&signed).to_vec()
+                let hash = if signature.len() > 64 {
+                    travdoc_pkix::HashAlgorithm::Sha384
                 } else {
-                    sha2::Sha256::digest(&signed).to_vec()
+                    travdoc_pkix::HashAlgorithm::Sha256
                 };
                 let spki = cert.tbs_certificate().subject_public_key_info();
-                if travdoc_pkix::verify_prehash_ecdsa_raw(spki, &digest, signature).is_err() {
+                if travdoc_pkix::verify_ecdsa_raw(spki, hash, &signed, signature).is_err() {
                     reasons.push("INVALID_SIGNATURE".to_owned());
                 }
             }

@@ -1,6 +1,7 @@
 //! The service's database handle over `travdoc-store` (one sqlx `Any` dialect for SQLite and
 //! PostgreSQL, migrations of both, the ledger). On SQLite, writes go through one connection
-//! (SQLite serialises writers anyway; one in-process writer queues them without lock retries)
+//! (SQLite serialises writers anyway; one in-process writer queues them without lock retries,
+//! and the writes queued at one moment share one commit)
 //! and reads through a small pool; on PostgreSQL one pool serves both.
 
 use travdoc_store::{Store, StoreError, StoreOptions};
@@ -28,11 +29,16 @@ pub struct Db {
 impl Db {
     /// Connects to `url` (creating a SQLite file when needed) and runs all migrations.
     /// `TRAVDOC_SQLITE_SYNC=normal` trades power-loss durability of the last commits for
-    /// throughput (default: `full`).
+    /// throughput (default: `full`). On SQLite the writes queued at one moment share one
+    /// commit (group commit, see `travdoc_store::StoreOptions::sqlite_group_commit`);
+    /// `TRAVDOC_SQLITE_GROUP_COMMIT=off` commits each transaction alone (for comparison).
     pub async fn open(url: &str) -> Result<Self, DbError> {
         let sqlite = url.starts_with("sqlite:");
         let full = std::env::var("TRAVDOC_SQLITE_SYNC")
             .map(|value| !value.eq_ignore_ascii_case("normal"))
+            .unwrap_or(true);
+        let group_commit = std::env::var("TRAVDOC_SQLITE_GROUP_COMMIT")
+            .map(|value| !value.eq_ignore_ascii_case("off"))
             .unwrap_or(true);
         if sqlite {
             let write = Store::connect_with(
@@ -40,6 +46,7 @@ impl Db {
                 StoreOptions {
                     max_connections: 1,
                     sqlite_synchronous_full: full,
+                    sqlite_group_commit: group_commit,
                     ..StoreOptions::default()
                 },
             )

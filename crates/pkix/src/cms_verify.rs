@@ -9,7 +9,6 @@ use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
 use crate::PkixError;
 use crate::alg::SignatureAlgorithm;
-use crate::key::PublicKey;
 
 /// id-contentType (RFC 5652 §11.1).
 pub const CONTENT_TYPE_ATTR: ObjectIdentifier =
@@ -65,9 +64,12 @@ pub fn verify_signer_info_signature(
 ) -> Result<(), PkixError> {
     let algorithm = signer_info_algorithm(signer_info)?;
     let message = signed_attributes_der(signer_info)?;
-    let key = PublicKey::from_spki(signer.tbs_certificate().subject_public_key_info())?;
-    let digest = algorithm.hash().digest(&message);
-    key.verify_prehash(algorithm, &digest, signer_info.signature.as_bytes())
+    crate::verify_message(
+        signer.tbs_certificate().subject_public_key_info(),
+        algorithm,
+        &message,
+        signer_info.signature.as_bytes(),
+    )
 }
 
 /// Whether `cert` is the one named by `sid`.

@@ -9,7 +9,12 @@
 //!   brainpoolP256r1/P384r1; named or explicit domain parameters; DER or BSI plain `r||s`
 //!   signature OIDs) and RSA PKCS#1 v1.5 / RSASSA-PSS; SHA-1/224/256/384/512.
 //! - [`verify_prehash`]`(spki, SignatureAlgorithm, digest, signature)` — same over a digest.
-//! - [`verify_prehash_ecdsa_raw`]`(spki, digest: &[u8], r_and_s: &[u8])` — for visible digital seals.
+//! - [`verify_message`]`(spki, SignatureAlgorithm, message, signature)` — the same with the
+//!   algorithm already resolved.
+//! - [`verify_ecdsa_raw`]`(spki, HashAlgorithm, message, r_and_s)` and
+//!   [`verify_prehash_ecdsa_raw`]`(spki, digest: &[u8], r_and_s: &[u8])` — for visible digital seals.
+//! - P-256/SHA-256 and P-384/SHA-384 ECDSA go through `ring` first (several times faster); a
+//!   signature it rejects is decided, with its precise error, by the RustCrypto path.
 //! - [`alg::HashAlgorithm`] (`oid`, `from_oid`, `digest`, `output_len`),
 //!   [`alg::SignatureAlgorithm`] (`from_algorithm_identifier`, `from_signer_info`,
 //!   `algorithm_identifier`, `hash`), [`key::PublicKey::from_spki`], [`key::ec_curve`] (named curve of
@@ -44,6 +49,7 @@
 pub mod alg;
 pub mod cert;
 pub mod cms_verify;
+mod fast;
 pub mod generic_ec;
 pub mod key;
 pub mod trust;
@@ -202,8 +208,44 @@ pub fn verify_signature(
     signature: &[u8],
 ) -> Result<(), PkixError> {
     let algorithm = SignatureAlgorithm::from_algorithm_identifier(alg)?;
+    verify_message(spki, algorithm, message, signature)
+}
+
+/// Verify `signature` over `message` with `algorithm`: P-256/SHA-256 and P-384/SHA-384 ECDSA
+/// through the fast path first ([`fast`]), everything else (and every rejection, for its
+/// precise error) through [`verify_prehash`].
+pub fn verify_message(
+    spki: &SubjectPublicKeyInfoOwned,
+    algorithm: SignatureAlgorithm,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), PkixError> {
+    let fast = match algorithm {
+        SignatureAlgorithm::Ecdsa(hash) => Some((hash, fast::Encoding::Der)),
+        SignatureAlgorithm::EcdsaPlain(hash) => Some((hash, fast::Encoding::Plain)),
+        _ => None,
+    };
+    if let Some((hash, encoding)) = fast
+        && fast::verifies(spki, hash, encoding, message, signature)
+    {
+        return Ok(());
+    }
     let digest = algorithm.hash().digest(message);
     verify_prehash(spki, algorithm, &digest, signature)
+}
+
+/// Verify a raw `r||s` ECDSA signature (as carried by visible digital seals) over `message`
+/// hashed with `hash`.
+pub fn verify_ecdsa_raw(
+    spki: &SubjectPublicKeyInfoOwned,
+    hash: HashAlgorithm,
+    message: &[u8],
+    r_and_s: &[u8],
+) -> Result<(), PkixError> {
+    if fast::verifies(spki, hash, fast::Encoding::Plain, message, r_and_s) {
+        return Ok(());
+    }
+    verify_prehash_ecdsa_raw(spki, &hash.digest(message), r_and_s)
 }
 
 /// Verify `signature` over a precomputed `digest`.

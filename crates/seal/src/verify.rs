@@ -421,8 +421,9 @@ fn check_signature(
         );
         return;
     }
-    let digest = curve.default_hash().digest(signed_data);
-    if let Err(error) = travdoc_pkix::verify_prehash_ecdsa_raw(spki, &digest, signature) {
+    if let Err(error) =
+        travdoc_pkix::verify_ecdsa_raw(spki, curve.default_hash(), signed_data, signature)
+    {
         reasons.push(
             SubIndication::InvalidSignature,
             format!("the seal signature does not verify: {error}"),

@@ -11,6 +11,7 @@
 //! numbered files (`0002_documents.sql`, ...) to both folders.
 #![forbid(unsafe_code)]
 
+mod group;
 pub mod ledger;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -37,6 +38,9 @@ pub enum StoreError {
     },
     #[error("ledger: {0}")]
     Ledger(#[from] ledger::LedgerError),
+    /// The physical commit of a group of transactions failed (all of them are rolled back).
+    #[error("group commit: {0}")]
+    GroupCommit(String),
 }
 
 impl StoreError {
@@ -69,6 +73,10 @@ pub struct StoreOptions {
     /// per ledger entry; 0 disables it and every proof reads the database). Default 256 MiB,
     /// enough to serve proofs for a 4-million-entry log from memory.
     pub ledger_hash_cache_bytes: usize,
+    /// SQLite with one connection: share one physical transaction (one commit, one log sync)
+    /// among the logical transactions that queue for the writer (see the `group` module).
+    /// Each logical commit still returns only once it is durable. Default false.
+    pub sqlite_group_commit: bool,
 }
 
 impl Default for StoreOptions {
@@ -78,6 +86,7 @@ impl Default for StoreOptions {
             sqlite_busy_timeout_ms: 30_000,
             sqlite_synchronous_full: true,
             ledger_hash_cache_bytes: 256 << 20,
+            sqlite_group_commit: false,
         }
     }
 }
@@ -89,6 +98,8 @@ pub struct Store {
     backend: Backend,
     /// Committed stored hashes, shared by every clone (see [`ledger::prove_inclusion`]).
     hash_cache: std::sync::Arc<ledger::cache::HashCache>,
+    /// The group committer, when `sqlite_group_commit` is on.
+    group: Option<group::Group>,
 }
 
 fn backend_of(url: &str) -> Result<Backend> {
@@ -140,9 +151,12 @@ impl Store {
             .connect_with(connect_options)
             .await
             .map_err(connect_error)?;
+        let group = (backend == Backend::Sqlite && options.sqlite_group_commit)
+            .then(|| group::Group::start(pool.clone()));
         let store = Self {
             pool,
             backend,
+            group,
             hash_cache: std::sync::Arc::new(ledger::cache::HashCache::new(
                 options.ledger_hash_cache_bytes,
             )),
@@ -185,13 +199,20 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so it cannot fail later on a lock upgrade; on PostgreSQL the
     /// ledger row lock is taken by the first append.
     pub async fn begin(&self) -> Result<Transaction> {
+        if let Some(group) = &self.group {
+            return Ok(Transaction {
+                inner: Inner::Grouped(group.begin().await?),
+                backend: self.backend,
+                ledger: None,
+            });
+        }
         let inner = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
         .map_err(StoreError::db("beginning a transaction"))?;
         Ok(Transaction {
-            inner,
+            inner: Inner::Own(inner),
             backend: self.backend,
             ledger: None,
         })
@@ -209,22 +230,26 @@ impl Store {
 
 /// A write transaction shared by domain code and the ledger.
 pub struct Transaction {
-    inner: sqlx::Transaction<'static, sqlx::Any>,
+    inner: Inner,
     backend: Backend,
     /// The ledger state read (and locked) by the first append in this transaction.
     pub(crate) ledger: Option<ledger::LockedState>,
+}
+
+/// A transaction of its own, or a member of a group commit.
+enum Inner {
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    Grouped(group::Member),
 }
 
 impl Transaction {
     /// The connection, to run the caller's own SQL in this transaction:
     /// `sqlx::query("INSERT ...").bind(x).execute(tx.conn()).await`.
     pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.inner
-    }
-
-    /// The inner sqlx transaction.
-    pub fn inner(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Any> {
-        &mut self.inner
+        match &mut self.inner {
+            Inner::Own(inner) => inner,
+            Inner::Grouped(member) => member.conn(),
+        }
     }
 
     /// Which database this is.
@@ -234,17 +259,24 @@ impl Transaction {
 
     /// Commits everything done in this transaction.
     pub async fn commit(self) -> Result<()> {
-        self.inner
-            .commit()
-            .await
-            .map_err(StoreError::db("committing"))
+        match self.inner {
+            Inner::Own(inner) => inner.commit().await.map_err(StoreError::db("committing")),
+            Inner::Grouped(member) => member.commit().await,
+        }
     }
 
     /// Rolls everything back (dropping the transaction does the same).
     pub async fn rollback(self) -> Result<()> {
-        self.inner
-            .rollback()
-            .await
-            .map_err(StoreError::db("rolling back"))
+        match self.inner {
+            Inner::Own(inner) => inner
+                .rollback()
+                .await
+                .map_err(StoreError::db("rolling back")),
+            // Dropping a member marks its savepoint for rollback before the group goes on.
+            Inner::Grouped(member) => {
+                drop(member);
+                Ok(())
+            }
+        }
     }
 }

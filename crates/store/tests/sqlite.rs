@@ -42,3 +42,102 @@ async fn cached_proofs_follow_another_writer() {
     let uncached = Store::connect_with(&url, options).await.expect("connect");
     common::cache_suite(&a, &b, &uncached).await;
 }
+
+async fn open_grouped(dir: &std::path::Path, name: &str) -> Store {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join(format!("{name}.db")).display()
+    );
+    let options = travdoc_store::StoreOptions {
+        max_connections: 1,
+        sqlite_group_commit: true,
+        ..travdoc_store::StoreOptions::default()
+    };
+    Store::connect_with(&url, options).await.expect("connect")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_passes_the_transaction_suite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_grouped(dir.path(), "grouped-suite").await;
+    common::transaction_suite(&store).await;
+}
+
+/// 96 concurrent writers share commits; the ones that fail (a bad statement) or are dropped
+/// without committing leave nothing, the others everything, and the ledger verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_keeps_each_transaction_all_or_nothing() {
+    use sqlx::Row as _;
+    use travdoc_store::ledger;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_grouped(dir.path(), "grouped").await;
+    let writers: Vec<_> = (0..96u64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tx = store.begin().await.expect("begin");
+                let entry = common::event(i);
+                let appended = ledger::append(&mut tx, &format!("key-{i}"), &entry)
+                    .await
+                    .expect("append");
+                match i % 4 {
+                    // A statement fails: the caller gives the transaction up.
+                    1 => {
+                        let failed = sqlx::query("INSERT INTO no_such_table VALUES (1)")
+                            .execute(tx.conn())
+                            .await;
+                        assert!(failed.is_err());
+                        drop(tx);
+                        None
+                    }
+                    // Dropped without a commit (an early return in the caller).
+                    2 => None,
+                    3 => {
+                        tx.rollback().await.expect("rollback");
+                        None
+                    }
+                    _ => {
+                        tx.commit().await.expect("commit");
+                        Some(appended.index)
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut committed = Vec::new();
+    for writer in writers {
+        if let Some(index) = writer.await.expect("writer") {
+            committed.push(index);
+        }
+    }
+    committed.sort_unstable();
+    // Committed entries got the consecutive indexes 0..n: the dropped ones left no gap.
+    assert_eq!(committed, (0..24).collect::<Vec<u64>>());
+
+    // A separate connection (no group) sees exactly the committed keys.
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("grouped.db").display()
+    );
+    let plain = Store::connect(&url).await.expect("connect");
+    let rows = sqlx::query("SELECT idempotency_key FROM ledger_entry ORDER BY idx")
+        .fetch_all(plain.pool())
+        .await
+        .expect("keys");
+    let mut keys: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String, _>(0).expect("key"))
+        .collect();
+    keys.sort();
+    let mut expected: Vec<String> = (0..96u64)
+        .filter(|i| i % 4 == 0)
+        .map(|i| format!("key-{i}"))
+        .collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+    let report = ledger::verify(&plain, &[], &mut |_, _| {})
+        .await
+        .expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.entries, 24);
+}
