@@ -123,7 +123,15 @@ async fn passport_issue_and_passive_authentication() -> TestResult {
         .status()?;
     assert!(pem.success());
     let output = Command::new("openssl")
-        .args(["cms", "-verify", "-noverify", "-inform", "DER", "-binary", "-in"])
+        .args([
+            "cms",
+            "-verify",
+            "-noverify",
+            "-inform",
+            "DER",
+            "-binary",
+            "-in",
+        ])
         .arg(dir.path().join("sod.der"))
         .arg("-CAfile")
         .arg(dir.path().join("csca.pem"))
