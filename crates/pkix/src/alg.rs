@@ -150,14 +150,17 @@ impl HashAlgorithm {
         }
     }
 
-    /// Hash `data`.
+    /// Hash `data`. SHA-256/384/512 go through `ring`'s assembly (AVX2/SHA-NI where the CPU has
+    /// them; about twice the portable speed on a CPU without SHA-NI), which matters for the
+    /// 15-20 kB face image (DG2) hashed for every SOD built and every Passive Authentication.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        let fast = |algorithm| ring::digest::digest(algorithm, data).as_ref().to_vec();
         match self {
             Self::Sha1 => sha1::Sha1::digest(data).to_vec(),
             Self::Sha224 => sha2::Sha224::digest(data).to_vec(),
-            Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
-            Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
+            Self::Sha256 => fast(&ring::digest::SHA256),
+            Self::Sha384 => fast(&ring::digest::SHA384),
+            Self::Sha512 => fast(&ring::digest::SHA512),
         }
     }
 
@@ -399,5 +402,38 @@ impl SignatureAlgorithm {
             oid,
             parameters: null.then(|| Any::from(Null)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast and the portable implementations agree (FIPS 180-2 "abc" vectors as well).
+    #[test]
+    fn digests_match_the_portable_implementations() {
+        let long: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        for data in [&b""[..], b"abc", &long] {
+            assert_eq!(
+                HashAlgorithm::Sha256.digest(data),
+                sha2::Sha256::digest(data).to_vec()
+            );
+            assert_eq!(
+                HashAlgorithm::Sha384.digest(data),
+                sha2::Sha384::digest(data).to_vec()
+            );
+            assert_eq!(
+                HashAlgorithm::Sha512.digest(data),
+                sha2::Sha512::digest(data).to_vec()
+            );
+        }
+        assert_eq!(
+            hex_of(&HashAlgorithm::Sha256.digest(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    fn hex_of(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
