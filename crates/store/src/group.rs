@@ -99,18 +99,7 @@ impl Group {
             self.wake.notified().await;
             // Queued writers get the lock first and join the batch.
             let mut state = self.state.lock().await;
-            if self.undo.swap(false, Ordering::AcqRel)
-                && let Some(physical) = state.physical.as_mut()
-                && let Err(error) = undo_savepoint(physical).await
-            {
-                // The physical transaction is in an unknown state: give it up whole.
-                state.physical = None;
-                finish_batch(
-                    &mut state,
-                    Err(format!("rolling back a savepoint: {error}")),
-                );
-                continue;
-            }
+            self.undo_pending(&mut state).await;
             let Some(physical) = state.physical.take() else {
                 continue;
             };
@@ -122,20 +111,23 @@ impl Group {
         }
     }
 
-    /// Begins a logical transaction (a savepoint in the open physical transaction, which is
-    /// begun with `BEGIN IMMEDIATE` when there is none).
-    pub(crate) async fn begin(&self) -> Result<Member> {
-        let mut state: OwnedMutexGuard<State> = self.state.clone().lock_owned().await;
+    /// Rolls back the savepoint a failed or dropped member left open. When that fails the
+    /// physical transaction is in an unknown state: it is given up whole, and its batch fails.
+    async fn undo_pending(&self, state: &mut State) {
         if self.undo.swap(false, Ordering::AcqRel)
             && let Some(physical) = state.physical.as_mut()
             && let Err(error) = undo_savepoint(physical).await
         {
             state.physical = None;
-            finish_batch(
-                &mut state,
-                Err(format!("rolling back a savepoint: {error}")),
-            );
+            finish_batch(state, Err(format!("rolling back a savepoint: {error}")));
         }
+    }
+
+    /// Begins a logical transaction (a savepoint in the open physical transaction, which is
+    /// begun with `BEGIN IMMEDIATE` when there is none).
+    pub(crate) async fn begin(&self) -> Result<Member> {
+        let mut state: OwnedMutexGuard<State> = self.state.clone().lock_owned().await;
+        self.undo_pending(&mut state).await;
         if state.physical.is_none() {
             let physical = self
                 .pool
