@@ -141,3 +141,100 @@ async fn group_commit_keeps_each_transaction_all_or_nothing() {
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(report.entries, 24);
 }
+
+/// When the physical commit fails, every member of its batch is told so, and none of their
+/// writes stay. A deferred foreign key is checked only at COMMIT, which makes that failure
+/// reproducible: one member writes a dangling row and releases its savepoint (no error yet),
+/// another commits a sound row in the same physical transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_failure_fails_the_whole_batch_and_keeps_nothing() {
+    use sqlx::Row as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_grouped(dir.path(), "grouped-failure").await;
+    let mut tx = store.begin().await.expect("begin");
+    sqlx::query("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        .execute(tx.conn())
+        .await
+        .expect("parent");
+    sqlx::query(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER \
+         REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)",
+    )
+    .execute(tx.conn())
+    .await
+    .expect("child");
+    tx.commit().await.expect("schema commits");
+
+    // Hold the writer so that both members below queue behind it and land in one batch (the
+    // lock is fair: they get it before the committer, which queues only once the gate commits).
+    let gate = store.begin().await.expect("gate");
+    let (queued, mut started) = tokio::sync::mpsc::channel::<()>(2);
+    let dangling = {
+        let store = store.clone();
+        let queued = queued.clone();
+        tokio::spawn(async move {
+            let _ = queued.send(()).await;
+            let mut tx = store.begin().await.expect("begin");
+            sqlx::query("INSERT INTO child (id, parent) VALUES (1, 99)")
+                .execute(tx.conn())
+                .await
+                .expect("deferred: no error yet");
+            tx.commit().await
+        })
+    };
+    let sound = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let _ = queued.send(()).await;
+            let mut tx = store.begin().await.expect("begin");
+            sqlx::query("INSERT INTO parent (id) VALUES (1)")
+                .execute(tx.conn())
+                .await
+                .expect("insert");
+            tx.commit().await
+        })
+    };
+    for _ in 0..2 {
+        started.recv().await.expect("a member started");
+    }
+    // From its signal to its place in the lock's queue a member takes microseconds.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let gate_result = gate.commit().await;
+    let dangling = dangling.await.expect("task");
+    let sound = sound.await.expect("task");
+    assert!(
+        dangling.is_err(),
+        "the member with the dangling row must learn the commit failed"
+    );
+    assert!(
+        sound.is_err() && gate_result.is_err(),
+        "every member of the failed batch is told: {sound:?} {gate_result:?}"
+    );
+
+    // Nothing of the batch is stored, and the group goes on working.
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("grouped-failure.db").display()
+    );
+    let plain = Store::connect(&url).await.expect("connect");
+    let count = |table: &'static str| {
+        let plain = plain.clone();
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(plain.pool())
+                .await
+                .expect("count")
+                .try_get::<i64, _>(0)
+                .expect("count")
+        }
+    };
+    assert_eq!(count("parent").await, 0);
+    assert_eq!(count("child").await, 0);
+    let mut tx = store.begin().await.expect("begin after a failed batch");
+    sqlx::query("INSERT INTO parent (id) VALUES (2)")
+        .execute(tx.conn())
+        .await
+        .expect("insert");
+    tx.commit().await.expect("a later batch commits");
+    assert_eq!(count("parent").await, 1);
+}
