@@ -32,7 +32,7 @@ pub enum Artifact {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
     pub valid: bool,
-    /// ICAO App. D sub-indications and our own checks (`INVALID_SIGNATURE`, `DOCUMENT_MISMATCH`…).
+    /// ICAO App. D sub-indications and our own checks (`INVALID_SIGNATURE`, `DOCUMENT_HASH_MISMATCH`…).
     pub reasons: Vec<String>,
     /// `ttd`, `legalization` or `passport`, when recognised.
     pub kind: Option<String>,
@@ -225,7 +225,7 @@ impl Verifier {
                     if let Some(document) = document
                         && !legalization.matches_document(document)
                     {
-                        reasons.push("DOCUMENT_MISMATCH".to_owned());
+                        reasons.push("DOCUMENT_HASH_MISMATCH".to_owned());
                     }
                     let date = legalization.issue_date();
                     (

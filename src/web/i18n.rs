@@ -391,7 +391,7 @@ const TABLE: &[Row] = &[
         "முத்திரையிலுள்ள இயந்திரம் படிக்கக்கூடிய பகுதியின் சரிபார்ப்பு இலக்கங்கள் தவறு.",
     ),
     (
-        "reason.DOCUMENT_MISMATCH",
+        "reason.DOCUMENT_HASH_MISMATCH",
         "The uploaded document is not the document that was certified.",
         "උඩුගත කළ ලේඛනය සහතික කළ ලේඛනය නොවේ.",
         "பதிவேற்றிய ஆவணம் சான்றளிக்கப்பட்ட ஆவணம் அல்ல.",
@@ -512,7 +512,7 @@ mod tests {
             "INVALID_DOCUMENTTYPE",
             "INVALID_SIGNATURE",
             "INVALID_SEAL_MRZ",
-            "DOCUMENT_MISMATCH",
+            "DOCUMENT_HASH_MISMATCH",
             "SEAL_DOCUMENT_MISMATCH",
             "DOCUMENT_REVOKED",
             "DOCUMENT_USED",

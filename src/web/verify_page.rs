@@ -128,7 +128,10 @@ pub fn checks(answer: &VerifyResponse, lang: Lang) -> Vec<Check> {
         ));
     }
     if document_checked {
-        list.push(("match", (!unreadable).then(|| !has(&["DOCUMENT_MISMATCH"]))));
+        list.push((
+            "match",
+            (!unreadable).then(|| !has(&["DOCUMENT_HASH_MISMATCH"])),
+        ));
     }
     list.push((
         "record",

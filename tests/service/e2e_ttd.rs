@@ -250,7 +250,7 @@ async fn legalization_certificate_with_qr_and_document_hash() -> TestResult {
             .as_array()
             .ok_or("reasons")?
             .iter()
-            .any(|r| r == "DOCUMENT_MISMATCH")
+            .any(|r| r == "DOCUMENT_HASH_MISMATCH")
     );
     Ok(())
 }
