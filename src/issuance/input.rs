@@ -247,6 +247,29 @@ fn optional_text(
     }
 }
 
+/// An optional document or personal number: up to `max` characters A-Z or 0-9 (blank: none).
+fn optional_identifier(
+    field: &str,
+    text: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, IssuanceError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value)
+            if value.len() <= max
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+        {
+            Ok(Some(value.to_owned()))
+        }
+        Some(_) => Err(IssuanceError::invalid(
+            field,
+            format!("at most {max} characters A-Z, 0-9"),
+        )),
+    }
+}
+
 fn base64(field: &str, text: &str, max: usize) -> Result<Vec<u8>, IssuanceError> {
     if text.len() > max / 3 * 4 + 8 {
         return Err(IssuanceError::invalid(
@@ -343,23 +366,8 @@ impl TtdRequestBody {
             .iter()
             .map(|point| free_text("route", point, 64))
             .collect::<Result<Vec<_>, _>>()?;
-        let previous_document = match self.previous_document.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(number)
-                if number.len() <= 20
-                    && number
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
-            {
-                Some(number.to_owned())
-            }
-            Some(_) => {
-                return Err(IssuanceError::invalid(
-                    "previous_document",
-                    "at most 20 characters A-Z, 0-9",
-                ));
-            }
-        };
+        let previous_document =
+            optional_identifier("previous_document", self.previous_document.as_deref(), 20)?;
         Ok(TtdRequest {
             person,
             mission: requested.to_string(),
@@ -392,23 +400,8 @@ impl PassportApplicationBody {
             Some(years @ (5 | 10)) => years,
             Some(_) => return Err(IssuanceError::invalid("validity_years", "must be 5 or 10")),
         };
-        let personal_number = match self.personal_number.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(number)
-                if number.len() <= 14
-                    && number
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
-            {
-                Some(number.to_owned())
-            }
-            Some(_) => {
-                return Err(IssuanceError::invalid(
-                    "personal_number",
-                    "at most 14 characters A-Z, 0-9",
-                ));
-            }
-        };
+        let personal_number =
+            optional_identifier("personal_number", self.personal_number.as_deref(), 14)?;
         Ok(PassportApplication {
             person,
             place_of_birth: optional_text("place_of_birth", self.place_of_birth.as_ref(), 64)?,
