@@ -251,11 +251,11 @@ impl Staff {
     }
 }
 
-/// Requests, approves and issues a TTD for mission LON; returns the issue answer body.
-pub async fn issue_ttd(
+/// Requests and approves a TTD for mission LON; returns the request id.
+pub async fn approved_ttd(
     server: &Server,
     staff: &Staff,
-) -> Result<Value, Box<dyn std::error::Error>> {
+) -> Result<String, Box<dyn std::error::Error>> {
     let created = server
         .call(
             "POST",
@@ -279,6 +279,15 @@ pub async fn issue_ttd(
     if approved.status != 200 {
         return Err(format!("approve: {} {}", approved.status, approved.body).into());
     }
+    Ok(id)
+}
+
+/// Requests, approves and issues a TTD for mission LON; returns the issue answer body.
+pub async fn issue_ttd(
+    server: &Server,
+    staff: &Staff,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let id = approved_ttd(server, staff).await?;
     let issued = server
         .call(
             "POST",

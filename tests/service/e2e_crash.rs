@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{Server, Staff, TestResult, ttd_body};
+use common::{Server, Staff, TestResult};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_during_issuance_leaves_no_gap_and_a_valid_ledger() -> TestResult {
@@ -14,24 +14,7 @@ async fn kill_during_issuance_leaves_no_gap_and_a_valid_ledger() -> TestResult {
     let staff = Staff::create(&server).await?;
     let mut ids = Vec::new();
     for _ in 0..30 {
-        let created = server
-            .call(
-                "POST",
-                "/v1/ttds",
-                Some(&staff.mission),
-                Some(&ttd_body("LON")),
-            )
-            .await?;
-        let id = created.body["id"].as_str().ok_or("id")?.to_owned();
-        let approved = server
-            .call(
-                "POST",
-                &format!("/v1/ttds/{id}/approve"),
-                Some(&staff.approver),
-                None,
-            )
-            .await?;
-        assert_eq!(approved.status, 200);
+        let id = common::approved_ttd(&server, &staff).await?;
         ids.push(id);
     }
     {

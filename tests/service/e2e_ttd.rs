@@ -169,24 +169,7 @@ async fn ttd_issue_verify_revoke_and_clear_arrival() -> TestResult {
 async fn idempotent_issue_returns_the_same_document() -> TestResult {
     let server = Server::start()?;
     let staff = Staff::create(&server).await?;
-    let created = server
-        .call(
-            "POST",
-            "/v1/ttds",
-            Some(&staff.mission),
-            Some(&common::ttd_body("LON")),
-        )
-        .await?;
-    let id = created.body["id"].as_str().ok_or("id")?.to_owned();
-    let approved = server
-        .call(
-            "POST",
-            &format!("/v1/ttds/{id}/approve"),
-            Some(&staff.approver),
-            None,
-        )
-        .await?;
-    assert_eq!(approved.status, 200);
+    let id = common::approved_ttd(&server, &staff).await?;
     let path = format!("/v1/ttds/{id}/issue");
     let key = [("idempotency-key", "issue-once")];
     let first = server
