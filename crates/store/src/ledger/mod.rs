@@ -190,12 +190,12 @@ async fn lock_state(tx: &mut Transaction) -> Result<CompactRange> {
 /// Most rows per multi-row INSERT (keeps under SQLite's bound-parameter limit).
 const ROWS_PER_INSERT: usize = 400;
 
-/// `rows` parenthesised groups of `columns` placeholders.
+/// `rows` parenthesised groups of `columns` placeholders, numbered from `first` on PostgreSQL.
 ///
 /// SQLite gets anonymous `?` placeholders: numbered ones (`$n`) are named parameters there, and
 /// sqlx looks each one's name up with `sqlite3_bind_parameter_name`, a linear scan, which makes
 /// binding a 2,400-parameter INSERT quadratic (it was 36 % of the append profile).
-fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+fn placeholders(backend: Backend, first: usize, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -210,7 +210,7 @@ fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
                 Backend::Sqlite => out.push('?'),
                 Backend::Postgres => {
                     out.push('$');
-                    out.push_str(&(row * columns + column + 1).to_string());
+                    out.push_str(&(first + row * columns + column).to_string());
                 }
             }
         }
@@ -221,8 +221,87 @@ fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
 
 /// A comma-separated list of `count` placeholders (for `IN (...)`).
 fn placeholder_list(backend: Backend, count: usize) -> String {
-    let groups = placeholders(backend, count, 1);
+    let groups = placeholders(backend, 1, count, 1);
     groups.replace(['(', ')'], "")
+}
+
+/// A value bound to one of the ledger's write statements.
+enum Value<'a> {
+    Int(i64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+/// One write of an append: its SQL and its values, in placeholder order.
+struct Write<'a> {
+    sql: String,
+    values: Vec<Value<'a>>,
+}
+
+impl<'a> Write<'a> {
+    /// `INSERT INTO {head} VALUES (...), ...` over `rows`, each of `columns` values, with its
+    /// placeholders numbered from `first`.
+    fn insert(
+        backend: Backend,
+        first: usize,
+        head: &str,
+        columns: usize,
+        values: Vec<Value<'a>>,
+    ) -> Self {
+        let rows = values.len() / columns;
+        Write {
+            sql: format!(
+                "INSERT INTO {head} VALUES {}",
+                placeholders(backend, first, rows, columns)
+            ),
+            values,
+        }
+    }
+
+    fn next_parameter(writes: &[Write<'_>]) -> usize {
+        1 + writes.iter().map(|write| write.values.len()).sum::<usize>()
+    }
+}
+
+/// Runs `writes` in `tx`. SQLite runs them one by one (it is in-process; a round trip is a
+/// function call). PostgreSQL gets them as one statement, all but the last as data-modifying
+/// `WITH` queries, so the ledger row lock is held for one round trip plus the commit, not one
+/// per table.
+async fn run_writes(tx: &mut Transaction, writes: Vec<Write<'_>>) -> Result<()> {
+    let statements: Vec<Write<'_>> = match tx.backend {
+        Backend::Sqlite => writes,
+        Backend::Postgres => {
+            let count = writes.len();
+            let mut sql = String::new();
+            let mut values = Vec::new();
+            for (number, write) in writes.into_iter().enumerate() {
+                if number + 1 < count {
+                    sql.push_str(if number == 0 { "WITH " } else { ", " });
+                    sql.push_str(&format!("w{number} AS ({})", write.sql));
+                } else {
+                    sql.push(' ');
+                    sql.push_str(&write.sql);
+                }
+                values.extend(write.values);
+            }
+            vec![Write { sql, values }]
+        }
+    };
+    for statement in statements {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.sql));
+        for value in statement.values {
+            query = match value {
+                Value::Int(number) => query.bind(number),
+                Value::Text(text) => query.bind(text),
+                Value::Bytes(bytes) => query.bind(bytes),
+            };
+        }
+        query
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::db("writing ledger entries"))?;
+    }
+    Ok(())
 }
 
 struct NewEntry {
@@ -233,6 +312,8 @@ struct NewEntry {
     leaf: Vec<u8>,
     leaf_hash: Hash,
     body: Vec<u8>,
+    /// How many stored hashes appending this entry completed (the leaf's and its parents').
+    hash_count: usize,
 }
 
 /// Appends one entry in the caller's transaction. Retrying with the same idempotency key
@@ -242,7 +323,34 @@ pub async fn append(
     idempotency_key: &str,
     entry: &Entry,
 ) -> Result<Appended> {
-    let mut out = append_batch(tx, &[(idempotency_key, entry)]).await?;
+    let mut out = append_entries(tx, &[(idempotency_key, entry)], true, None).await?;
+    out.pop()
+        .ok_or_else(|| LedgerError::CorruptState { field: "append" }.into())
+}
+
+/// Where the caller keeps an entry's index: `UPDATE {table} SET {index_column} = <index>
+/// WHERE {key_column} = {key}`. The names are the caller's constants, never input.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexRow<'a> {
+    pub table: &'static str,
+    pub index_column: &'static str,
+    pub key_column: &'static str,
+    pub key: &'a str,
+}
+
+/// Appends one entry whose idempotency key the caller knows to be new (for example one naming
+/// a document number this transaction has just moved from allocated to issued), without first
+/// looking the key up, and writes its index into `row` (a row the transaction has written)
+/// in the same statement: on PostgreSQL the ledger lock is then held for two round trips and
+/// the commit. Should the key exist after all, the UNIQUE constraint fails the statement and
+/// with it the caller's transaction; nothing is appended twice.
+pub async fn append_new(
+    tx: &mut Transaction,
+    idempotency_key: &str,
+    entry: &Entry,
+    row: Option<&IndexRow<'_>>,
+) -> Result<Appended> {
+    let mut out = append_entries(tx, &[(idempotency_key, entry)], false, row).await?;
     out.pop()
         .ok_or_else(|| LedgerError::CorruptState { field: "append" }.into())
 }
@@ -252,6 +360,15 @@ pub async fn append(
 pub async fn append_batch(
     tx: &mut Transaction,
     entries: &[(&str, &Entry)],
+) -> Result<Vec<Appended>> {
+    append_entries(tx, entries, true, None).await
+}
+
+async fn append_entries(
+    tx: &mut Transaction,
+    entries: &[(&str, &Entry)],
+    look_up_keys: bool,
+    index_row: Option<&IndexRow<'_>>,
 ) -> Result<Vec<Appended>> {
     for (key, _) in entries {
         if key.is_empty() || key.len() > 200 {
@@ -263,7 +380,8 @@ pub async fn append_batch(
     // Keys already in the log (the lock makes this check-then-insert safe; the UNIQUE
     // constraint is the backstop).
     let mut existing: HashMap<String, (u64, Hash)> = HashMap::new();
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
+    let lookups = if look_up_keys { entries } else { &[] };
+    for chunk in lookups.chunks(ROWS_PER_INSERT) {
         let list = placeholder_list(tx.backend, chunk.len());
         let sql = format!(
             "SELECT idempotency_key, idx, leaf_hash FROM ledger_entry WHERE idempotency_key IN ({list})"
@@ -321,7 +439,9 @@ pub async fn append_batch(
         let leaf = entry.leaf(&body);
         let hash = leaf_hash(&leaf);
         let index = range.size();
+        let hashes_before = stored_hashes.len();
         range.append_with(hash, |stored| stored_hashes.push(*stored));
+        let hash_count = stored_hashes.len() - hashes_before;
         results.push(Appended {
             index,
             leaf_hash: hash,
@@ -335,73 +455,119 @@ pub async fn append_batch(
             leaf: leaf.to_vec(),
             leaf_hash: hash,
             body,
+            hash_count,
         });
     }
     if fresh.is_empty() {
         return Ok(results);
     }
 
-    for chunk in fresh.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO ledger_entry (idx, idempotency_key, kind, created_at, leaf, leaf_hash) VALUES {}",
-            placeholders(tx.backend, chunk.len(), 6)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for new in chunk {
-            query = query
-                .bind(i64_of(new.index))
-                .bind(new.key.as_str())
-                .bind(i64::from(new.kind))
-                .bind(new.time)
-                .bind(new.leaf.as_slice())
-                .bind(new.leaf_hash.as_slice());
-        }
-        query
-            .execute(tx.conn())
-            .await
-            .map_err(StoreError::db("inserting ledger entries"))?;
-
-        let sql = format!(
-            "INSERT INTO ledger_entry_body (idx, body) VALUES {}",
-            placeholders(tx.backend, chunk.len(), 2)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for new in chunk {
-            query = query.bind(i64_of(new.index)).bind(new.body.as_slice());
-        }
-        query
-            .execute(tx.conn())
-            .await
-            .map_err(StoreError::db("inserting ledger entry bodies"))?;
-    }
-
-    for (chunk_number, chunk) in stored_hashes.chunks(ROWS_PER_INSERT).enumerate() {
-        let sql = format!(
-            "INSERT INTO ledger_hash (idx, hash) VALUES {}",
-            placeholders(tx.backend, chunk.len(), 2)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        let base = first_stored + (chunk_number * ROWS_PER_INSERT) as u64;
-        for (offset, hash) in chunk.iter().enumerate() {
-            query = query
-                .bind(i64_of(base + offset as u64))
-                .bind(hash.as_slice());
-        }
-        query
-            .execute(tx.conn())
-            .await
-            .map_err(StoreError::db("inserting ledger hashes"))?;
-    }
-
     let frontier: Vec<u8> = range.hashes().concat();
     let root = range.root();
-    sqlx::query("UPDATE ledger_state SET size = $1, root = $2, frontier = $3 WHERE id = 0")
-        .bind(i64_of(range.size()))
-        .bind(root.as_slice())
-        .bind(frontier.as_slice())
-        .execute(tx.conn())
-        .await
-        .map_err(StoreError::db("updating the ledger state"))?;
+    let size = i64_of(range.size());
+    let backend = tx.backend;
+    let chunks = fresh.len().div_ceil(ROWS_PER_INSERT);
+    let mut next_hash = 0usize;
+    for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut writes: Vec<Write<'_>> = Vec::with_capacity(4);
+        let mut values = Vec::with_capacity(chunk.len() * 6);
+        for new in chunk {
+            values.extend([
+                Value::Int(i64_of(new.index)),
+                Value::Text(new.key.as_str()),
+                Value::Int(i64::from(new.kind)),
+                Value::Int(new.time),
+                Value::Bytes(new.leaf.as_slice()),
+                Value::Bytes(new.leaf_hash.as_slice()),
+            ]);
+        }
+        writes.push(Write::insert(
+            backend,
+            1,
+            "ledger_entry (idx, idempotency_key, kind, created_at, leaf, leaf_hash)",
+            6,
+            values,
+        ));
+        let values = chunk
+            .iter()
+            .flat_map(|new| [Value::Int(i64_of(new.index)), Value::Bytes(&new.body)])
+            .collect();
+        writes.push(Write::insert(
+            backend,
+            Write::next_parameter(&writes),
+            "ledger_entry_body (idx, body)",
+            2,
+            values,
+        ));
+        let hash_count: usize = chunk.iter().map(|new| new.hash_count).sum();
+        let hashes = stored_hashes
+            .get(next_hash..next_hash + hash_count)
+            .ok_or(LedgerError::CorruptState { field: "hashes" })?;
+        let base = first_stored + next_hash as u64;
+        next_hash += hash_count;
+        let values = hashes
+            .iter()
+            .enumerate()
+            .flat_map(|(offset, hash)| {
+                [
+                    Value::Int(i64_of(base + offset as u64)),
+                    Value::Bytes(hash.as_slice()),
+                ]
+            })
+            .collect();
+        writes.push(Write::insert(
+            backend,
+            Write::next_parameter(&writes),
+            "ledger_hash (idx, hash)",
+            2,
+            values,
+        ));
+        if chunk_number + 1 == chunks {
+            if let (Some(row), Some(new)) = (index_row, fresh.first()) {
+                let first = Write::next_parameter(&writes);
+                let sql = match backend {
+                    Backend::Sqlite => format!(
+                        "UPDATE {} SET {} = ? WHERE {} = ?",
+                        row.table, row.index_column, row.key_column
+                    ),
+                    Backend::Postgres => format!(
+                        "UPDATE {} SET {} = ${} WHERE {} = ${}",
+                        row.table,
+                        row.index_column,
+                        first,
+                        row.key_column,
+                        first + 1
+                    ),
+                };
+                writes.push(Write {
+                    sql,
+                    values: vec![Value::Int(i64_of(new.index)), Value::Text(row.key)],
+                });
+            }
+            let first = Write::next_parameter(&writes);
+            let sql = match backend {
+                Backend::Sqlite => {
+                    "UPDATE ledger_state SET size = ?, root = ?, frontier = ? WHERE id = 0"
+                        .to_owned()
+                }
+                Backend::Postgres => format!(
+                    "UPDATE ledger_state SET size = ${}, root = ${}, frontier = ${} WHERE id = 0",
+                    first,
+                    first + 1,
+                    first + 2
+                ),
+            };
+            writes.push(Write {
+                sql,
+                values: vec![
+                    Value::Int(size),
+                    Value::Bytes(root.as_slice()),
+                    Value::Bytes(frontier.as_slice()),
+                ],
+            });
+        }
+        run_writes(tx, writes).await?;
+    }
     tx.ledger = Some(LockedState { range });
     Ok(results)
 }

@@ -425,7 +425,7 @@ pub async fn tamper_suite(open: impl AsyncFn(&str) -> Store) {
 /// idempotency keys do not duplicate.
 pub async fn transaction_suite(store: &Store) {
     let mut tx = store.begin().await.expect("begin");
-    sqlx::query("CREATE TABLE test_document (number TEXT PRIMARY KEY)")
+    sqlx::query("CREATE TABLE test_document (number TEXT PRIMARY KEY, ledger_index BIGINT)")
         .execute(tx.conn())
         .await
         .expect("create");
@@ -496,6 +496,43 @@ pub async fn transaction_suite(store: &Store) {
         ledger::prove_inclusion(store, 2).await.is_err(),
         "not yet checkpointed"
     );
+    let report = verify(store).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+
+    // A key the caller knows is new is appended without a lookup; if it was not new after
+    // all, the constraint fails the transaction and nothing is appended.
+    let mut tx = store.begin().await.expect("begin");
+    sqlx::query("INSERT INTO test_document (number) VALUES ($1)")
+        .bind("N3")
+        .execute(tx.conn())
+        .await
+        .expect("insert");
+    let row = ledger::IndexRow {
+        table: "test_document",
+        index_column: "ledger_index",
+        key_column: "number",
+        key: "N3",
+    };
+    let third = ledger::append_new(&mut tx, "issue-N3", &event(3), Some(&row))
+        .await
+        .expect("append_new");
+    assert_eq!((third.index, third.fresh), (2, true));
+    tx.commit().await.expect("commit");
+    let linked: Option<i64> =
+        sqlx::query_scalar("SELECT ledger_index FROM test_document WHERE number = 'N3'")
+            .fetch_one(store.pool())
+            .await
+            .expect("linked index");
+    assert_eq!(
+        linked,
+        Some(2),
+        "the index is written where the caller keeps it"
+    );
+    let mut tx = store.begin().await.expect("begin");
+    let again = ledger::append_new(&mut tx, "issue-N3", &event(3), None).await;
+    assert!(again.is_err(), "a reused key must fail, not append twice");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(ledger::state(store).await.expect("state").0, 3);
     let report = verify(store).await;
     assert!(report.is_ok(), "{:?}", report.problems);
 }
