@@ -388,15 +388,13 @@ impl Service {
                 operator_ref: actor.id.clone(),
             },
         };
-        let ledger_index = ledger::record(
-            &mut tx,
-            &LedgerEvent::new(action, number, &actor.id, &event_data, &now).with_entry(entry),
-        )
-        .await?;
+        // The document and the stored response first, the ledger last: the ledger row lock
+        // is then held only for the ledger's write (which also fills in the document's
+        // `ledger_index`) and the commit.
         sqlx::query(
             "INSERT INTO svc_documents (number, kind, request_id, mission, state, valid_until, \
-             issued_at, issued_by, mrz, seal, sod, payload, document_sha256, ledger_index, updated_at) \
-             VALUES ($1, $2, $3, $4, 'issued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $6)",
+             issued_at, issued_by, mrz, seal, sod, payload, document_sha256, updated_at) \
+             VALUES ($1, $2, $3, $4, 'issued', $5, $6, $7, $8, $9, $10, $11, $12, $6)",
         )
         .bind(number)
         .bind(record.kind.as_str())
@@ -405,16 +403,30 @@ impl Service {
         .bind(&built.valid_until)
         .bind(&now)
         .bind(&actor.id)
-        .bind(built.mrz.as_ref().map(|lines| serde_json::json!(lines).to_string()))
+        .bind(
+            built
+                .mrz
+                .as_ref()
+                .map(|lines| serde_json::json!(lines).to_string()),
+        )
         .bind(built.seal.clone())
         .bind(built.sod.clone())
         .bind(built.payload.to_string())
         .bind(&built.document_sha256)
-        .bind(ledger_index)
-        .bind(&now)
         .execute(tx.conn())
         .await?;
         idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &response, &now).await?;
+        // `<kind>.issued:<number>` is new: this transaction has just moved the number from
+        // allocated to issued.
+        ledger::record(
+            &mut tx,
+            &LedgerEvent::new(action, number, &actor.id, &event_data, &now).with_new_entry(
+                entry,
+                "svc_documents",
+                "number",
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(response)
     }

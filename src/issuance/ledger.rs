@@ -5,7 +5,7 @@
 //! `travdoc-store` in the same transaction, with a natural idempotency key (one entry per act).
 
 use sha2::{Digest, Sha256};
-use travdoc_store::ledger::{Entry, Event};
+use travdoc_store::ledger::{Entry, Event, IndexRow};
 
 use super::IssuanceError;
 use super::db::Tx;
@@ -21,6 +21,10 @@ pub struct LedgerEvent {
     pub data_sha256: [u8; 32],
     /// The integrity-ledger event, for acts the ledger records.
     pub entry: Option<Event>,
+    /// Set when the entry's key (`action:subject`) is known to be new, so the append need not
+    /// look it up first: the table and key column of the row (keyed by `subject`) whose
+    /// `ledger_index` the append fills in (see [`travdoc_store::ledger::append_new`]).
+    pub new_key_row: Option<(&'static str, &'static str)>,
 }
 
 impl LedgerEvent {
@@ -39,12 +43,28 @@ impl LedgerEvent {
             at: at.to_owned(),
             data_sha256,
             entry: None,
+            new_key_row: None,
         }
     }
 
     /// Also appends `event` to the integrity ledger.
     pub fn with_entry(mut self, event: Event) -> Self {
         self.entry = Some(event);
+        self
+    }
+
+    /// Also appends `event`, whose key the caller knows no earlier act used (an issuance:
+    /// the number was allocated to this act alone), skipping the key lookup under the lock,
+    /// and writes the entry's index into `table.ledger_index` of the row whose `key_column`
+    /// is the subject, in the same statement.
+    pub fn with_new_entry(
+        mut self,
+        event: Event,
+        table: &'static str,
+        key_column: &'static str,
+    ) -> Self {
+        self.entry = Some(event);
+        self.new_key_row = Some((table, key_column));
         self
     }
 
@@ -86,11 +106,18 @@ pub async fn record(tx: &mut Tx, event: &LedgerEvent) -> Result<Option<i64>, Iss
         return Ok(None);
     };
     let key = format!("{}:{}", event.action, event.subject);
-    let appended = travdoc_store::ledger::append(
-        tx,
-        &key,
-        &Entry::new(unix_seconds(&event.at), entry.clone()),
-    )
-    .await?;
+    let entry = Entry::new(unix_seconds(&event.at), entry.clone());
+    let appended = match event.new_key_row {
+        Some((table, key_column)) => {
+            let row = IndexRow {
+                table,
+                index_column: "ledger_index",
+                key_column,
+                key: &event.subject,
+            };
+            travdoc_store::ledger::append_new(tx, &key, &entry, Some(&row)).await?
+        }
+        None => travdoc_store::ledger::append(tx, &key, &entry).await?,
+    };
     Ok(i64::try_from(appended.index).ok())
 }

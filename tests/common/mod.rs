@@ -333,3 +333,42 @@ pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
     .await;
     outputs.into_iter().flatten().collect()
 }
+
+/// Checks that a `/v1/verify` answer for document `number` carries an inclusion proof of that
+/// document's issuance entry: the proof's index is the document's, and the auditor's export
+/// has, at that index, an issuance naming `number` with the proof's leaf hash.
+pub async fn assert_issuance_proof(
+    server: &Server,
+    auditor: &str,
+    verified: &Value,
+    number: &str,
+) -> TestResult {
+    let proof = &verified["ledger_proof"];
+    let index = proof["index"]
+        .as_u64()
+        .ok_or(format!("no ledger proof: {verified}"))?;
+    let size = proof["tree_size"].as_u64().ok_or("tree_size")?;
+    assert!(index < size, "{proof}");
+    assert!(
+        proof["checkpoint"]
+            .as_str()
+            .is_some_and(|note| !note.is_empty()),
+        "{proof}"
+    );
+    let export = server
+        .call("GET", "/v1/ledger/export", Some(auditor), None)
+        .await?;
+    assert_eq!(export.status, 200);
+    let text = String::from_utf8(export.bytes.to_vec())?;
+    let line = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["index"].as_u64() == Some(index))
+        .ok_or(format!("index {index} is not in the export"))?;
+    assert_eq!(line["leaf_hash"], proof["leaf_hash"], "{line}");
+    assert!(
+        line["entry"].to_string().contains(&format!("\"{number}\"")),
+        "entry {index} does not name {number}: {line}"
+    );
+    Ok(())
+}

@@ -77,6 +77,8 @@ async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
         )
         .await?;
     assert_eq!(verified.body["status"], "VALID", "{}", verified.body);
+    let number = issued["document_number"].as_str().ok_or("number")?;
+    common::assert_issuance_proof(&node_a, &staff.auditor, &verified.body, number).await?;
 
     // A second node on the same database and the same (file-backed SoftHSM2) token.
     let node_b = Server::start_in(&data_dir, &[("DATABASE_URL", &cluster.url)], None)?;

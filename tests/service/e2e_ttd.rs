@@ -38,6 +38,7 @@ async fn ttd_issue_verify_revoke_and_clear_arrival() -> TestResult {
     assert_eq!(verified.body["document_status"], "valid");
     assert_eq!(verified.body["document_number"], number.as_str());
     assert_eq!(verified.body["data"]["mrz"][0], mrz[0].as_str());
+    common::assert_issuance_proof(&server, &staff.auditor, &verified.body, &number).await?;
 
     // One flipped bit in the signature: INVALID_SIGNATURE.
     let mut bytes = base64::engine::general_purpose::STANDARD.decode(&seal)?;
