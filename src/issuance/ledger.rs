@@ -68,6 +68,15 @@ impl LedgerEvent {
         self
     }
 
+    /// A fresh `svc_events` id and the hex SHA-256 of the operational leaf: the row's values
+    /// besides time, actor, action and subject.
+    pub fn row_values(&self) -> (String, String) {
+        (
+            uuid::Uuid::new_v4().to_string(),
+            hex::encode(Sha256::digest(self.leaf())),
+        )
+    }
+
     /// The operational leaf: a hash over action, subject, time and the data hash.
     pub fn leaf(&self) -> Vec<u8> {
         serde_json::json!({
@@ -89,19 +98,31 @@ fn unix_seconds(at: &str) -> i64 {
 
 /// Records `event` inside `tx`; returns the Merkle ledger index when it was appended there.
 pub async fn record(tx: &mut Tx, event: &LedgerEvent) -> Result<Option<i64>, IssuanceError> {
-    let leaf = event.leaf();
+    insert_event(tx, event).await?;
+    append(tx, event).await
+}
+
+/// The operational half of [`record`]: the `svc_events` row.
+pub async fn insert_event(tx: &mut Tx, event: &LedgerEvent) -> Result<(), IssuanceError> {
+    let (id, leaf_sha256) = event.row_values();
     sqlx::query(
         "INSERT INTO svc_events (id, at, actor_id, action, subject, leaf_sha256) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(id)
     .bind(&event.at)
     .bind(&event.actor_id)
     .bind(event.action)
     .bind(&event.subject)
-    .bind(hex::encode(Sha256::digest(&leaf)))
+    .bind(leaf_sha256)
     .execute(tx.conn())
     .await?;
+    Ok(())
+}
+
+/// The integrity-ledger half of [`record`], for a caller that wrote the `svc_events` row
+/// apart (with [`insert_event`], or itself with [`LedgerEvent::row_values`]).
+pub async fn append(tx: &mut Tx, event: &LedgerEvent) -> Result<Option<i64>, IssuanceError> {
     let Some(entry) = &event.entry else {
         return Ok(None);
     };

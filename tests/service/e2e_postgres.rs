@@ -101,5 +101,25 @@ async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
         assert!(numbers.insert(number.clone()), "duplicate number {number}");
     }
     assert_eq!(numbers.len(), 13);
+
+    // One approved request issued six times at once through both nodes: exactly one issues;
+    // the others are a state conflict (never a 500), whichever check stops them.
+    let id = common::approved_ttd(&node_a, &staff).await?;
+    let path = format!("/v1/ttds/{id}/issue");
+    let mut racers = Vec::new();
+    for round in 0..6 {
+        let node = if round % 2 == 0 { &node_a } else { &node_b };
+        racers.push(node.call("POST", &path, Some(&staff.mission), None));
+    }
+    let mut issued = 0;
+    for answer in common::join_all(racers).await {
+        let answer = answer?;
+        match answer.status {
+            200 => issued += 1,
+            409 => assert_eq!(answer.code(), "invalid_state", "{}", answer.body),
+            other => return Err(format!("issue race: HTTP {other}: {}", answer.body).into()),
+        }
+    }
+    assert_eq!(issued, 1);
     Ok(())
 }
