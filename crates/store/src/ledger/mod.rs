@@ -190,12 +190,12 @@ async fn lock_state(tx: &mut Transaction) -> Result<CompactRange> {
 /// Most rows per multi-row INSERT (keeps under SQLite's bound-parameter limit).
 const ROWS_PER_INSERT: usize = 400;
 
-/// `rows` parenthesised groups of `columns` placeholders, numbered from `first` on PostgreSQL.
+/// `rows` parenthesised groups of `columns` placeholders.
 ///
 /// SQLite gets anonymous `?` placeholders: numbered ones (`$n`) are named parameters there, and
 /// sqlx looks each one's name up with `sqlite3_bind_parameter_name`, a linear scan, which makes
 /// binding a 2,400-parameter INSERT quadratic (it was 36 % of the append profile).
-fn placeholders(backend: Backend, first: usize, rows: usize, columns: usize) -> String {
+fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -210,7 +210,7 @@ fn placeholders(backend: Backend, first: usize, rows: usize, columns: usize) -> 
                 Backend::Sqlite => out.push('?'),
                 Backend::Postgres => {
                     out.push('$');
-                    out.push_str(&(first + row * columns + column).to_string());
+                    out.push_str(&(row * columns + column + 1).to_string());
                 }
             }
         }
@@ -221,7 +221,7 @@ fn placeholders(backend: Backend, first: usize, rows: usize, columns: usize) -> 
 
 /// A comma-separated list of `count` placeholders (for `IN (...)`).
 fn placeholder_list(backend: Backend, count: usize) -> String {
-    let groups = placeholders(backend, 1, count, 1);
+    let groups = placeholders(backend, count, 1);
     groups.replace(['(', ')'], "")
 }
 
@@ -238,28 +238,49 @@ struct Write<'a> {
     values: Vec<Value<'a>>,
 }
 
-impl<'a> Write<'a> {
-    /// `INSERT INTO {head} VALUES (...), ...` over `rows`, each of `columns` values, with its
-    /// placeholders numbered from `first`.
-    fn insert(
-        backend: Backend,
-        first: usize,
-        head: &str,
-        columns: usize,
-        values: Vec<Value<'a>>,
-    ) -> Self {
-        let rows = values.len() / columns;
-        Write {
-            sql: format!(
-                "INSERT INTO {head} VALUES {}",
-                placeholders(backend, first, rows, columns)
-            ),
-            values,
+/// The writes of one append chunk, with PostgreSQL placeholders numbered across all of them
+/// (they become one statement there).
+struct Writes<'a> {
+    backend: Backend,
+    list: Vec<Write<'a>>,
+    next: usize,
+}
+
+impl<'a> Writes<'a> {
+    fn new(backend: Backend) -> Self {
+        Writes {
+            backend,
+            list: Vec::with_capacity(5),
+            next: 1,
         }
     }
 
-    fn next_parameter(writes: &[Write<'_>]) -> usize {
-        1 + writes.iter().map(|write| write.values.len()).sum::<usize>()
+    /// Adds `sql`, its placeholders written `?`, with their values in order.
+    fn add(&mut self, sql: &str, values: Vec<Value<'a>>) {
+        let sql = match self.backend {
+            Backend::Sqlite => sql.to_owned(),
+            Backend::Postgres => {
+                let mut out = String::with_capacity(sql.len() + values.len() * 4);
+                for c in sql.chars() {
+                    if c == '?' {
+                        out.push('$');
+                        out.push_str(&self.next.to_string());
+                        self.next += 1;
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        };
+        self.list.push(Write { sql, values });
+    }
+
+    /// Adds `INSERT INTO {head} VALUES (...), ...`, `columns` values a row.
+    fn insert(&mut self, head: &str, columns: usize, values: Vec<Value<'a>>) {
+        let rows = values.len() / columns;
+        let groups = placeholders(Backend::Sqlite, rows, columns);
+        self.add(&format!("INSERT INTO {head} VALUES {groups}"), values);
     }
 }
 
@@ -469,7 +490,7 @@ async fn append_entries(
     let chunks = fresh.len().div_ceil(ROWS_PER_INSERT);
     let mut next_hash = 0usize;
     for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
-        let mut writes: Vec<Write<'_>> = Vec::with_capacity(4);
+        let mut writes = Writes::new(backend);
         let mut values = Vec::with_capacity(chunk.len() * 6);
         for new in chunk {
             values.extend([
@@ -481,24 +502,16 @@ async fn append_entries(
                 Value::Bytes(new.leaf_hash.as_slice()),
             ]);
         }
-        writes.push(Write::insert(
-            backend,
-            1,
+        writes.insert(
             "ledger_entry (idx, idempotency_key, kind, created_at, leaf, leaf_hash)",
             6,
             values,
-        ));
+        );
         let values = chunk
             .iter()
             .flat_map(|new| [Value::Int(i64_of(new.index)), Value::Bytes(&new.body)])
             .collect();
-        writes.push(Write::insert(
-            backend,
-            Write::next_parameter(&writes),
-            "ledger_entry_body (idx, body)",
-            2,
-            values,
-        ));
+        writes.insert("ledger_entry_body (idx, body)", 2, values);
         let hash_count: usize = chunk.iter().map(|new| new.hash_count).sum();
         let hashes = stored_hashes
             .get(next_hash..next_hash + hash_count)
@@ -515,58 +528,27 @@ async fn append_entries(
                 ]
             })
             .collect();
-        writes.push(Write::insert(
-            backend,
-            Write::next_parameter(&writes),
-            "ledger_hash (idx, hash)",
-            2,
-            values,
-        ));
+        writes.insert("ledger_hash (idx, hash)", 2, values);
         if chunk_number + 1 == chunks {
             if let (Some(row), Some(new)) = (index_row, fresh.first()) {
-                let first = Write::next_parameter(&writes);
-                let sql = match backend {
-                    Backend::Sqlite => format!(
+                writes.add(
+                    &format!(
                         "UPDATE {} SET {} = ? WHERE {} = ?",
                         row.table, row.index_column, row.key_column
                     ),
-                    Backend::Postgres => format!(
-                        "UPDATE {} SET {} = ${} WHERE {} = ${}",
-                        row.table,
-                        row.index_column,
-                        first,
-                        row.key_column,
-                        first + 1
-                    ),
-                };
-                writes.push(Write {
-                    sql,
-                    values: vec![Value::Int(i64_of(new.index)), Value::Text(row.key)],
-                });
+                    vec![Value::Int(i64_of(new.index)), Value::Text(row.key)],
+                );
             }
-            let first = Write::next_parameter(&writes);
-            let sql = match backend {
-                Backend::Sqlite => {
-                    "UPDATE ledger_state SET size = ?, root = ?, frontier = ? WHERE id = 0"
-                        .to_owned()
-                }
-                Backend::Postgres => format!(
-                    "UPDATE ledger_state SET size = ${}, root = ${}, frontier = ${} WHERE id = 0",
-                    first,
-                    first + 1,
-                    first + 2
-                ),
-            };
-            writes.push(Write {
-                sql,
-                values: vec![
+            writes.add(
+                "UPDATE ledger_state SET size = ?, root = ?, frontier = ? WHERE id = 0",
+                vec![
                     Value::Int(size),
                     Value::Bytes(root.as_slice()),
                     Value::Bytes(frontier.as_slice()),
                 ],
-            });
+            );
         }
-        run_writes(tx, writes).await?;
+        run_writes(tx, writes.list).await?;
     }
     tx.ledger = Some(LockedState { range });
     Ok(results)
