@@ -12,6 +12,10 @@ async fn postgres_transactions_and_tampering() {
     let store = Store::connect(&url).await.expect("connect");
     common::transaction_suite(&store).await;
     store.close().await;
+    let url = cluster.database("appendpaths").await;
+    let store = Store::connect(&url).await.expect("connect");
+    common::append_paths_suite(&store).await;
+    store.close().await;
     let url = cluster.database("cachesuite").await;
     let a = Store::connect(&url).await.expect("connect");
     let b = Store::connect(&url).await.expect("connect");

@@ -20,6 +20,13 @@ async fn transactions_and_idempotency() {
 }
 
 #[tokio::test]
+async fn append_paths_agree_with_the_reference_tree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_in(dir.path(), "paths").await;
+    common::append_paths_suite(&store).await;
+}
+
+#[tokio::test]
 async fn tampering_is_detected_and_located() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().to_owned();

@@ -385,6 +385,116 @@ pub async fn append_batch(
     append_entries(tx, entries, true, None).await
 }
 
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 200 {
+        return Err(LedgerError::InvalidIdempotencyKey.into());
+    }
+    Ok(())
+}
+
+/// One entry ready for the PostgreSQL function `ledger_append` (migration 0003), which appends
+/// it in the server: the ledger row lock is then held for no client round trip, and a caller
+/// can append inside its own single statement, in autocommit, in one round trip.
+#[derive(Debug, Clone)]
+pub struct PreparedEntry {
+    key: String,
+    kind: i64,
+    time: i64,
+    leaf: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl PreparedEntry {
+    /// Encodes `entry` under `idempotency_key`.
+    pub fn new(idempotency_key: &str, entry: &Entry) -> Result<Self> {
+        check_key(idempotency_key)?;
+        let body = entry.encode();
+        let leaf = entry.leaf(&body).to_vec();
+        Ok(PreparedEntry {
+            key: idempotency_key.to_owned(),
+            kind: i64::from(entry.event.kind_code()),
+            time: entry.time,
+            leaf,
+            body,
+        })
+    }
+
+    /// `ledger_append($first, ..., $first + 5)`: a set-returning call with the columns `idx`,
+    /// `leaf_hash` and `fresh`, to use in the caller's statement, the values bound with
+    /// [`PreparedEntry::bind`] at those placeholders.
+    pub fn call(first: usize) -> String {
+        let list: Vec<String> = (first..first + 6).map(|n| format!("${n}")).collect();
+        format!("ledger_append({})", list.join(", "))
+    }
+
+    /// Binds the six values of [`PreparedEntry::call`]. `new`: the caller knows the key to be
+    /// new (no lookup; if it exists after all, the UNIQUE constraint fails the statement);
+    /// otherwise an existing key answers its entry with `fresh = false`.
+    pub fn bind<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        new: bool,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        query
+            .bind(self.key.clone())
+            .bind(self.kind)
+            .bind(self.time)
+            .bind(self.leaf.clone())
+            .bind(self.body.clone())
+            .bind(new)
+    }
+}
+
+/// Reads `idx`, `leaf_hash` and `fresh` as returned by `ledger_append`.
+pub fn appended_from_row(row: &sqlx::any::AnyRow) -> Result<Appended> {
+    let index = u64_of(
+        row.try_get("idx").map_err(StoreError::db("reading idx"))?,
+        "idx",
+    )?;
+    let hash: Vec<u8> = row
+        .try_get("leaf_hash")
+        .map_err(StoreError::db("reading leaf_hash"))?;
+    let fresh: bool = row
+        .try_get("fresh")
+        .map_err(StoreError::db("reading fresh"))?;
+    Ok(Appended {
+        index,
+        leaf_hash: hash_of(&hash, "ledger_entry", index, "leaf_hash")?,
+        fresh,
+    })
+}
+
+/// One entry on PostgreSQL: `ledger_append` and, when asked, the caller's index row, in one
+/// statement.
+async fn append_one_postgres(
+    tx: &mut Transaction,
+    idempotency_key: &str,
+    entry: &Entry,
+    new: bool,
+    index_row: Option<&IndexRow<'_>>,
+) -> Result<Appended> {
+    let prepared = PreparedEntry::new(idempotency_key, entry)?;
+    let mut sql = format!("WITH l AS (SELECT * FROM {})", PreparedEntry::call(1));
+    if let Some(row) = index_row {
+        sql.push_str(&format!(
+            ", u AS (UPDATE {} SET {} = (SELECT idx FROM l) WHERE {} = $7)",
+            row.table, row.index_column, row.key_column
+        ));
+    }
+    sql.push_str(" SELECT idx, leaf_hash, fresh FROM l");
+    let mut query = prepared.bind(sqlx::query(sqlx::AssertSqlSafe(sql)), new);
+    if let Some(row) = index_row {
+        query = query.bind(row.key.to_owned());
+    }
+    let row = query
+        .fetch_one(tx.conn())
+        .await
+        .map_err(StoreError::db("appending to the ledger"))?;
+    // The state row changed in the server: a later append in this transaction reads it again.
+    tx.ledger = None;
+    appended_from_row(&row)
+}
+
 async fn append_entries(
     tx: &mut Transaction,
     entries: &[(&str, &Entry)],
@@ -392,9 +502,11 @@ async fn append_entries(
     index_row: Option<&IndexRow<'_>>,
 ) -> Result<Vec<Appended>> {
     for (key, _) in entries {
-        if key.is_empty() || key.len() > 200 {
-            return Err(LedgerError::InvalidIdempotencyKey.into());
-        }
+        check_key(key)?;
+    }
+    if let (Backend::Postgres, [(key, entry)]) = (tx.backend, entries) {
+        let appended = append_one_postgres(tx, key, entry, !look_up_keys, index_row).await?;
+        return Ok(vec![appended]);
     }
     let mut range = lock_state(tx).await?;
 

@@ -619,3 +619,77 @@ pub async fn fill_batched(store: &Store, from: u64, to: u64, batch: u64) {
         i = end;
     }
 }
+
+/// The append paths agree with the reference tree: single appends (on PostgreSQL the
+/// server-side `ledger_append` function), keys known new, batches (the Rust path) and mixes of
+/// them in one transaction, across many tree shapes. After every commit the state row's root
+/// is the in-memory tree's, and at the end every stored hash is, the log verifies, and a
+/// checkpoint signs.
+pub async fn append_paths_suite(store: &Store) {
+    let mut tree = travdoc_tlog::merkle::MemoryTree::new();
+    let expected_hash =
+        |entry: &Entry| travdoc_tlog::merkle::leaf_hash(&entry.leaf(&entry.encode()));
+    let mut n = 0u64;
+    for round in 0..40u64 {
+        let mut tx = store.begin().await.expect("begin");
+        // Round r: (r % 4) single appends, then a batch of (r % 3) entries, then one key known
+        // new, all in one transaction.
+        for _ in 0..round % 4 {
+            let entry = event(n);
+            let appended = ledger::append(&mut tx, &format!("mixed-{n}"), &entry)
+                .await
+                .expect("append");
+            assert_eq!((appended.index, appended.fresh), (n, true));
+            assert_eq!(appended.leaf_hash, expected_hash(&entry));
+            tree.push_hash(appended.leaf_hash);
+            n += 1;
+        }
+        let batch: Vec<(String, Entry)> = (n..n + round % 3)
+            .map(|i| (format!("mixed-{i}"), event(i)))
+            .collect();
+        let refs: Vec<(&str, &Entry)> = batch.iter().map(|(k, e)| (k.as_str(), e)).collect();
+        for appended in ledger::append_batch(&mut tx, &refs).await.expect("batch") {
+            assert_eq!((appended.index, appended.fresh), (n, true));
+            tree.push_hash(appended.leaf_hash);
+            n += 1;
+        }
+        let entry = event(n);
+        let appended = ledger::append_new(&mut tx, &format!("mixed-{n}"), &entry, None)
+            .await
+            .expect("append_new");
+        assert_eq!(
+            (appended.index, appended.leaf_hash),
+            (n, expected_hash(&entry))
+        );
+        tree.push_hash(appended.leaf_hash);
+        n += 1;
+        tx.commit().await.expect("commit");
+        let (size, root) = ledger::state(store).await.expect("state");
+        assert_eq!((size, root), (tree.size(), tree.root()), "round {round}");
+    }
+    // A retried key answers the first entry and appends nothing.
+    let mut tx = store.begin().await.expect("begin");
+    let again = ledger::append(&mut tx, "mixed-5", &event(5))
+        .await
+        .expect("retry");
+    tx.commit().await.expect("commit");
+    assert_eq!((again.index, again.fresh), (5, false));
+    let leaf_5 = tree.lookup(travdoc_tlog::merkle::stored_hash_index(0, 5));
+    assert_eq!(Some(again.leaf_hash), leaf_5);
+    assert_eq!(ledger::state(store).await.expect("state").0, n);
+    let rows = sqlx::query("SELECT idx, hash FROM ledger_hash ORDER BY idx")
+        .fetch_all(store.pool())
+        .await
+        .expect("stored hashes");
+    assert_eq!(rows.len(), tree.stored_hashes().len());
+    for (row, want) in rows.iter().zip(tree.stored_hashes()) {
+        let hash: Vec<u8> = row.try_get(1).expect("hash");
+        assert_eq!(hash.as_slice(), want.as_slice());
+    }
+    let report = verify(store).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+    let note = ledger::checkpoint(store, &signer(7), ORIGIN, 1)
+        .await
+        .expect("checkpoint");
+    assert_eq!(note.size, n);
+}
