@@ -89,7 +89,7 @@ pub(crate) async fn open_service(
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let db = Db::open(&url).await?;
+    let db = Db::open(&url, config.database_connections).await?;
     tracing::info!(database = %issuance::db::redact(&url), "database ready");
     let service = Service::new(
         db.clone(),

@@ -44,7 +44,7 @@ pub fn run(context: &Context, command: &UserCommand) -> anyhow::Result<ExitCode>
                 std::fs::create_dir_all(&context.config.data_dir)?;
             }
             let user = runtime.block_on(async {
-                let db = Db::open(&url).await?;
+                let db = Db::open(&url, 1).await?;
                 let now = crate::issuance::rfc3339(time::OffsetDateTime::now_utc());
                 let user = auth::add_user(
                     &db,

@@ -32,7 +32,8 @@ impl Db {
     /// throughput (default: `full`). On SQLite the writes queued at one moment share one
     /// commit (group commit, see `travdoc_store::StoreOptions::sqlite_group_commit`);
     /// `TRAVDOC_SQLITE_GROUP_COMMIT=off` commits each transaction alone (for comparison).
-    pub async fn open(url: &str) -> Result<Self, DbError> {
+    /// `connections`: the PostgreSQL pool size (see `Config::database_connections`).
+    pub async fn open(url: &str, connections: u32) -> Result<Self, DbError> {
         let sqlite = url.starts_with("sqlite:");
         let full = std::env::var("TRAVDOC_SQLITE_SYNC")
             .map(|value| !value.eq_ignore_ascii_case("normal"))
@@ -65,7 +66,7 @@ impl Db {
             let store = Store::connect_with(
                 url,
                 StoreOptions {
-                    max_connections: 16,
+                    max_connections: connections,
                     ..StoreOptions::default()
                 },
             )

@@ -29,7 +29,7 @@ async fn service(
     clock: Arc<FixedClock>,
 ) -> Result<Service, Box<dyn std::error::Error>> {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let db = Db::open(&url).await?;
+    let db = Db::open(&url, 8).await?;
     Ok(Service::new(
         db,
         clock,

@@ -84,6 +84,12 @@ impl HsmSigner {
         self.public.spki_der().to_vec()
     }
 
+    /// Whether the token this key lives on answered within `window` (see
+    /// [`crate::Hsm::answered_within`]).
+    pub fn answered_within(&self, window: std::time::Duration) -> bool {
+        self.hsm.answered_within(window)
+    }
+
     /// Signs a digest computed by the caller (its length must match the key's hash) and returns
     /// the raw signature: `r||s` (each left-padded to the curve size) for ECDSA, as a visible
     /// digital seal needs; the RSASSA-PSS signature block for RSA.

@@ -47,6 +47,8 @@ struct Inner {
     /// Held shared during every PKCS#11 operation in a session and exclusively around
     /// C_Finalize/C_Initialize, so the module is never finalised under a running call.
     in_flight: RwLock<()>,
+    /// When an operation last succeeded on the token; cleared by any failure to reach it.
+    answered: Mutex<Option<std::time::Instant>>,
 }
 
 struct State {
@@ -131,6 +133,7 @@ impl Hsm {
                 pool: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(1),
                 in_flight: RwLock::new(()),
+                answered: Mutex::new(None),
             }),
         };
         {
@@ -372,6 +375,37 @@ impl Hsm {
         &self,
         operation_name: &'static str,
         mut operation: impl FnMut(&Session, u64) -> std::result::Result<T, OpError>,
+    ) -> Result<T> {
+        let outcome = self.with_session_inner(operation_name, &mut operation);
+        let mut answered = self
+            .inner
+            .answered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &outcome {
+            Ok(_) => *answered = Some(std::time::Instant::now()),
+            // The token answered; the request was wrong (say, a key that is not there).
+            Err(HsmError::KeyNotFound { .. }) => {}
+            Err(_) => *answered = None,
+        }
+        outcome
+    }
+
+    /// Whether an operation succeeded on the token within `window` and none failed to reach
+    /// it since: a cheap liveness answer while the token is in use (see `/readyz` and the
+    /// check before a document number is allocated).
+    pub fn answered_within(&self, window: std::time::Duration) -> bool {
+        self.inner
+            .answered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_some_and(|at| at.elapsed() < window)
+    }
+
+    fn with_session_inner<T>(
+        &self,
+        operation_name: &'static str,
+        operation: &mut impl FnMut(&Session, u64) -> std::result::Result<T, OpError>,
     ) -> Result<T> {
         let mut last_error = None;
         for attempt in 0..2 {

@@ -219,6 +219,7 @@ fn recovers_from_logout_and_token_removal_without_restart() {
                 .expect("key");
             let signer = hsm.signer(&key).expect("signer");
             verify_p256(&signer, b"first");
+            assert!(signer.answered_within(std::time::Duration::from_secs(3600)));
 
             hsm.logout().expect("logout");
             verify_p256(&signer, b"after logout");
@@ -231,8 +232,13 @@ fn recovers_from_logout_and_token_removal_without_restart() {
                 .expect_err("token is gone");
             eprintln!("while the token is away: {error}");
             assert!(error.is_unavailable(), "{error}");
+            // A failure to reach the token withdraws the cheap liveness answer at once.
+            assert!(!signer.answered_within(std::time::Duration::from_secs(3600)));
             std::fs::rename(&away, &tokens).expect("move token back");
             verify_p256(&signer, b"after return");
+            assert!(signer.answered_within(std::time::Duration::from_secs(3600)));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(!signer.answered_within(std::time::Duration::from_millis(10)));
         },
     );
 }

@@ -59,6 +59,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// A pooled connection idle this long is pinged before use.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Connection options beyond the URL.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -125,7 +128,22 @@ impl Store {
         let backend = backend_of(url)?;
         let connect_error = |source| StoreError::Connect { backend, source };
         let connect_options = AnyConnectOptions::from_str(url).map_err(connect_error)?;
-        let mut pool_options = AnyPoolOptions::new().max_connections(options.max_connections);
+        // sqlx pings a connection when it goes back to the pool and, by default, again when it
+        // is taken out: on PostgreSQL each ping is a round trip, so a one-statement act cost
+        // three. The release ping stays; the one on taking is kept only for a connection that
+        // sat idle (where a restarted or vanished server shows up), not for one handed back a
+        // moment ago, which is every connection under load.
+        let mut pool_options = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
         if backend == Backend::Sqlite {
             let busy = options.sqlite_busy_timeout_ms;
             let synchronous = if options.sqlite_synchronous_full {
