@@ -2,8 +2,10 @@
 # Load figures for the service: builds travdoc in release, starts `travdoc serve` on a fresh data
 # dir (SoftHSM2 token, SQLite; or a private PostgreSQL cluster with `postgres`), then runs
 # `travdoc bench issue` and `travdoc bench verify` with 64 clients and stops everything.
-# usage: scripts/load-test.sh [sqlite|postgres]   (ISSUE_COUNT, VERIFY_COUNT to change the counts;
-#        TRAVDOC_BIN=path to load-test another build, e.g. a baseline, without building)
+# usage: scripts/load-test.sh [sqlite|postgres]   (ISSUE_COUNT, VERIFY_COUNT to change the counts,
+#        WARMUP for the untimed requests run first, default 128, reported on their own line;
+#        TRAVDOC_BIN=path to load-test another build, e.g. a baseline, without building;
+#        BENCH_BIN=path of the build whose `travdoc bench` drives the load, default TRAVDOC_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-sqlite}
@@ -35,9 +37,10 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 token=$(cat "$work/var/admin.token")
+BENCH=${BENCH_BIN:-$BIN}
 echo "== $kind: issue"
-"$BIN" bench issue --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
-  --count "${ISSUE_COUNT:-3000}"
+"$BENCH" bench issue --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
+  --count "${ISSUE_COUNT:-3000}" --warmup "${WARMUP:-128}"
 echo "== $kind: verify"
-"$BIN" bench verify --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
-  --count "${VERIFY_COUNT:-10000}"
+"$BENCH" bench verify --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
+  --count "${VERIFY_COUNT:-10000}" --warmup "${WARMUP:-128}"

@@ -38,6 +38,11 @@ pub struct BenchArgs {
     /// Number of measured requests.
     #[arg(long, default_value_t = 10_000)]
     pub count: usize,
+    /// Requests run first at the same concurrency and left out of the measured figures (they
+    /// are reported on a line of their own): the server's first ones open database
+    /// connections, HSM sessions and prepared statements.
+    #[arg(long, default_value_t = 0)]
+    pub warmup: usize,
 }
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -327,32 +332,45 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
         });
         match command {
             BenchCommand::Issue(args) => {
-                let (ids, mission_token) =
-                    prepare(api.clone(), &args.token, args.concurrency, args.count).await?;
-                let ids = Arc::new(ids);
-                let count = ids.len();
-                let (latencies, failures, elapsed) =
-                    run_jobs(args.concurrency, count, move |index| {
-                        let api = api.clone();
-                        let ids = ids.clone();
-                        let token = mission_token.clone();
-                        async move {
-                            let (status, body) = api
-                                .call(
-                                    "POST",
-                                    &format!("/v1/ttds/{}/issue", ids[index]),
-                                    Some(&token),
-                                    None,
-                                )
-                                .await?;
-                            if status != 200 {
-                                bail!("issue: HTTP {status}: {body}");
+                let (mut ids, mission_token) = prepare(
+                    api.clone(),
+                    &args.token,
+                    args.concurrency,
+                    args.count + args.warmup,
+                )
+                .await?;
+                let measured = ids.split_off(args.warmup.min(ids.len()));
+                for (name, ids) in [("ttd issue (warm-up)", ids), ("ttd issue", measured)] {
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    let ids = Arc::new(ids);
+                    let count = ids.len();
+                    let api = api.clone();
+                    let token = mission_token.clone();
+                    let (latencies, failures, elapsed) =
+                        run_jobs(args.concurrency, count, move |index| {
+                            let api = api.clone();
+                            let ids = ids.clone();
+                            let token = token.clone();
+                            async move {
+                                let (status, body) = api
+                                    .call(
+                                        "POST",
+                                        &format!("/v1/ttds/{}/issue", ids[index]),
+                                        Some(&token),
+                                        None,
+                                    )
+                                    .await?;
+                                if status != 200 {
+                                    bail!("issue: HTTP {status}: {body}");
+                                }
+                                Ok(())
                             }
-                            Ok(())
-                        }
-                    })
-                    .await;
-                report("ttd issue", args.concurrency, &latencies, failures, elapsed);
+                        })
+                        .await;
+                    report(name, args.concurrency, &latencies, failures, elapsed);
+                }
             }
             BenchCommand::Verify(args) => {
                 let (ids, mission_token) = prepare(api.clone(), &args.token, 1, 1).await?;
@@ -374,29 +392,33 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                     .context("no seal")?
                     .to_owned();
                 let request = Arc::new(serde_json::json!({"seal": seal}));
-                let (latencies, failures, elapsed) =
-                    run_jobs(args.concurrency, args.count, move |_| {
-                        let api = api.clone();
-                        let request = request.clone();
-                        async move {
-                            let (status, body) =
-                                api.call("POST", "/v1/verify", None, Some(&request)).await?;
-                            if status != 200
-                                || body.get("status").and_then(|s| s.as_str()) != Some("VALID")
-                            {
-                                bail!("verify: HTTP {status}: {body}");
+                for (name, count) in [
+                    ("verify (seal, warm-up)", args.warmup),
+                    ("verify (seal)", args.count),
+                ] {
+                    if count == 0 {
+                        continue;
+                    }
+                    let api = api.clone();
+                    let request = request.clone();
+                    let (latencies, failures, elapsed) =
+                        run_jobs(args.concurrency, count, move |_| {
+                            let api = api.clone();
+                            let request = request.clone();
+                            async move {
+                                let (status, body) =
+                                    api.call("POST", "/v1/verify", None, Some(&request)).await?;
+                                if status != 200
+                                    || body.get("status").and_then(|s| s.as_str()) != Some("VALID")
+                                {
+                                    bail!("verify: HTTP {status}: {body}");
+                                }
+                                Ok(())
                             }
-                            Ok(())
-                        }
-                    })
-                    .await;
-                report(
-                    "verify (seal)",
-                    args.concurrency,
-                    &latencies,
-                    failures,
-                    elapsed,
-                );
+                        })
+                        .await;
+                    report(name, args.concurrency, &latencies, failures, elapsed);
+                }
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -206,18 +206,119 @@ pub struct PrintJobView {
     pub attempt: Option<i64>,
 }
 
+/// Where an issuance's document number comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NumberSource {
+    /// The next number of the series, allocated by the issuing pipeline.
+    Next,
+    /// A pre-printed booklet number, claimed by the pipeline (checked unused).
+    Given(String),
+    /// Already allocated for this request (see [`Service::load_for_issue`]).
+    Allocated(String),
+}
+
 impl Service {
+    /// Loads request `id` for issuing it. On PostgreSQL (without a pre-printed number) the
+    /// next number is allocated in the same statement when the request is approved and the
+    /// actor's to issue, after the HSM answered, so the issuing path makes two round trips to
+    /// the database, not three.
+    pub(crate) async fn load_for_issue(
+        &self,
+        actor: &Actor,
+        kind: Kind,
+        id: &str,
+        given_number: Option<&str>,
+    ) -> Result<(RequestRecord, NumberSource), IssuanceError> {
+        let mission = match (actor.role, &actor.mission) {
+            (crate::auth::Role::Mission, Some(own)) => Some(Some(own.as_str())),
+            (crate::auth::Role::Mission, None) => None,
+            _ => Some(None),
+        };
+        let (true, None, Some(mission)) = (
+            self.db.backend() == travdoc_store::Backend::Postgres,
+            given_number,
+            mission,
+        ) else {
+            let record = self.load_request(actor, kind, id).await?;
+            let source = match given_number {
+                Some(number) => NumberSource::Given(number.to_owned()),
+                None => NumberSource::Next,
+            };
+            return Ok((record, source));
+        };
+        let not_found = || IssuanceError::NotFound {
+            what: "request",
+            id: id.to_owned(),
+        };
+        // Nothing is allocated when the HSM is down.
+        self.signers.check()?;
+        let (row, number) = numbering::load_and_allocate_postgres(
+            &self.db,
+            &self.numbering,
+            kind,
+            id,
+            mission,
+            self.now(),
+        )
+        .await?
+        .ok_or_else(not_found)?;
+        let checked = super::requests::request_from_row(&row).and_then(|record| {
+            if record.kind == kind && actor.can_see_mission(record.mission.as_deref()) {
+                Ok(record)
+            } else {
+                Err(not_found())
+            }
+        });
+        match (checked, number) {
+            (Ok(record), Some(number)) => Ok((record, NumberSource::Allocated(number))),
+            (Ok(record), None) => Ok((record, NumberSource::Next)),
+            (Err(error), None) => Err(error),
+            // The statement's conditions are these checks, so this does not happen; should it,
+            // the number is recorded void like any other aborted issuance.
+            (Err(error), Some(number)) => Err(self.abandon(actor, &number, error).await),
+        }
+    }
+
+    /// [`Service::abandon`] for a number already allocated by [`Service::load_for_issue`];
+    /// nothing to void otherwise.
+    pub(crate) async fn abandon_source(
+        &self,
+        actor: &Actor,
+        source: &NumberSource,
+        error: IssuanceError,
+    ) -> IssuanceError {
+        match source {
+            NumberSource::Allocated(number) => self.abandon(actor, number, error).await,
+            _ => error,
+        }
+    }
+
+    /// Voids `number`, whose issuance stopped on `error`, and returns the error.
+    pub(crate) async fn abandon(
+        &self,
+        actor: &Actor,
+        number: &str,
+        error: IssuanceError,
+    ) -> IssuanceError {
+        let reason = format!("issuance aborted: {error}");
+        if let Err(void_error) =
+            numbering::void(&self.db, number, &reason, &actor.id, self.now()).await
+        {
+            tracing::error!(%number, error = %void_error, "could not void number; the recovery pass will");
+        }
+        error
+    }
+
     /// The shared issuing pipeline for an approved request: allocate a number (committed),
     /// build and sign (HSM), then one transaction that stores the document, closes the number,
     /// moves the request to `issued`, appends to the ledger and stores the idempotent response.
-    /// On any failure after allocation the number is voided.
-    /// `given_number` (a booklet's pre-printed number, checked unused) replaces the next number
-    /// of the series.
+    /// On any failure after allocation the number is voided. `source` says where the number
+    /// comes from (see [`Service::load_for_issue`]).
     pub(crate) async fn issue_request<R, B, F>(
         &self,
         actor: &Actor,
         record: &RequestRecord,
-        given_number: Option<&str>,
+        source: NumberSource,
         idempotency_key: Option<&IdempotencyKey>,
         build: B,
         respond: F,
@@ -229,20 +330,26 @@ impl Service {
     {
         let started = Instant::now();
         if record.state != "approved" {
-            return Err(IssuanceError::WrongState {
+            let error = IssuanceError::WrongState {
                 what: "request",
                 id: record.id.clone(),
                 state: record.state.clone(),
                 expected: "approved",
+            };
+            return Err(match source {
+                NumberSource::Allocated(number) => self.abandon(actor, &number, error).await,
+                _ => error,
             });
         }
-        // Nothing is stored when the HSM is down.
-        self.signers.check()?;
-        let number = match given_number {
-            Some(number) => {
-                numbering::claim(&self.db, record.kind, number, &record.id, self.now()).await?
+        let number = match source {
+            NumberSource::Allocated(number) => number,
+            NumberSource::Given(number) => {
+                // Nothing is stored when the HSM is down.
+                self.signers.check()?;
+                numbering::claim(&self.db, record.kind, &number, &record.id, self.now()).await?
             }
-            None => {
+            NumberSource::Next => {
+                self.signers.check()?;
                 numbering::allocate(
                     &self.db,
                     &self.numbering,
@@ -292,15 +399,7 @@ impl Service {
                     .record_issuance(record.kind.as_str(), started.elapsed());
                 Ok(response)
             }
-            Err(error) => {
-                let reason = format!("issuance aborted: {error}");
-                if let Err(void_error) =
-                    numbering::void(&self.db, number, &reason, &actor.id, self.now()).await
-                {
-                    tracing::error!(%number, error = %void_error, "could not void number; the recovery pass will");
-                }
-                Err(error)
-            }
+            Err(error) => Err(self.abandon(actor, number, error).await),
         }
     }
 

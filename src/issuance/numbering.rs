@@ -216,45 +216,139 @@ async fn allocate_postgres(
     request_id: &str,
     now: OffsetDateTime,
 ) -> Result<String, IssuanceError> {
-    let format = config.format(kind)?;
-    let year = now.year();
-    let series = format.series(kind, year);
-    let (before, width, after) = format.pieces(year);
-    let limit = u32::try_from(width)
-        .ok()
-        .and_then(|width| 10i64.checked_pow(width))
-        .ok_or_else(|| IssuanceError::NumberFormat(kind.as_str().into()))?;
-    let row = sqlx::query(
-        "WITH s AS (INSERT INTO svc_number_series (series, last_value) VALUES ($1, 1) \
+    let allocation = Allocation::new(config, kind, now)?;
+    let sql = format!(
+        "WITH ok AS (SELECT 1), {} SELECT s.last_value, n.number FROM s LEFT JOIN n ON true",
+        Allocation::CTES
+    );
+    let row = allocation
+        .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), request_id)
+        .fetch_one(db.writer())
+        .await?;
+    allocation
+        .number_of(&row)?
+        .ok_or_else(|| IssuanceError::Corrupt("no counter".into()))
+}
+
+/// One allocation on PostgreSQL: the counter's upsert (`s`) and the `allocated` row (`n`) as
+/// data-modifying `WITH` queries over `ok`, a query the caller defines (one row: allocate;
+/// none: do not), the number rendered in SQL from the format's pieces and checked against
+/// [`NumberFormat::render`].
+struct Allocation {
+    format: NumberFormat,
+    year: i32,
+    series: String,
+    before: String,
+    width: usize,
+    after: String,
+    limit: i64,
+    now: String,
+}
+
+impl Allocation {
+    /// The counter and number CTEs; `$1` to `$7` are bound by [`Allocation::bind`], and `ok`
+    /// must be defined before them.
+    const CTES: &'static str = "s AS (INSERT INTO svc_number_series (series, last_value) \
+           SELECT $1, 1 WHERE EXISTS (SELECT 1 FROM ok) \
            ON CONFLICT (series) DO UPDATE SET last_value = svc_number_series.last_value + 1 \
            RETURNING last_value), \
          n AS (INSERT INTO svc_document_numbers (number, series, state, request_id, allocated_at) \
            SELECT $2 || lpad(s.last_value::text, $3::int, '0') || $4, $1, 'allocated', $5, $6 \
-           FROM s WHERE s.last_value < $7 RETURNING number) \
-         SELECT s.last_value, n.number FROM s LEFT JOIN n ON true",
-    )
-    .bind(&series)
-    .bind(&before)
-    .bind(i64::try_from(width).unwrap_or(i64::MAX))
-    .bind(&after)
-    .bind(request_id)
-    .bind(rfc3339(now))
-    .bind(limit)
-    .fetch_one(db.writer())
-    .await?;
-    let seq: i64 = row.try_get("last_value")?;
-    let number: Option<String> = row.try_get("number")?;
-    let Some(number) = number else {
-        return Err(IssuanceError::SeriesExhausted(series));
-    };
-    if format.render(year, seq).as_deref() != Some(number.as_str()) {
-        // Never expected: the SQL and Rust renderings disagree. The row stays `allocated`
-        // and the recovery pass voids it.
-        return Err(IssuanceError::Build(format!(
-            "number {number} does not render counter {seq} of series {series}"
-        )));
+           FROM s WHERE s.last_value < $7 RETURNING number)";
+
+    fn new(
+        config: &NumberingConfig,
+        kind: Kind,
+        now: OffsetDateTime,
+    ) -> Result<Self, IssuanceError> {
+        let format = config.format(kind)?;
+        let year = now.year();
+        let series = format.series(kind, year);
+        let (before, width, after) = format.pieces(year);
+        let limit = u32::try_from(width)
+            .ok()
+            .and_then(|width| 10i64.checked_pow(width))
+            .ok_or_else(|| IssuanceError::NumberFormat(kind.as_str().into()))?;
+        Ok(Allocation {
+            format,
+            year,
+            series,
+            before,
+            width,
+            after,
+            limit,
+            now: rfc3339(now),
+        })
     }
-    Ok(number)
+
+    fn bind<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        request_id: &str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        query
+            .bind(self.series.clone())
+            .bind(self.before.clone())
+            .bind(i64::try_from(self.width).unwrap_or(i64::MAX))
+            .bind(self.after.clone())
+            .bind(request_id.to_owned())
+            .bind(self.now.clone())
+            .bind(self.limit)
+    }
+
+    /// The allocated number from a row with `last_value` and `number`: `None` when nothing
+    /// was allocated (`ok` was empty).
+    fn number_of(&self, row: &sqlx::any::AnyRow) -> Result<Option<String>, IssuanceError> {
+        let seq: Option<i64> = row.try_get("last_value")?;
+        let Some(seq) = seq else { return Ok(None) };
+        let number: Option<String> = row.try_get("number")?;
+        let Some(number) = number else {
+            return Err(IssuanceError::SeriesExhausted(self.series.clone()));
+        };
+        if self.format.render(self.year, seq).as_deref() != Some(number.as_str()) {
+            // Never expected: the SQL and Rust renderings disagree. The row stays `allocated`
+            // and the recovery pass voids it.
+            return Err(IssuanceError::Build(format!(
+                "number {number} does not render counter {seq} of series {}",
+                self.series
+            )));
+        }
+        Ok(Some(number))
+    }
+}
+
+/// PostgreSQL: reads request `request_id` and, in the same statement, allocates the next number
+/// of `kind` for it when it is of that kind, approved, and (`mission` given) that mission's.
+/// The caller checks the returned row as [`allocate`]'s callers do and voids the number should
+/// its own checks refuse (they are the same, so they do not). One round trip instead of two
+/// on the issuing path.
+pub(crate) async fn load_and_allocate_postgres(
+    db: &Db,
+    config: &NumberingConfig,
+    kind: Kind,
+    request_id: &str,
+    mission: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Option<(sqlx::any::AnyRow, Option<String>)>, IssuanceError> {
+    let allocation = Allocation::new(config, kind, now)?;
+    let sql = format!(
+        "WITH q AS (SELECT {columns} FROM svc_requests WHERE id = $5), \
+         ok AS (SELECT 1 FROM q WHERE q.kind = $8 AND q.state = 'approved' \
+           AND ($9::text IS NULL OR q.mission = $9)), \
+         {ctes} \
+         SELECT q.*, s.last_value, n.number FROM q LEFT JOIN s ON true LEFT JOIN n ON true",
+        columns = super::requests::REQUEST_COLUMNS,
+        ctes = Allocation::CTES,
+    );
+    let row = allocation
+        .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), request_id)
+        .bind(kind.as_str())
+        .bind(mission.map(str::to_owned))
+        .fetch_optional(db.writer())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let number = allocation.number_of(&row)?;
+    Ok(Some((row, number)))
 }
 
 /// [`allocate`] inside the caller's transaction (which must commit before issuing).

@@ -76,13 +76,22 @@ impl Service {
         booklet_number: Option<&str>,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<IssuedPassport, IssuanceError> {
-        let record = self.load_request(actor, Kind::Passport, id).await?;
-        let application: PassportApplication = serde_json::from_value(record.data.clone())?;
-        let photo = record
-            .photo
-            .clone()
-            .ok_or_else(|| IssuanceError::Corrupt("passport application without photo".into()))?;
         let signer = self.signers.passport()?.clone();
+        let (record, source) = self
+            .load_for_issue(actor, Kind::Passport, id, booklet_number)
+            .await?;
+        let parsed = serde_json::from_value::<PassportApplication>(record.data.clone())
+            .map_err(IssuanceError::from)
+            .and_then(|application| {
+                let photo = record.photo.clone().ok_or_else(|| {
+                    IssuanceError::Corrupt("passport application without photo".into())
+                })?;
+                Ok((application, photo))
+            });
+        let (application, photo) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => return Err(self.abandon_source(actor, &source, error).await),
+        };
         let country = self.country.clone();
         let today = self.now().date();
         let expiry = date_text(add_years(today, i32::from(application.validity_years)));
@@ -91,7 +100,7 @@ impl Service {
         self.issue_request(
             actor,
             &record,
-            booklet_number,
+            source,
             idempotency_key,
             |number| {
                 let mrz = passport_mrz(&country, number, &application, &expiry)?;

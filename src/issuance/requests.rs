@@ -173,11 +173,10 @@ impl Service {
             what: "request",
             id: id.to_owned(),
         };
-        let row = sqlx::query(
-            "SELECT id, kind, state, mission, requested_by, approved_by, data, photo, \
-             document_number, created_at, updated_at FROM svc_requests WHERE id = $1",
-        )
-        .bind(id)
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REQUEST_COLUMNS} FROM svc_requests WHERE id = $1"
+        )))
+        .bind(id.to_owned())
         .fetch_optional(self.db.reader())
         .await?
         .ok_or_else(not_found)?;
@@ -302,6 +301,10 @@ enum FourEyes {
     Required,
     Waived,
 }
+
+/// The columns [`request_from_row`] reads.
+pub(crate) const REQUEST_COLUMNS: &str = "id, kind, state, mission, requested_by, approved_by, \
+     data, photo, document_number, created_at, updated_at";
 
 pub(crate) fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord, IssuanceError> {
     let kind: String = row.try_get("kind")?;

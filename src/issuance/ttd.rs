@@ -129,9 +129,12 @@ impl Service {
         id: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<IssuedTtd, IssuanceError> {
-        let record = self.load_request(actor, Kind::Ttd, id).await?;
-        let request: TtdRequest = serde_json::from_value(record.data.clone())?;
         let key = self.signers.ttd()?.clone();
+        let (record, source) = self.load_for_issue(actor, Kind::Ttd, id, None).await?;
+        let request: TtdRequest = match serde_json::from_value(record.data.clone()) {
+            Ok(request) => request,
+            Err(error) => return Err(self.abandon_source(actor, &source, error.into()).await),
+        };
         let country = self.country.clone();
         let today = self.now().date();
         let public_url = self.settings.public_url.clone();
@@ -140,7 +143,7 @@ impl Service {
         self.issue_request(
             actor,
             &record,
-            None,
+            source,
             idempotency_key,
             |number| {
                 let mrz = ttd_mrz(&country, number, &request)?;

@@ -13,3 +13,4 @@ mod e2e_passport;
 mod e2e_postgres;
 mod e2e_ttd;
 mod ledger_processes;
+mod load_tool;

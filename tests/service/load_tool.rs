@@ -1,0 +1,83 @@
+//! The load tool (`travdoc bench`) against a real server: it reports what it measured, keeps
+//! warm-up requests out of the measured figures, and every request it made took effect.
+
+use crate::common;
+
+use std::process::Command;
+
+use common::{Server, TestResult};
+
+fn bench(
+    server: &Server,
+    what: &str,
+    count: &str,
+    warmup: &str,
+) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
+    let output = Command::new(env!("CARGO_BIN_EXE_travdoc"))
+        .args(["bench", what, "--url", &server.url, "--concurrency", "4"])
+        .args(["--count", count, "--warmup", warmup])
+        .env("TRAVDOC_TOKEN", &server.admin_token)
+        .output()?;
+    let stdout = String::from_utf8(output.stdout)?;
+    if !output.status.success() {
+        return Err(format!(
+            "bench {what} failed: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect())
+}
+
+#[tokio::test]
+async fn bench_reports_measured_and_warm_up_requests_apart() -> TestResult {
+    let server = Server::start()?;
+    let issue = bench(&server, "issue", "12", "5")?;
+    let names: Vec<&str> = issue.iter().filter_map(|r| r["bench"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ttd request+approve (setup)",
+            "ttd issue (warm-up)",
+            "ttd issue"
+        ]
+    );
+    assert_eq!(issue[0]["ok"], 17);
+    assert_eq!(
+        (issue[1]["ok"].as_u64(), issue[1]["failed"].as_u64()),
+        (Some(5), Some(0))
+    );
+    assert_eq!(
+        (issue[2]["ok"].as_u64(), issue[2]["failed"].as_u64()),
+        (Some(12), Some(0))
+    );
+    assert!(
+        issue[2]["per_second"]
+            .as_f64()
+            .is_some_and(|rate| rate > 0.0)
+    );
+    assert!(issue[2]["p99_ms"].as_f64() >= issue[2]["p50_ms"].as_f64());
+    // Every issuance the tool counted is a document in the service.
+    let staff = common::Staff::create(&server).await?;
+    let listed = server
+        .call("GET", "/v1/documents?type=ttd", Some(&staff.issuer), None)
+        .await?;
+    assert_eq!(
+        listed.body.as_array().map(Vec::len),
+        Some(17),
+        "{}",
+        listed.body
+    );
+
+    let verify = bench(&server, "verify", "20", "0")?;
+    let last = verify.last().ok_or("no verify report")?;
+    assert_eq!(last["bench"], "verify (seal)");
+    assert_eq!(
+        (last["ok"].as_u64(), last["failed"].as_u64()),
+        (Some(20), Some(0))
+    );
+    Ok(())
+}
