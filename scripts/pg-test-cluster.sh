@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private, throw-away PostgreSQL cluster for tests (no systemd, no global state).
 #   scripts/pg-test-cluster.sh start DIR PORT   -> prints postgres://postgres@127.0.0.1:PORT/postgres
-#   scripts/pg-test-cluster.sh stop DIR
+#   scripts/pg-test-cluster.sh stop DIR [MODE]   (pg_ctl's shutdown mode, default immediate)
 # DIR is created (owned by the postgres user when run as root, since initdb refuses root).
 # Durability settings are relaxed (fsync off): the cluster is for tests only.
 set -euo pipefail
@@ -34,7 +34,7 @@ case "$cmd" in
     ;;
   stop)
     if [ -f "$dir/data/postmaster.pid" ]; then
-      "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+      "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m "${3:-immediate}" -w stop >/dev/null 2>&1 || true
     fi
     ;;
   *)

@@ -105,6 +105,35 @@ fn database_error(error: &sqlx::Error) -> ApiError {
             "conflict",
             "a concurrent request changed the same record; retry",
         ),
+        // PostgreSQL: the server is shutting down or restarting (class 57), the connection
+        // failed (08) or the server ran out of resources (53): the statement did not run.
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|code| {
+                // SQLSTATEs have five characters; SQLite's numeric codes are shorter.
+                code.len() == 5
+                    && ["57", "08", "53"]
+                        .iter()
+                        .any(|class| code.starts_with(class))
+            }) =>
+        {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database is unavailable; nothing was stored, retry later",
+            )
+        }
+        // A serialization failure or a deadlock rolled the transaction back.
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|code| code == "40001" || code == "40P01") =>
+        {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database rolled the transaction back (conflict); nothing was stored, retry",
+            )
+        }
         sqlx::Error::Database(db)
             if db.message().contains("locked") || db.message().contains("busy") =>
         {

@@ -10,15 +10,22 @@ use std::process::Command;
 
 use common::{Server, Staff, TestResult};
 
-struct Cluster {
+pub(crate) struct Cluster {
     dir: tempfile::TempDir,
-    url: String,
+    pub(crate) url: String,
+    port: u16,
 }
 
 impl Cluster {
-    fn start(port: u16) -> Result<Self, Box<dyn std::error::Error>> {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-cluster.sh");
+    pub(crate) fn start(port: u16) -> Result<Self, Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
+        let url = Self::start_in(&dir, port)?;
+        Ok(Cluster { dir, url, port })
+    }
+
+    /// Starts the cluster in `dir` (created on first use; the data is kept across restarts).
+    fn start_in(dir: &tempfile::TempDir, port: u16) -> Result<String, Box<dyn std::error::Error>> {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-cluster.sh");
         // initdb runs as the postgres user, which must be able to reach the directory.
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -45,17 +52,36 @@ impl Cluster {
             .ok_or_else(|| format!("no URL in the cluster script's output: {stdout}"))?
             .trim()
             .to_owned();
-        Ok(Cluster { dir, url })
+        Ok(url)
+    }
+
+    /// Stops the server at once (`pg_ctl stop -m immediate`).
+    pub(crate) fn stop(&self) {
+        self.stop_with("immediate");
+    }
+
+    /// Stops the server with pg_ctl's shutdown `mode`. `fast` closes every connection but
+    /// writes what was committed: the test cluster runs with `synchronous_commit = off`, so
+    /// an `immediate` stop may lose the last commits, which a durable production server
+    /// would not.
+    pub(crate) fn stop_with(&self, mode: &str) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-cluster.sh");
+        let _ = Command::new(script)
+            .arg("stop")
+            .arg(self.dir.path().join("pg"))
+            .arg(mode)
+            .output();
+    }
+
+    /// Starts it again on the same port and data.
+    pub(crate) fn restart(&self) -> Result<(), Box<dyn std::error::Error>> {
+        Self::start_in(&self.dir, self.port).map(|_| ())
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-cluster.sh");
-        let _ = Command::new(script)
-            .arg("stop")
-            .arg(self.dir.path().join("pg"))
-            .output();
+        self.stop();
     }
 }
 
@@ -121,5 +147,67 @@ async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
         }
     }
     assert_eq!(issued, 1);
+    Ok(())
+}
+
+/// The database goes away under a running node and comes back: while it is away, issuing
+/// answers 503 `database_unavailable` (never a 500) and stores nothing; once it is back the
+/// node issues again without a restart, and every number is issued or recorded void.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_restart_is_a_503_then_the_node_recovers() -> TestResult {
+    let cluster = Cluster::start(55_433)?;
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("var");
+    let node = Server::start_in(&data_dir, &[("DATABASE_URL", &cluster.url)], None)?;
+    let staff = Staff::create(&node).await?;
+    common::issue_ttd(&node, &staff).await?;
+    let waiting = common::approved_ttd(&node, &staff).await?;
+    let path = format!("/v1/ttds/{waiting}/issue");
+
+    cluster.stop_with("fast");
+    for _ in 0..3 {
+        let answer = node.call("POST", &path, Some(&staff.mission), None).await?;
+        assert_eq!(answer.status, 503, "{}", answer.body);
+        assert_eq!(answer.code(), "database_unavailable", "{}", answer.body);
+    }
+    cluster.restart()?;
+    // Connections broken by the restart may fail one request each (503, never 500); then
+    // the same request issues.
+    let mut issued = None;
+    for _ in 0..40 {
+        let answer = node.call("POST", &path, Some(&staff.mission), None).await?;
+        match answer.status {
+            200 => {
+                issued = Some(answer.body);
+                break;
+            }
+            503 => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+            other => return Err(format!("after the restart: HTTP {other}: {}", answer.body).into()),
+        }
+    }
+    let issued = issued.ok_or("the node did not recover after the database came back")?;
+    let seal = issued["seal"].clone();
+    let verified = node
+        .call(
+            "POST",
+            "/v1/verify",
+            None,
+            Some(&serde_json::json!({"seal": seal})),
+        )
+        .await?;
+    assert_eq!(verified.body["status"], "VALID", "{}", verified.body);
+    drop(node);
+
+    let store = travdoc_store::Store::connect(&cluster.url).await?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT number, state FROM svc_document_numbers ORDER BY number")
+            .fetch_all(store.pool())
+            .await?;
+    assert!(rows.iter().any(|(_, state)| state == "issued"));
+    for (number, state) in &rows {
+        assert!(state == "issued" || state == "void", "{number} is {state}");
+    }
+    let report = travdoc_store::ledger::verify(&store, &[], &mut |_, _| {}).await?;
+    assert!(report.is_ok(), "{report:?}");
     Ok(())
 }
