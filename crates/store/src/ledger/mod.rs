@@ -4,7 +4,10 @@
 //! single `ledger_state` row is locked (`SELECT ... FOR UPDATE` on PostgreSQL; the transaction
 //! already holds the write lock on SQLite via `BEGIN IMMEDIATE`), the entry gets index `size`,
 //! its stored hashes are computed from the compact range kept in that row, and the row is
-//! updated; all of it commits with the caller's own records or not at all. **Checkpoint**
+//! updated; all of it commits with the caller's own records or not at all. On PostgreSQL a
+//! single entry is appended in the server by the function `ledger_append` (migration 0003;
+//! [`PreparedEntry`] calls it from a caller's own statement), so the lock is never held across
+//! a client round trip; batches append here, in Rust. **Checkpoint**
 //! ([`checkpoint`], [`checkpoint_if_due`]): under the same lock, the current tree is checked
 //! to extend the last checkpoint and signed through a [`NoteSigner`] (the HSM ledger key).
 //! **Prove** ([`prove_inclusion`], [`prove_consistency`]) reads O(log n) stored hashes.
@@ -285,9 +288,9 @@ impl<'a> Writes<'a> {
 }
 
 /// Runs `writes` in `tx`. SQLite runs them one by one (it is in-process; a round trip is a
-/// function call). PostgreSQL gets them as one statement, all but the last as data-modifying
-/// `WITH` queries, so the ledger row lock is held for one round trip plus the commit, not one
-/// per table.
+/// function call). PostgreSQL (a batch) gets them as one statement, all but the last as
+/// data-modifying `WITH` queries, so the ledger row lock is held for one round trip plus the
+/// commit, not one per table.
 async fn run_writes(tx: &mut Transaction, writes: Vec<Write<'_>>) -> Result<()> {
     let statements: Vec<Write<'_>> = match tx.backend {
         Backend::Sqlite => writes,
@@ -362,9 +365,8 @@ pub struct IndexRow<'a> {
 /// Appends one entry whose idempotency key the caller knows to be new (for example one naming
 /// a document number this transaction has just moved from allocated to issued), without first
 /// looking the key up, and writes its index into `row` (a row the transaction has written)
-/// in the same statement: on PostgreSQL the ledger lock is then held for two round trips and
-/// the commit. Should the key exist after all, the UNIQUE constraint fails the statement and
-/// with it the caller's transaction; nothing is appended twice.
+/// in the same statement. Should the key exist after all, the UNIQUE constraint fails the
+/// statement and with it the caller's transaction; nothing is appended twice.
 pub async fn append_new(
     tx: &mut Transaction,
     idempotency_key: &str,
