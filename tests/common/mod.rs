@@ -282,6 +282,22 @@ pub async fn approved_ttd(
     Ok(id)
 }
 
+/// Verifies the seal of an issue answer through the public endpoint and checks it is VALID;
+/// returns the verification answer body.
+pub async fn verify_issued_seal(
+    server: &Server,
+    issued: &Value,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let request = serde_json::json!({"seal": issued["seal"].clone()});
+    let verified = server
+        .call("POST", "/v1/verify", None, Some(&request))
+        .await?;
+    if verified.body["status"] != "VALID" {
+        return Err(format!("verify: {} {}", verified.status, verified.body).into());
+    }
+    Ok(verified.body)
+}
+
 /// Requests, approves and issues a TTD for mission LON; returns the issue answer body.
 pub async fn issue_ttd(
     server: &Server,

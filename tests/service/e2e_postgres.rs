@@ -93,18 +93,9 @@ async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
     let node_a = Server::start_in(&data_dir, &[("DATABASE_URL", &cluster.url)], None)?;
     let staff = Staff::create(&node_a).await?;
     let issued = common::issue_ttd(&node_a, &staff).await?;
-    let seal = issued["seal"].clone();
-    let verified = node_a
-        .call(
-            "POST",
-            "/v1/verify",
-            None,
-            Some(&serde_json::json!({"seal": seal})),
-        )
-        .await?;
-    assert_eq!(verified.body["status"], "VALID", "{}", verified.body);
+    let verified = common::verify_issued_seal(&node_a, &issued).await?;
     let number = issued["document_number"].as_str().ok_or("number")?;
-    common::assert_issuance_proof(&node_a, &staff.auditor, &verified.body, number).await?;
+    common::assert_issuance_proof(&node_a, &staff.auditor, &verified, number).await?;
 
     // A second node on the same database and the same (file-backed SoftHSM2) token.
     let node_b = Server::start_in(&data_dir, &[("DATABASE_URL", &cluster.url)], None)?;
@@ -186,16 +177,7 @@ async fn postgresql_restart_is_a_503_then_the_node_recovers() -> TestResult {
         }
     }
     let issued = issued.ok_or("the node did not recover after the database came back")?;
-    let seal = issued["seal"].clone();
-    let verified = node
-        .call(
-            "POST",
-            "/v1/verify",
-            None,
-            Some(&serde_json::json!({"seal": seal})),
-        )
-        .await?;
-    assert_eq!(verified.body["status"], "VALID", "{}", verified.body);
+    common::verify_issued_seal(&node, &issued).await?;
     drop(node);
 
     let store = travdoc_store::Store::connect(&cluster.url).await?;
