@@ -5,7 +5,8 @@
 # usage: scripts/load-test.sh [sqlite|postgres]   (ISSUE_COUNT, VERIFY_COUNT to change the counts,
 #        WARMUP for the untimed requests run first, default 128, reported on their own line;
 #        TRAVDOC_BIN=path to load-test another build, e.g. a baseline, without building;
-#        BENCH_BIN=path of the build whose `travdoc bench` drives the load, default TRAVDOC_BIN)
+#        BENCH_BIN=path of the build whose `travdoc bench` drives the load, default TRAVDOC_BIN;
+#        KEEP_WORK=1 keeps the run's data dir, logs and database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-sqlite}
@@ -30,6 +31,9 @@ cleanup() {
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   if [ "$kind" = postgres ]; then scripts/pg-test-cluster.sh stop "$work/pg" || true; fi
+  # Each run leaves a token, a database and logs (hundreds of MB with PostgreSQL): removed
+  # unless KEEP_WORK=1 asks to look at them.
+  if [ "${KEEP_WORK:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 for _ in $(seq 1 240); do
