@@ -138,6 +138,9 @@ async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
         }
     }
     assert_eq!(issued, 1);
+
+    // The idempotent response is stored by the issuing statement itself on PostgreSQL.
+    crate::e2e_ttd::idempotent_issue(&node_b, &staff).await?;
     Ok(())
 }
 

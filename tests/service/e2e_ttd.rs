@@ -170,7 +170,18 @@ async fn ttd_issue_verify_revoke_and_clear_arrival() -> TestResult {
 async fn idempotent_issue_returns_the_same_document() -> TestResult {
     let server = Server::start()?;
     let staff = Staff::create(&server).await?;
-    let id = common::approved_ttd(&server, &staff).await?;
+    idempotent_issue(&server, &staff).await?;
+    let list = server
+        .call("GET", "/v1/documents", Some(&staff.issuer), None)
+        .await?;
+    assert_eq!(list.body.as_array().map(Vec::len), Some(1));
+    Ok(())
+}
+
+/// Issues an approved request with an Idempotency-Key twice (the same answer) and once
+/// without (a conflict: it is issued already).
+pub(crate) async fn idempotent_issue(server: &Server, staff: &Staff) -> TestResult {
+    let id = common::approved_ttd(server, staff).await?;
     let path = format!("/v1/ttds/{id}/issue");
     let key = [("idempotency-key", "issue-once")];
     let first = server
@@ -186,10 +197,6 @@ async fn idempotent_issue_returns_the_same_document() -> TestResult {
         .call("POST", &path, Some(&staff.mission), None)
         .await?;
     assert_eq!(without_key.status, 409, "{}", without_key.body);
-    let list = server
-        .call("GET", "/v1/documents", Some(&staff.issuer), None)
-        .await?;
-    assert_eq!(list.body.as_array().map(Vec::len), Some(1));
     Ok(())
 }
 
