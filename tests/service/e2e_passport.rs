@@ -23,7 +23,25 @@ fn portrait_jpeg() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passport_issue_and_passive_authentication() -> TestResult {
     let server = Server::start()?;
-    let staff = Staff::create(&server).await?;
+    passport_flow(&server).await
+}
+
+/// The same on PostgreSQL, where the request is read and the number allocated in one
+/// statement and the issuing transaction is one statement too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passport_issue_on_postgresql() -> TestResult {
+    let cluster = crate::e2e_postgres::Cluster::start(55_435)?;
+    let dir = tempfile::tempdir()?;
+    let server = Server::start_in(
+        &dir.path().join("var"),
+        &[("DATABASE_URL", &cluster.url)],
+        None,
+    )?;
+    passport_flow(&server).await
+}
+
+async fn passport_flow(server: &Server) -> TestResult {
+    let staff = Staff::create(server).await?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let photo = b64.encode(portrait_jpeg()?);
     let created = server
