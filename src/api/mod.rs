@@ -96,7 +96,9 @@ impl AppState {
 }
 
 /// Runs a mutating act with `Idempotency-Key` semantics: a stored response is replayed; a
-/// concurrent duplicate that lost the race gets the winner's response.
+/// concurrent duplicate that lost the race gets the winner's response, whether it lost on the
+/// stored key itself or, earlier, on the state the winner had already moved (an issued
+/// request is no longer approved).
 pub(crate) async fn idempotent<T, Fut>(
     state: &AppState,
     actor: &Actor,
@@ -115,7 +117,11 @@ where
     }
     match act.await {
         Ok(value) => Ok((status, axum::Json(value)).into_response()),
-        Err(error) if key.is_some() && idempotency::is_duplicate(&error) => {
+        Err(error)
+            if key.is_some()
+                && (idempotency::is_duplicate(&error)
+                    || matches!(error, IssuanceError::WrongState { .. })) =>
+        {
             let stored = match key {
                 Some(key) => idempotency::lookup(state.service.db(), &actor.id, key).await?,
                 None => None,

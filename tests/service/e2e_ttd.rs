@@ -174,12 +174,12 @@ async fn idempotent_issue_returns_the_same_document() -> TestResult {
     let list = server
         .call("GET", "/v1/documents", Some(&staff.issuer), None)
         .await?;
-    assert_eq!(list.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(list.body.as_array().map(Vec::len), Some(2));
     Ok(())
 }
 
 /// Issues an approved request with an Idempotency-Key twice (the same answer) and once
-/// without (a conflict: it is issued already).
+/// without (a conflict: it is issued already); then races one key four times. Two documents.
 pub(crate) async fn idempotent_issue(server: &Server, staff: &Staff) -> TestResult {
     let id = common::approved_ttd(server, staff).await?;
     let path = format!("/v1/ttds/{id}/issue");
@@ -197,6 +197,26 @@ pub(crate) async fn idempotent_issue(server: &Server, staff: &Staff) -> TestResu
         .call("POST", &path, Some(&staff.mission), None)
         .await?;
     assert_eq!(without_key.status, 409, "{}", without_key.body);
+
+    // The same key sent four times at once: one issues, the others get its answer (whether
+    // they lose on the stored key or on the request the winner moved to issued).
+    let id = common::approved_ttd(server, staff).await?;
+    let path = format!("/v1/ttds/{id}/issue");
+    let key = [("idempotency-key", "issue-once-racing")];
+    let racers = (0..4)
+        .map(|_| server.call_with("POST", &path, Some(&staff.mission), None, &key))
+        .collect();
+    let answers = common::join_all(racers).await;
+    let mut bodies = Vec::new();
+    for answer in answers {
+        let answer = answer?;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        bodies.push(answer.body);
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "{bodies:?}"
+    );
     Ok(())
 }
 
