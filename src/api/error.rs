@@ -90,12 +90,10 @@ impl ApiError {
 
 fn database_error(error: &sqlx::Error) -> ApiError {
     match error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => ApiError::new(
+        // The pool or the connection failed, or PostgreSQL is shutting down or restarting
+        // (class 57), lost the connection (08) or ran out of resources (53): the statement
+        // did not run.
+        error if crate::issuance::database_unavailable(error) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
             "the database is unavailable; nothing was stored, retry later",
@@ -105,23 +103,6 @@ fn database_error(error: &sqlx::Error) -> ApiError {
             "conflict",
             "a concurrent request changed the same record; retry",
         ),
-        // PostgreSQL: the server is shutting down or restarting (class 57), the connection
-        // failed (08) or the server ran out of resources (53): the statement did not run.
-        sqlx::Error::Database(db)
-            if db.code().is_some_and(|code| {
-                // SQLSTATEs have five characters; SQLite's numeric codes are shorter.
-                code.len() == 5
-                    && ["57", "08", "53"]
-                        .iter()
-                        .any(|class| code.starts_with(class))
-            }) =>
-        {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "the database is unavailable; nothing was stored, retry later",
-            )
-        }
         // A serialization failure or a deadlock rolled the transaction back.
         sqlx::Error::Database(db)
             if db

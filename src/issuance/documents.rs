@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use time::Date;
 
+use super::batch::BatchStatement;
 use super::db::Tx;
 use super::idempotency::{self, IdempotencyKey};
 use super::input::{date_text, parse_date};
@@ -15,7 +16,7 @@ use super::numbering::{self, Kind};
 use super::requests::RequestRecord;
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
-use travdoc_store::ledger::{Event, PreparedEntry};
+use travdoc_store::ledger::Event;
 
 /// What a builder produced for a number: the parts stored with the document.
 #[derive(Debug, Clone, Default)]
@@ -221,7 +222,8 @@ impl Service {
     /// Loads request `id` for issuing it. On PostgreSQL (without a pre-printed number) the
     /// next number is allocated in the same statement when the request is approved and the
     /// actor's to issue, after the HSM answered, so the issuing path makes two round trips to
-    /// the database, not three.
+    /// the database, not three; that statement is batched with the other issuances of the
+    /// node queued at the moment (see [`numbering::AllocationStatement`]).
     pub(crate) async fn load_for_issue(
         &self,
         actor: &Actor,
@@ -252,16 +254,18 @@ impl Service {
         };
         // Nothing is allocated when the HSM is down.
         self.signers.check()?;
-        let (row, number) = numbering::load_and_allocate_postgres(
-            &self.db,
-            &self.numbering,
-            kind,
-            id,
-            mission,
-            self.now(),
-        )
-        .await?
-        .ok_or_else(not_found)?;
+        let item = numbering::AllocationItem {
+            request_id: id.to_owned(),
+            mission: mission.map(str::to_owned),
+        };
+        let (row, number) = self
+            .batches
+            .allocation(kind)
+            .submit(item)
+            .await
+            .ok_or_else(|| super::batch::lost("load_and_allocate"))??
+            .ok_or_else(not_found)?;
+        let number = number?;
         let checked = super::requests::request_from_row(&row).and_then(|record| {
             if record.kind == kind && actor.can_see_mission(record.mission.as_deref()) {
                 Ok(record)
@@ -311,7 +315,8 @@ impl Service {
 
     /// The shared issuing pipeline for an approved request: allocate a number (committed),
     /// build and sign (HSM), then one transaction that stores the document, closes the number,
-    /// moves the request to `issued`, appends to the ledger and stores the idempotent response.
+    /// moves the request to `issued`, appends to the ledger and stores the idempotent response
+    /// (on PostgreSQL one batched statement, see [`IssueStatement`]).
     /// On any failure after allocation the number is voided. `source` says where the number
     /// comes from (see [`Service::load_for_issue`]).
     pub(crate) async fn issue_request<R, B, F>(
@@ -477,24 +482,40 @@ impl Service {
         );
         match self.db.backend() {
             travdoc_store::Backend::Postgres => {
-                let stored = idempotency_key
-                    .map(|key| -> Result<_, IssuanceError> {
-                        Ok((key, serde_json::to_string(&response)?))
-                    })
-                    .transpose()?;
-                issue_postgres(
-                    self.db.writer(),
-                    &IssueRows {
-                        record,
-                        number,
-                        now: &now,
-                        actor,
-                        built: &built,
-                        event: &event,
-                        idempotent: stored.as_ref().map(|(key, body)| (*key, body.as_str())),
-                    },
-                )
-                .await?;
+                let item = issue_item(&IssueRows {
+                    record,
+                    number,
+                    now: &now,
+                    actor,
+                    built: &built,
+                    event: &event,
+                    idempotent: idempotency_key
+                        .map(|key| -> Result<_, IssuanceError> {
+                            Ok((key, serde_json::to_string(&response)?))
+                        })
+                        .transpose()?,
+                })?;
+                let outcome = self
+                    .batches
+                    .issue
+                    .submit(item)
+                    .await
+                    .ok_or_else(|| super::batch::lost("issue_documents"))?;
+                match outcome {
+                    Ok(IssueOutcome::Issued) => {}
+                    Ok(IssueOutcome::RequestChanged) => return Err(request_changed(record)),
+                    Err(IssuanceError::Database(sqlx::Error::Database(db)))
+                        if db.code().as_deref() == Some(NUMBER_NOT_ALLOCATED) =>
+                    {
+                        return Err(IssuanceError::WrongState {
+                            what: "document number",
+                            id: number.to_owned(),
+                            state: "not allocated".to_owned(),
+                            expected: "allocated",
+                        });
+                    }
+                    Err(error) => return Err(error),
+                }
             }
             travdoc_store::Backend::Sqlite => {
                 let mut tx = self.db.begin().await?;
@@ -930,7 +951,7 @@ fn request_changed(record: &RequestRecord) -> IssuanceError {
     }
 }
 
-/// What the issuing statement writes.
+/// What one issuance writes.
 struct IssueRows<'a> {
     record: &'a RequestRecord,
     number: &'a str,
@@ -939,88 +960,111 @@ struct IssueRows<'a> {
     built: &'a Built,
     event: &'a LedgerEvent,
     /// The idempotency key and the response stored under it, when the caller gave one.
-    idempotent: Option<(&'a IdempotencyKey, &'a str)>,
+    idempotent: Option<(&'a IdempotencyKey, String)>,
 }
 
-/// The whole issuing transaction on PostgreSQL as one statement, run in autocommit: the number
-/// moves from allocated to issued and the request from approved to issued; only when both
-/// moved are the event row written, the ledger entry appended (the server-side
-/// `ledger_append`), the document row inserted with that entry's index, and the idempotent
-/// response stored. One round trip, and the ledger row lock is held from the append to the
-/// commit inside the server only, not across client round trips (at 64 clients the wait for
-/// it had been most of an issuance's latency). A failure anywhere (a unique key, the
-/// connection) rolls the whole statement back.
-async fn issue_postgres(pool: &sqlx::AnyPool, rows: &IssueRows<'_>) -> Result<(), IssuanceError> {
-    let prepared = ledger::prepared_entry(rows.event)?
+/// The SQLSTATE `issue_documents` raises when an item's number is not allocated any more.
+const NUMBER_NOT_ALLOCATED: &str = "TDN01";
+
+/// One issuance as an item of `issue_documents` (migration 0120): the document row, the
+/// event row, the ledger entry and the idempotent response, bytes as hex.
+fn issue_item(rows: &IssueRows<'_>) -> Result<serde_json::Value, IssuanceError> {
+    let entry = ledger::prepared_entry(rows.event)?
         .ok_or_else(|| IssuanceError::Build("an issuance without a ledger entry".into()))?;
-    let values = DOCUMENT_VALUES
-        .trim_start_matches('(')
-        .trim_end_matches(')');
-    let columns = DOCUMENT_COLUMNS.trim_end_matches(')');
-    let mut sql = format!(
-        "WITH n AS (UPDATE svc_document_numbers SET state = 'issued', closed_at = $6 \
-           WHERE number = $1 AND state = 'allocated' RETURNING number), \
-         r AS (UPDATE svc_requests SET state = 'issued', document_number = $1, updated_at = $6 \
-           WHERE id = $3 AND state = 'approved' RETURNING id), \
-         l AS (SELECT {append} AS a FROM n, r), \
-         e AS (INSERT INTO svc_events (id, at, actor_id, action, subject, leaf_sha256) \
-           SELECT $13, $14, $15, $16, $17, $18 FROM l), \
-         d AS (INSERT INTO svc_documents {columns}, ledger_index) \
-           SELECT {values}, (l.a).idx FROM l RETURNING number)",
-        append = PreparedEntry::call(19),
-    );
-    if rows.idempotent.is_some() {
-        sql.push_str(
-            ", i AS (INSERT INTO svc_idempotency \
-               (actor_id, key, request_hash, status, response, created_at) \
-               SELECT $15, $25, $26, 200, $27, $6 FROM l)",
-        );
+    let (event_id, leaf_sha256) = rows.event.row_values();
+    let (record, built) = (rows.record, rows.built);
+    Ok(serde_json::json!({
+        "number": rows.number,
+        "kind": record.kind.as_str(),
+        "request_id": record.id,
+        "mission": record.mission,
+        "valid_until": built.valid_until,
+        "at": rows.now,
+        "actor": rows.actor.id,
+        "mrz": built.mrz.as_ref().map(|lines| serde_json::json!(lines).to_string()),
+        "seal": built.seal.as_ref().map(hex::encode),
+        "sod": built.sod.as_ref().map(hex::encode),
+        "payload": built.payload.to_string(),
+        "document_sha256": built.document_sha256,
+        "event_id": event_id,
+        "action": rows.event.action,
+        "leaf_sha256": leaf_sha256,
+        "entry_key": entry.key(),
+        "entry_kind": entry.kind(),
+        "entry_time": entry.time(),
+        "entry_leaf": hex::encode(entry.leaf()),
+        "entry_body": hex::encode(entry.body()),
+        "idempotency_key": rows.idempotent.as_ref().map(|(key, _)| &key.key),
+        "request_hash": rows.idempotent.as_ref().map(|(key, _)| &key.request_hash),
+        "response": rows.idempotent.as_ref().map(|(_, body)| body),
+    }))
+}
+
+/// What became of one issuance of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IssueOutcome {
+    /// Stored, appended and committed.
+    Issued,
+    /// The request was not approved any more (a concurrent issue of it won): nothing of this
+    /// item was written, and its number is still allocated (the caller voids it).
+    RequestChanged,
+}
+
+/// Issuing on PostgreSQL: a batch of issuances in one autocommit statement, the server-side
+/// `issue_documents` (migration 0120). The requests and numbers move to issued, the ledger
+/// entries are appended, the events, documents and idempotent responses inserted: one round
+/// trip, one ledger lock and one commit for the batch, the lock held inside the server only.
+/// A failure anywhere (a unique key, the connection) rolls the whole statement back.
+pub(crate) struct IssueStatement {
+    pub(crate) pool: sqlx::AnyPool,
+}
+
+impl BatchStatement for IssueStatement {
+    type Item = serde_json::Value;
+    type Outcome = IssueOutcome;
+    const NAME: &'static str = "issue_documents";
+
+    fn run<'a>(
+        &'a self,
+        items: &'a [serde_json::Value],
+    ) -> super::batch::StatementFuture<'a, IssueOutcome> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT item_ord::BIGINT AS item_ord, item_outcome \
+                 FROM issue_documents($1::jsonb)",
+            )
+            .bind(serde_json::to_string(items)?)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut outcomes = vec![None; items.len()];
+            for row in rows {
+                let ord: i64 = row.try_get("item_ord")?;
+                let outcome: String = row.try_get("item_outcome")?;
+                let slot = usize::try_from(ord)
+                    .ok()
+                    .and_then(|ord| ord.checked_sub(1))
+                    .and_then(|index| outcomes.get_mut(index))
+                    .ok_or_else(|| {
+                        IssuanceError::Corrupt(format!("issue_documents answered item {ord}"))
+                    })?;
+                *slot = Some(match outcome.as_str() {
+                    "issued" => IssueOutcome::Issued,
+                    "request_changed" => IssueOutcome::RequestChanged,
+                    other => {
+                        return Err(IssuanceError::Corrupt(format!(
+                            "issue_documents answered `{other}`"
+                        )));
+                    }
+                });
+            }
+            outcomes
+                .into_iter()
+                .map(|outcome| {
+                    outcome.ok_or_else(|| {
+                        IssuanceError::Corrupt("issue_documents skipped an item".into())
+                    })
+                })
+                .collect()
+        })
     }
-    sql.push_str(
-        " SELECT (SELECT count(*) FROM n) AS numbers, (SELECT count(*) FROM r) AS requests, \
-         (SELECT count(*) FROM d) AS documents",
-    );
-    let (id, leaf_sha256) = rows.event.row_values();
-    let query = bind_document(
-        sqlx::query(sqlx::AssertSqlSafe(sql)),
-        rows.record,
-        rows.number,
-        rows.now,
-        rows.actor,
-        rows.built,
-    )
-    .bind(id)
-    .bind(rows.event.at.clone())
-    .bind(rows.event.actor_id.clone())
-    .bind(rows.event.action)
-    .bind(rows.event.subject.clone())
-    .bind(leaf_sha256);
-    let mut query = prepared.bind(query, true);
-    if let Some((key, body)) = rows.idempotent {
-        query = query
-            .bind(key.key.clone())
-            .bind(key.request_hash.clone())
-            .bind(body.to_owned());
-    }
-    let row = query.fetch_one(pool).await?;
-    let numbers: i64 = row.try_get("numbers")?;
-    let requests: i64 = row.try_get("requests")?;
-    let documents: i64 = row.try_get("documents")?;
-    if numbers != 1 {
-        return Err(IssuanceError::WrongState {
-            what: "document number",
-            id: rows.number.to_owned(),
-            state: "not allocated".to_owned(),
-            expected: "allocated",
-        });
-    }
-    if requests != 1 {
-        return Err(request_changed(rows.record));
-    }
-    if documents != 1 {
-        return Err(IssuanceError::Corrupt(
-            "the issuing statement stored no document".into(),
-        ));
-    }
-    Ok(())
 }

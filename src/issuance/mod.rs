@@ -5,6 +5,7 @@
 //! in its own committed step, so that an aborted issuance leaves a `void` number rather than a
 //! gap). Handlers call exactly one method of [`Service`] per request.
 
+pub(crate) mod batch;
 pub mod db;
 pub mod documents;
 pub mod history;
@@ -81,6 +82,29 @@ impl From<travdoc_store::StoreError> for IssuanceError {
             | travdoc_store::StoreError::Connect { source, .. } => IssuanceError::Database(source),
             other => IssuanceError::Ledger(other.to_string()),
         }
+    }
+}
+
+/// Whether `error` says the database could not be reached or could not run the statement
+/// (pool exhausted or closed, a broken connection, the server shutting down (SQLSTATE class 57),
+/// a connection failure (08) or out of resources (53)): the statement did not run, and retrying
+/// it right away would not help. Answered with 503 `database_unavailable`.
+pub(crate) fn database_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATEs have five characters; SQLite's numeric codes are shorter.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.len() == 5
+                && ["57", "08", "53"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+        }),
+        _ => false,
     }
 }
 
@@ -164,6 +188,8 @@ pub struct Service {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) printers: Arc<dyn ports::PrinterPort>,
     pub(crate) renderer: Arc<dyn ports::RendererPort>,
+    /// PostgreSQL's batched statements (allocation, issuing).
+    pub(crate) batches: Arc<batch::Batches>,
 }
 
 impl std::fmt::Debug for Service {
@@ -187,6 +213,7 @@ impl Service {
         metrics: Arc<Metrics>,
         printers: Arc<dyn ports::PrinterPort>,
     ) -> Self {
+        let batches = Arc::new(batch::Batches::new(&db, &numbering, &clock));
         Service {
             db,
             clock,
@@ -197,6 +224,7 @@ impl Service {
             metrics,
             printers,
             renderer: Arc::new(ports::NoRenderer),
+            batches,
         }
     }
 

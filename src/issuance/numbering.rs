@@ -317,38 +317,110 @@ impl Allocation {
     }
 }
 
-/// PostgreSQL: reads request `request_id` and, in the same statement, allocates the next number
-/// of `kind` for it when it is of that kind, approved, and (`mission` given) that mission's.
-/// The caller checks the returned row as [`allocate`]'s callers do and voids the number should
-/// its own checks refuse (they are the same, so they do not). One round trip instead of two
-/// on the issuing path.
-pub(crate) async fn load_and_allocate_postgres(
-    db: &Db,
-    config: &NumberingConfig,
-    kind: Kind,
-    request_id: &str,
-    mission: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<Option<(sqlx::any::AnyRow, Option<String>)>, IssuanceError> {
-    let allocation = Allocation::new(config, kind, now)?;
-    let sql = format!(
-        "WITH q AS (SELECT {columns} FROM svc_requests WHERE id = $5), \
-         ok AS (SELECT 1 FROM q WHERE q.kind = $8 AND q.state = 'approved' \
-           AND ($9::text IS NULL OR q.mission = $9)), \
-         {ctes} \
-         SELECT q.*, s.last_value, n.number FROM q LEFT JOIN s ON true LEFT JOIN n ON true",
-        columns = super::requests::REQUEST_COLUMNS,
-        ctes = Allocation::CTES,
-    );
-    let row = allocation
-        .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), request_id)
-        .bind(kind.as_str())
-        .bind(mission.map(str::to_owned))
-        .fetch_optional(db.writer())
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let number = allocation.number_of(&row)?;
-    Ok(Some((row, number)))
+/// One request to read and allocate a number for (see [`AllocationStatement`]).
+#[derive(Debug, Clone)]
+pub(crate) struct AllocationItem {
+    pub(crate) request_id: String,
+    /// The acting mission's code: allocate only for a request of that mission.
+    pub(crate) mission: Option<String>,
+}
+
+/// The request's row (none: no such request) and the number allocated for it: none when the
+/// request may not be issued now (not of the kind, not approved, another mission's).
+pub(crate) type Loaded = Option<(sqlx::any::AnyRow, Result<Option<String>, IssuanceError>)>;
+
+/// PostgreSQL: reads a batch of requests and, in the same statement, allocates the next numbers
+/// of the statement's kind, in item order, for those that are of that kind, approved and (when
+/// the item names one) that mission's: the counter moves once for the batch, so its row lock
+/// is taken and released (through the commit's WAL flush) once per batch, not once per
+/// issuance. The caller checks the returned row as [`allocate`]'s callers do and voids the
+/// number should its own checks refuse (they are the same, so they do not). One round trip for
+/// reading and allocating.
+pub(crate) struct AllocationStatement {
+    pub(crate) db: Db,
+    pub(crate) config: NumberingConfig,
+    pub(crate) kind: Kind,
+    pub(crate) clock: std::sync::Arc<dyn super::Clock>,
+}
+
+impl AllocationStatement {
+    async fn load_and_allocate(
+        &self,
+        items: &[AllocationItem],
+    ) -> Result<Vec<Loaded>, IssuanceError> {
+        let allocation = Allocation::new(&self.config, self.kind, self.clock.now())?;
+        let list: Vec<serde_json::Value> = items
+            .iter()
+            .map(|item| serde_json::json!({"request": item.request_id, "mission": item.mission}))
+            .collect();
+        // `q` looks each request up by its key (LIMIT 1 keeps the planner from joining the
+        // whole table, as it would for a set of unknown size); `a` numbers the allowed items:
+        // the batch's k numbers are the counter's last k values, in item order.
+        let sql = format!(
+            "WITH i AS (SELECT e.ord, e.item->>'request' AS request, e.item->>'mission' AS scope \
+               FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS e(item, ord)), \
+             q AS (SELECT i.ord, i.scope, t.* FROM i CROSS JOIN LATERAL \
+               (SELECT {columns} FROM svc_requests WHERE id = i.request LIMIT 1) t), \
+             ok AS (SELECT q.ord, q.id, row_number() OVER (ORDER BY q.ord) AS rn FROM q \
+               WHERE q.kind = $7 AND q.state = 'approved' \
+               AND (q.scope IS NULL OR q.mission = q.scope)), \
+             c AS (SELECT count(*) AS k FROM ok), \
+             s AS (INSERT INTO svc_number_series (series, last_value) \
+               SELECT $1, c.k FROM c WHERE c.k > 0 \
+               ON CONFLICT (series) DO UPDATE \
+               SET last_value = svc_number_series.last_value + EXCLUDED.last_value \
+               RETURNING last_value), \
+             a AS (SELECT ok.ord, ok.id, s.last_value - c.k + ok.rn AS seq, \
+               $2 || lpad((s.last_value - c.k + ok.rn)::text, $3::int, '0') || $4 AS number \
+               FROM ok, s, c), \
+             n AS (INSERT INTO svc_document_numbers \
+               (number, series, state, request_id, allocated_at) \
+               SELECT a.number, $1, 'allocated', a.id, $5 FROM a WHERE a.seq < $6 \
+               RETURNING number) \
+             SELECT q.*, a.seq AS last_value, n.number AS number FROM q \
+               LEFT JOIN a ON a.ord = q.ord LEFT JOIN n ON n.number = a.number",
+            columns = super::requests::REQUEST_COLUMNS,
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(allocation.series.clone())
+            .bind(allocation.before.clone())
+            .bind(i64::try_from(allocation.width).unwrap_or(i64::MAX))
+            .bind(allocation.after.clone())
+            .bind(allocation.now.clone())
+            .bind(allocation.limit)
+            .bind(self.kind.as_str())
+            .bind(serde_json::Value::Array(list).to_string())
+            .fetch_all(self.db.writer())
+            .await?;
+        // From here on the numbers are committed: what goes wrong is the item's, never the
+        // batch's (which would be run again and allocate twice).
+        let mut loaded: Vec<Loaded> = (0..items.len()).map(|_| None).collect();
+        for row in rows {
+            let slot = row
+                .try_get::<i64, _>("ord")
+                .ok()
+                .and_then(|ord| usize::try_from(ord).ok())
+                .and_then(|ord| ord.checked_sub(1))
+                .and_then(|index| loaded.get_mut(index));
+            if let Some(slot) = slot {
+                let number = allocation.number_of(&row);
+                *slot = Some((row, number));
+            } else {
+                tracing::error!("the allocation statement answered a row of no item");
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+impl super::batch::BatchStatement for AllocationStatement {
+    type Item = AllocationItem;
+    type Outcome = Loaded;
+    const NAME: &'static str = "load_and_allocate";
+
+    fn run<'a>(&'a self, items: &'a [AllocationItem]) -> super::batch::StatementFuture<'a, Loaded> {
+        Box::pin(self.load_and_allocate(items))
+    }
 }
 
 /// [`allocate`] inside the caller's transaction (which must commit before issuing).

@@ -388,3 +388,28 @@ pub async fn assert_issuance_proof(
     );
     Ok(())
 }
+
+/// Checks the numbering invariant on the database at `url`: every number is either `issued`
+/// with exactly one document or `void` with none, never still `allocated` (call it when no
+/// issuance is in flight). Returns the number of void numbers.
+pub async fn assert_numbers_accounted(url: &str) -> Result<usize, Box<dyn std::error::Error>> {
+    let store = travdoc_store::Store::connect(url).await?;
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT n.number, n.state, (SELECT COUNT(*) FROM svc_documents d \
+         WHERE d.number = n.number) FROM svc_document_numbers n ORDER BY n.number",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut void = 0;
+    for (number, state, documents) in &rows {
+        match state.as_str() {
+            "issued" => assert_eq!(*documents, 1, "{number} is issued without a document"),
+            "void" => {
+                assert_eq!(*documents, 0, "{number} is void but has a document");
+                void += 1;
+            }
+            other => panic!("{number} is {other}"),
+        }
+    }
+    Ok(void)
+}

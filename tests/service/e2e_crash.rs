@@ -1,6 +1,6 @@
 //! Crash during concurrent issuance (SIGKILL), then restart: the ledger verifies, and every
 //! allocated number ends up issued (with its document) or void (with a ledger entry). On
-//! SQLite and on PostgreSQL (whose issuing path is one autocommit statement of its own).
+//! SQLite and on PostgreSQL (whose issuing path is two batched statements of its own).
 
 use crate::common;
 

@@ -141,6 +141,10 @@ async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
 
     // The idempotent response is stored by the issuing statement itself on PostgreSQL.
     crate::e2e_ttd::idempotent_issue(&node_b, &staff).await?;
+    // The racers that lost had numbers allocated: each is recorded void, none left issued
+    // without a document.
+    let void = common::assert_numbers_accounted(&cluster.url).await?;
+    eprintln!("after the races: {void} numbers void");
     Ok(())
 }
 

@@ -421,6 +421,31 @@ impl PreparedEntry {
         })
     }
 
+    /// The entry's idempotency key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The event's kind code (`ledger_append`'s `p_kind`).
+    pub fn kind(&self) -> i64 {
+        self.kind
+    }
+
+    /// The entry's time, in Unix seconds.
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+
+    /// The leaf the entry's hash is computed from.
+    pub fn leaf(&self) -> &[u8] {
+        &self.leaf
+    }
+
+    /// The encoded entry, as stored.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     /// `ledger_append($first, ..., $first + 5)`: a set-returning call with the columns `idx`,
     /// `leaf_hash` and `fresh`, to use in the caller's statement, the values bound with
     /// [`PreparedEntry::bind`] at those placeholders.

@@ -620,11 +620,69 @@ pub async fn fill_batched(store: &Store, from: u64, to: u64, batch: u64) {
     }
 }
 
+/// Appends `count` entries from `first` with the server-side `ledger_append_batch`
+/// (PostgreSQL, migration 0120) in one statement; checks the first index it answers and returns
+/// the leaf hashes stored for them.
+async fn server_batch(store: &Store, first: u64, count: u64) -> Vec<travdoc_tlog::merkle::Hash> {
+    let prepared: Vec<ledger::PreparedEntry> = (first..first + count)
+        .map(|i| ledger::PreparedEntry::new(&format!("mixed-{i}"), &event(i)).expect("entry"))
+        .collect();
+    let list = |column: usize, cast: &str| {
+        let params: Vec<String> = (0..prepared.len())
+            .map(|i| format!("${}", column * prepared.len() + i + 1))
+            .collect();
+        format!("ARRAY[{}]::{cast}[]", params.join(", "))
+    };
+    let sql = format!(
+        "SELECT ledger_append_batch({}, {}, {}, {}, {}) AS first",
+        list(0, "text"),
+        list(1, "bigint"),
+        list(2, "bigint"),
+        list(3, "bytea"),
+        list(4, "bytea"),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for entry in &prepared {
+        query = query.bind(entry.key().to_owned());
+    }
+    for entry in &prepared {
+        query = query.bind(entry.kind());
+    }
+    for entry in &prepared {
+        query = query.bind(entry.time());
+    }
+    for entry in &prepared {
+        query = query.bind(entry.leaf().to_vec());
+    }
+    for entry in &prepared {
+        query = query.bind(entry.body().to_vec());
+    }
+    let row = query
+        .fetch_one(store.pool())
+        .await
+        .expect("ledger_append_batch");
+    let answered: i64 = row.try_get("first").expect("first");
+    assert_eq!(u64::try_from(answered).ok(), Some(first));
+    let rows = sqlx::query("SELECT leaf_hash FROM ledger_entry WHERE idx >= $1 ORDER BY idx")
+        .bind(i64::try_from(first).expect("index"))
+        .fetch_all(store.pool())
+        .await
+        .expect("leaf hashes");
+    assert_eq!(rows.len() as u64, count);
+    rows.iter()
+        .map(|row| {
+            let hash: Vec<u8> = row.try_get(0).expect("hash");
+            hash.try_into().expect("32 bytes")
+        })
+        .collect()
+}
+
 /// The append paths agree with the reference tree: single appends (on PostgreSQL the
 /// server-side `ledger_append` function), keys known new, batches (the Rust path) and mixes of
-/// them in one transaction, across many tree shapes. After every commit the state row's root
-/// is the in-memory tree's, and at the end every stored hash is, the log verifies, and a
-/// checkpoint signs.
+/// them in one transaction, and on PostgreSQL batches appended in the server
+/// (`ledger_append_batch`, as issuing does), across many tree shapes. After every commit the
+/// state row's root is the in-memory tree's, and at the end every stored hash is, the log
+/// verifies, and a checkpoint signs.
 pub async fn append_paths_suite(store: &Store) {
     let mut tree = travdoc_tlog::merkle::MemoryTree::new();
     let expected_hash =
@@ -664,6 +722,18 @@ pub async fn append_paths_suite(store: &Store) {
         tree.push_hash(appended.leaf_hash);
         n += 1;
         tx.commit().await.expect("commit");
+        if store.backend() == Backend::Postgres {
+            // Then a batch of 1 to 7 appended in the server, as the issuing statement does.
+            for (i, appended) in server_batch(store, n, round % 7 + 1)
+                .await
+                .iter()
+                .enumerate()
+            {
+                assert_eq!(appended, &expected_hash(&event(n + i as u64)));
+                tree.push_hash(*appended);
+            }
+            n += round % 7 + 1;
+        }
         let (size, root) = ledger::state(store).await.expect("state");
         assert_eq!((size, root), (tree.size(), tree.root()), "round {round}");
     }
