@@ -145,6 +145,97 @@ async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
     // without a document.
     let void = common::assert_numbers_accounted(&cluster.url).await?;
     eprintln!("after the races: {void} numbers void");
+    issue_documents_refusals(&cluster.url, &node_a, &staff).await
+}
+
+/// The issuing statement's two refusals, called directly. An item whose request is not approved
+/// any more answers `request_changed`, and nothing of it is written. An item whose number is not
+/// allocated any more fails the whole statement with SQLSTATE TDN01: no other item of the batch
+/// is issued either, no request moves, nothing is appended.
+async fn issue_documents_refusals(url: &str, node: &Server, staff: &Staff) -> TestResult {
+    let store = travdoc_store::Store::connect(url).await?;
+    let pool = store.pool();
+    let first = common::approved_ttd(node, staff).await?;
+    let second = common::approved_ttd(node, staff).await?;
+    let issued: String =
+        sqlx::query_scalar("SELECT id FROM svc_requests WHERE state = 'issued' LIMIT 1")
+            .fetch_one(pool)
+            .await?;
+    for (number, state, request) in [
+        ("X0000001", "allocated", &first),
+        ("X0000002", "void", &second),
+        ("X0000003", "allocated", &issued),
+    ] {
+        sqlx::query(
+            "INSERT INTO svc_document_numbers (number, series, state, request_id, allocated_at) \
+             VALUES ($1, 'test', $2, $3, '2026-11-28T00:00:00Z')",
+        )
+        .bind(number)
+        .bind(state)
+        .bind(request)
+        .execute(pool)
+        .await?;
+    }
+    let item = |request: &str, number: &str| {
+        serde_json::json!({
+            "number": number, "kind": "ttd", "request_id": request, "mission": "LON",
+            "valid_until": "2027-01-01", "at": "2026-11-28T00:00:00Z", "actor": "test",
+            "payload": "{}", "event_id": format!("event-{number}"), "action": "ttd.issued",
+            "leaf_sha256": "00", "entry_key": format!("ttd.issued:{number}"), "entry_kind": 1,
+            "entry_time": 0, "entry_leaf": "00", "entry_body": "00",
+        })
+    };
+    let call = |items: serde_json::Value| {
+        sqlx::query("SELECT item_ord::BIGINT AS ord, item_outcome FROM issue_documents($1::jsonb)")
+            .bind(items.to_string())
+            .fetch_all(pool)
+    };
+    let (size, _) = travdoc_store::ledger::state(&store).await?;
+
+    let rows = call(serde_json::json!([item(&issued, "X0000003")])).await?;
+    assert_eq!(rows.len(), 1);
+    let outcome: String = sqlx::Row::try_get(&rows[0], "item_outcome")?;
+    assert_eq!(outcome, "request_changed");
+
+    let error = call(serde_json::json!([
+        item(&first, "X0000001"),
+        item(&second, "X0000002")
+    ]))
+    .await
+    .err()
+    .ok_or("a batch with a void number was issued")?;
+    let code = error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .map(|code| code.into_owned());
+    assert_eq!(code.as_deref(), Some("TDN01"), "{error}");
+
+    let states: Vec<(String, String)> = sqlx::query_as(
+        "SELECT number, state FROM svc_document_numbers WHERE number LIKE 'X%' ORDER BY number",
+    )
+    .fetch_all(pool)
+    .await?;
+    let expected = [
+        ("X0000001", "allocated"),
+        ("X0000002", "void"),
+        ("X0000003", "allocated"),
+    ];
+    for ((number, state), (want_number, want_state)) in states.iter().zip(expected) {
+        assert_eq!((number.as_str(), state.as_str()), (want_number, want_state));
+    }
+    for request in [&first, &second] {
+        let state: String = sqlx::query_scalar("SELECT state FROM svc_requests WHERE id = $1")
+            .bind(request)
+            .fetch_one(pool)
+            .await?;
+        assert_eq!(state, "approved", "{request}");
+    }
+    let documents: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM svc_documents WHERE number LIKE 'X%'")
+            .fetch_one(pool)
+            .await?;
+    assert_eq!(documents, 0);
+    assert_eq!(travdoc_store::ledger::state(&store).await?.0, size);
     Ok(())
 }
 
