@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use super::db::Db;
-use super::documents::IssueStatement;
+use super::documents::{IssueItem, PostgresIssue, SqliteIssue};
 use super::numbering::{AllocationItem, AllocationStatement, Kind, NumberingConfig};
 use super::{Clock, IssuanceError};
 
@@ -237,10 +237,10 @@ const MAX_BATCH: usize = 32;
 
 type AllocationBatcher = Batcher<AllocationItem, ItemResult<AllocationStatement>>;
 
-/// The batched statements of a PostgreSQL node (unused on SQLite, where the group commit
-/// of `travdoc-store` batches the commits).
+/// The batched statements of a node: issuing on both backends, reading and allocating on
+/// PostgreSQL (SQLite allocates in the group commit of `travdoc-store`).
 pub(crate) struct Batches {
-    pub(crate) issue: Batcher<serde_json::Value, ItemResult<IssueStatement>>,
+    pub(crate) issue: Batcher<IssueItem, ItemResult<PostgresIssue>>,
     ttd: AllocationBatcher,
     passport: AllocationBatcher,
     legalization: AllocationBatcher,
@@ -260,12 +260,17 @@ impl Batches {
             )
         };
         Batches {
-            issue: of_statement(
-                MAX_BATCH,
-                IssueStatement {
-                    pool: db.writer().clone(),
-                },
-            ),
+            issue: match db.backend() {
+                super::db::Backend::Postgres => of_statement(
+                    MAX_BATCH,
+                    PostgresIssue {
+                        pool: db.writer().clone(),
+                    },
+                ),
+                super::db::Backend::Sqlite => {
+                    of_statement(MAX_BATCH, SqliteIssue { db: db.clone() })
+                }
+            },
             ttd: allocation(Kind::Ttd),
             passport: allocation(Kind::Passport),
             legalization: allocation(Kind::Legalization),

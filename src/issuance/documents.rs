@@ -316,7 +316,7 @@ impl Service {
     /// The shared issuing pipeline for an approved request: allocate a number (committed),
     /// build and sign (HSM), then one transaction that stores the document, closes the number,
     /// moves the request to `issued`, appends to the ledger and stores the idempotent response
-    /// (on PostgreSQL one batched statement, see [`IssueStatement`]).
+    /// (batched, see [`PostgresIssue`] and [`SqliteIssue`]).
     /// On any failure after allocation the number is voided. `source` says where the number
     /// comes from (see [`Service::load_for_issue`]).
     pub(crate) async fn issue_request<R, B, F>(
@@ -480,78 +480,34 @@ impl Service {
             "svc_documents",
             "number",
         );
-        match self.db.backend() {
-            travdoc_store::Backend::Postgres => {
-                let item = issue_item(&IssueRows {
-                    record,
-                    number,
-                    now: &now,
-                    actor,
-                    built: &built,
-                    event: &event,
-                    idempotent: idempotency_key
-                        .map(|key| -> Result<_, IssuanceError> {
-                            Ok((key, serde_json::to_string(&response)?))
-                        })
-                        .transpose()?,
-                })?;
-                let outcome = self
-                    .batches
-                    .issue
-                    .submit(item)
-                    .await
-                    .ok_or_else(|| super::batch::lost("issue_documents"))?;
-                match outcome {
-                    Ok(IssueOutcome::Issued) => {}
-                    Ok(IssueOutcome::RequestChanged) => return Err(request_changed(record)),
-                    Err(IssuanceError::Database(sqlx::Error::Database(db)))
-                        if db.code().as_deref() == Some(NUMBER_NOT_ALLOCATED) =>
-                    {
-                        return Err(IssuanceError::WrongState {
-                            what: "document number",
-                            id: number.to_owned(),
-                            state: "not allocated".to_owned(),
-                            expected: "allocated",
-                        });
-                    }
-                    Err(error) => return Err(error),
-                }
+        let item = issue_item(&IssueRows {
+            record,
+            number,
+            now: &now,
+            actor,
+            built: &built,
+            event: &event,
+            idempotent: idempotency_key
+                .map(|key| -> Result<_, IssuanceError> {
+                    Ok((key, serde_json::to_string(&response)?))
+                })
+                .transpose()?,
+        })?;
+        let outcome = self
+            .batches
+            .issue
+            .submit(item)
+            .await
+            .ok_or_else(|| super::batch::lost("issue"))?;
+        match outcome {
+            Ok(IssueOutcome::Issued) => {}
+            Ok(IssueOutcome::RequestChanged) => return Err(request_changed(record)),
+            Err(IssuanceError::Database(sqlx::Error::Database(db)))
+                if db.code().as_deref() == Some(NUMBER_NOT_ALLOCATED) =>
+            {
+                return Err(number_not_allocated(number));
             }
-            travdoc_store::Backend::Sqlite => {
-                let mut tx = self.db.begin().await?;
-                numbering::mark_issued(&mut tx, number, &now).await?;
-                let moved = sqlx::query(
-                    "UPDATE svc_requests SET state = 'issued', document_number = $2, \
-                     updated_at = $3 WHERE id = $1 AND state = 'approved'",
-                )
-                .bind(&record.id)
-                .bind(number)
-                .bind(&now)
-                .execute(tx.conn())
-                .await?;
-                if moved.rows_affected() != 1 {
-                    return Err(request_changed(record));
-                }
-                ledger::insert_event(&mut tx, &event).await?;
-                bind_document(
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "INSERT INTO svc_documents {DOCUMENT_COLUMNS} VALUES {DOCUMENT_VALUES}"
-                    ))),
-                    record,
-                    number,
-                    &now,
-                    actor,
-                    &built,
-                )
-                .execute(tx.conn())
-                .await?;
-                idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &response, &now)
-                    .await?;
-                // The ledger last: SQLite holds the write lock from `BEGIN IMMEDIATE` anyway,
-                // but the order matches what the PostgreSQL statement does.
-                ledger::append(&mut tx, &event).await?;
-                tx.commit().await?;
-            }
+            Err(error) => return Err(error),
         }
         Ok(response)
     }
@@ -907,41 +863,6 @@ impl Service {
     }
 }
 
-/// The columns of a new `svc_documents` row and their placeholders ($1 to $12, as bound by
-/// [`bind_document`]).
-const DOCUMENT_COLUMNS: &str = "(number, kind, request_id, mission, state, valid_until, \
-     issued_at, issued_by, mrz, seal, sod, payload, document_sha256, updated_at)";
-const DOCUMENT_VALUES: &str = "($1, $2, $3, $4, 'issued', $5, $6, $7, $8, $9, $10, $11, $12, $6)";
-
-/// Binds a new document's values as $1 to $12 (see [`DOCUMENT_VALUES`]).
-fn bind_document<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    record: &RequestRecord,
-    number: &str,
-    now: &str,
-    actor: &Actor,
-    built: &Built,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    query
-        .bind(number.to_owned())
-        .bind(record.kind.as_str())
-        .bind(record.id.clone())
-        .bind(record.mission.clone())
-        .bind(built.valid_until.clone())
-        .bind(now.to_owned())
-        .bind(actor.id.clone())
-        .bind(
-            built
-                .mrz
-                .as_ref()
-                .map(|lines| serde_json::json!(lines).to_string()),
-        )
-        .bind(built.seal.clone())
-        .bind(built.sod.clone())
-        .bind(built.payload.to_string())
-        .bind(built.document_sha256.clone())
-}
-
 fn request_changed(record: &RequestRecord) -> IssuanceError {
     IssuanceError::WrongState {
         what: "request",
@@ -966,38 +887,105 @@ struct IssueRows<'a> {
 /// The SQLSTATE `issue_documents` raises when an item's number is not allocated any more.
 const NUMBER_NOT_ALLOCATED: &str = "TDN01";
 
-/// One issuance as an item of `issue_documents` (migration 0120): the document row, the
-/// event row, the ledger entry and the idempotent response, bytes as hex.
-fn issue_item(rows: &IssueRows<'_>) -> Result<serde_json::Value, IssuanceError> {
-    let entry = ledger::prepared_entry(rows.event)?
+fn number_not_allocated(number: &str) -> IssuanceError {
+    IssuanceError::WrongState {
+        what: "document number",
+        id: number.to_owned(),
+        state: "not allocated".to_owned(),
+        expected: "allocated",
+    }
+}
+
+/// One signed issuance, ready to store: the document row, the event row, the ledger entry and
+/// the idempotent response.
+#[derive(Debug, Clone)]
+pub(crate) struct IssueItem {
+    number: String,
+    kind: Kind,
+    request_id: String,
+    mission: Option<String>,
+    valid_until: String,
+    at: String,
+    actor: String,
+    /// JSON list of the MRZ lines.
+    mrz: Option<String>,
+    seal: Option<Vec<u8>>,
+    sod: Option<Vec<u8>>,
+    payload: String,
+    document_sha256: Option<String>,
+    event_id: String,
+    action: &'static str,
+    leaf_sha256: String,
+    entry_key: String,
+    entry: travdoc_store::ledger::Entry,
+    /// The Idempotency-Key, its request hash and the response stored under it.
+    idempotent: Option<(String, String, String)>,
+}
+
+fn issue_item(rows: &IssueRows<'_>) -> Result<IssueItem, IssuanceError> {
+    let (entry_key, entry) = ledger::entry(rows.event)
         .ok_or_else(|| IssuanceError::Build("an issuance without a ledger entry".into()))?;
     let (event_id, leaf_sha256) = rows.event.row_values();
     let (record, built) = (rows.record, rows.built);
-    Ok(serde_json::json!({
-        "number": rows.number,
-        "kind": record.kind.as_str(),
-        "request_id": record.id,
-        "mission": record.mission,
-        "valid_until": built.valid_until,
-        "at": rows.now,
-        "actor": rows.actor.id,
-        "mrz": built.mrz.as_ref().map(|lines| serde_json::json!(lines).to_string()),
-        "seal": built.seal.as_ref().map(hex::encode),
-        "sod": built.sod.as_ref().map(hex::encode),
-        "payload": built.payload.to_string(),
-        "document_sha256": built.document_sha256,
-        "event_id": event_id,
-        "action": rows.event.action,
-        "leaf_sha256": leaf_sha256,
-        "entry_key": entry.key(),
-        "entry_kind": entry.kind(),
-        "entry_time": entry.time(),
-        "entry_leaf": hex::encode(entry.leaf()),
-        "entry_body": hex::encode(entry.body()),
-        "idempotency_key": rows.idempotent.as_ref().map(|(key, _)| &key.key),
-        "request_hash": rows.idempotent.as_ref().map(|(key, _)| &key.request_hash),
-        "response": rows.idempotent.as_ref().map(|(_, body)| body),
-    }))
+    Ok(IssueItem {
+        number: rows.number.to_owned(),
+        kind: record.kind,
+        request_id: record.id.clone(),
+        mission: record.mission.clone(),
+        valid_until: built.valid_until.clone(),
+        at: rows.now.to_owned(),
+        actor: rows.actor.id.clone(),
+        mrz: built
+            .mrz
+            .as_ref()
+            .map(|lines| serde_json::json!(lines).to_string()),
+        seal: built.seal.clone(),
+        sod: built.sod.clone(),
+        payload: built.payload.to_string(),
+        document_sha256: built.document_sha256.clone(),
+        event_id,
+        action: rows.event.action,
+        leaf_sha256,
+        entry_key,
+        entry,
+        idempotent: rows
+            .idempotent
+            .as_ref()
+            .map(|(key, body)| (key.key.clone(), key.request_hash.clone(), body.clone())),
+    })
+}
+
+impl IssueItem {
+    /// The item as `issue_documents` (migration 0120) reads it, bytes as hex.
+    fn postgres_json(&self) -> Result<serde_json::Value, IssuanceError> {
+        let entry = travdoc_store::ledger::PreparedEntry::new(&self.entry_key, &self.entry)?;
+        let idempotent = self.idempotent.as_ref();
+        Ok(serde_json::json!({
+            "number": self.number,
+            "kind": self.kind.as_str(),
+            "request_id": self.request_id,
+            "mission": self.mission,
+            "valid_until": self.valid_until,
+            "at": self.at,
+            "actor": self.actor,
+            "mrz": self.mrz,
+            "seal": self.seal.as_ref().map(hex::encode),
+            "sod": self.sod.as_ref().map(hex::encode),
+            "payload": self.payload,
+            "document_sha256": self.document_sha256,
+            "event_id": self.event_id,
+            "action": self.action,
+            "leaf_sha256": self.leaf_sha256,
+            "entry_key": entry.key(),
+            "entry_kind": entry.kind(),
+            "entry_time": entry.time(),
+            "entry_leaf": hex::encode(entry.leaf()),
+            "entry_body": hex::encode(entry.body()),
+            "idempotency_key": idempotent.map(|(key, _, _)| key),
+            "request_hash": idempotent.map(|(_, hash, _)| hash),
+            "response": idempotent.map(|(_, _, body)| body),
+        }))
+    }
 }
 
 /// What became of one issuance of a batch.
@@ -1015,25 +1003,29 @@ pub(crate) enum IssueOutcome {
 /// entries are appended, the events, documents and idempotent responses inserted: one round
 /// trip, one ledger lock and one commit for the batch, the lock held inside the server only.
 /// A failure anywhere (a unique key, the connection) rolls the whole statement back.
-pub(crate) struct IssueStatement {
+pub(crate) struct PostgresIssue {
     pub(crate) pool: sqlx::AnyPool,
 }
 
-impl BatchStatement for IssueStatement {
-    type Item = serde_json::Value;
+impl BatchStatement for PostgresIssue {
+    type Item = IssueItem;
     type Outcome = IssueOutcome;
     const NAME: &'static str = "issue_documents";
 
     fn run<'a>(
         &'a self,
-        items: &'a [serde_json::Value],
+        items: &'a [IssueItem],
     ) -> super::batch::StatementFuture<'a, IssueOutcome> {
         Box::pin(async move {
+            let list = items
+                .iter()
+                .map(IssueItem::postgres_json)
+                .collect::<Result<Vec<_>, _>>()?;
             let rows = sqlx::query(
                 "SELECT item_ord::BIGINT AS item_ord, item_outcome \
                  FROM issue_documents($1::jsonb)",
             )
-            .bind(serde_json::to_string(items)?)
+            .bind(serde_json::Value::Array(list).to_string())
             .fetch_all(&self.pool)
             .await?;
             let mut outcomes = vec![None; items.len()];
@@ -1067,4 +1059,179 @@ impl BatchStatement for IssueStatement {
                 .collect()
         })
     }
+}
+
+/// Issuing on SQLite: a batch of issuances in one transaction of the group commit, with one
+/// multi-row statement per table instead of one statement per table and issuance (on the single
+/// writer connection every statement waits its turn). The same rules as `issue_documents` on
+/// PostgreSQL: a request not approved any more (or named twice: the first item wins) answers
+/// [`IssueOutcome::RequestChanged`] with nothing written; a number not allocated any more fails
+/// the batch, so a request is never issued without its number.
+pub(crate) struct SqliteIssue {
+    pub(crate) db: super::Db,
+}
+
+impl BatchStatement for SqliteIssue {
+    type Item = IssueItem;
+    type Outcome = IssueOutcome;
+    const NAME: &'static str = "issue (SQLite)";
+
+    fn run<'a>(
+        &'a self,
+        items: &'a [IssueItem],
+    ) -> super::batch::StatementFuture<'a, IssueOutcome> {
+        Box::pin(issue_sqlite(&self.db, items))
+    }
+}
+
+async fn issue_sqlite(
+    db: &super::Db,
+    items: &[IssueItem],
+) -> Result<Vec<IssueOutcome>, IssuanceError> {
+    use travdoc_store::Backend::Sqlite;
+    use travdoc_store::ledger::placeholders;
+
+    let mut requests = std::collections::HashSet::new();
+    let candidates: Vec<&IssueItem> = items
+        .iter()
+        .filter(|item| requests.insert(item.request_id.as_str()))
+        .collect();
+    let mut tx = db.begin().await?;
+
+    // The requests that move from approved to issued.
+    let sql = format!(
+        "UPDATE svc_requests SET state = 'issued', document_number = j.column2, \
+         updated_at = j.column3 FROM (VALUES {}) AS j \
+         WHERE svc_requests.id = j.column1 AND svc_requests.state = 'approved' \
+         RETURNING svc_requests.id",
+        placeholders(Sqlite, candidates.len(), 3)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for item in &candidates {
+        query = query
+            .bind(item.request_id.clone())
+            .bind(item.number.clone())
+            .bind(item.at.clone());
+    }
+    let mut moved = std::collections::HashSet::new();
+    for row in query.fetch_all(tx.conn()).await? {
+        moved.insert(row.try_get::<String, _>(0)?);
+    }
+    let issued: Vec<&IssueItem> = candidates
+        .into_iter()
+        .filter(|item| moved.contains(&item.request_id))
+        .collect();
+
+    if !issued.is_empty() {
+        // Their numbers move from allocated to issued, all of them or the batch fails.
+        let sql = format!(
+            "UPDATE svc_document_numbers SET state = 'issued', closed_at = j.column2 \
+             FROM (VALUES {}) AS j \
+             WHERE svc_document_numbers.number = j.column1 \
+             AND svc_document_numbers.state = 'allocated'",
+            placeholders(Sqlite, issued.len(), 2)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for item in &issued {
+            query = query.bind(item.number.clone()).bind(item.at.clone());
+        }
+        let closed = query.execute(tx.conn()).await?.rows_affected();
+        if closed != issued.len() as u64 {
+            let numbers: Vec<&str> = issued.iter().map(|item| item.number.as_str()).collect();
+            return Err(number_not_allocated(&numbers.join(", ")));
+        }
+
+        let entries: Vec<(&str, &travdoc_store::ledger::Entry)> = issued
+            .iter()
+            .map(|item| (item.entry_key.as_str(), &item.entry))
+            .collect();
+        let appended = travdoc_store::ledger::append_batch_new(&mut tx, &entries).await?;
+        if appended.len() != issued.len() {
+            return Err(IssuanceError::Corrupt(
+                "the ledger appended another number of entries".into(),
+            ));
+        }
+
+        let sql = format!(
+            "INSERT INTO svc_events (id, at, actor_id, action, subject, leaf_sha256) VALUES {}",
+            placeholders(Sqlite, issued.len(), 6)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for item in &issued {
+            query = query
+                .bind(item.event_id.clone())
+                .bind(item.at.clone())
+                .bind(item.actor.clone())
+                .bind(item.action)
+                .bind(item.number.clone())
+                .bind(item.leaf_sha256.clone());
+        }
+        query.execute(tx.conn()).await?;
+
+        let sql = format!(
+            "INSERT INTO svc_documents (number, kind, request_id, mission, state, valid_until, \
+             issued_at, issued_by, mrz, seal, sod, payload, document_sha256, updated_at, \
+             ledger_index) VALUES {}",
+            placeholders(Sqlite, issued.len(), 15)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (item, appended) in issued.iter().zip(&appended) {
+            query = query
+                .bind(item.number.clone())
+                .bind(item.kind.as_str())
+                .bind(item.request_id.clone())
+                .bind(item.mission.clone())
+                .bind("issued")
+                .bind(item.valid_until.clone())
+                .bind(item.at.clone())
+                .bind(item.actor.clone())
+                .bind(item.mrz.clone())
+                .bind(item.seal.clone())
+                .bind(item.sod.clone())
+                .bind(item.payload.clone())
+                .bind(item.document_sha256.clone())
+                .bind(item.at.clone())
+                .bind(
+                    i64::try_from(appended.index)
+                        .map_err(|_| IssuanceError::Corrupt("a ledger index beyond i64".into()))?,
+                );
+        }
+        query.execute(tx.conn()).await?;
+
+        let keyed: Vec<(&IssueItem, &(String, String, String))> = issued
+            .iter()
+            .filter_map(|item| item.idempotent.as_ref().map(|keyed| (*item, keyed)))
+            .collect();
+        if !keyed.is_empty() {
+            let sql = format!(
+                "INSERT INTO svc_idempotency \
+                 (actor_id, key, request_hash, status, response, created_at) VALUES {}",
+                placeholders(Sqlite, keyed.len(), 6)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (item, (key, hash, body)) in keyed {
+                query = query
+                    .bind(item.actor.clone())
+                    .bind(key.clone())
+                    .bind(hash.clone())
+                    .bind(200i64)
+                    .bind(body.clone())
+                    .bind(item.at.clone());
+            }
+            query.execute(tx.conn()).await?;
+        }
+    }
+    tx.commit().await?;
+    let issued_numbers: std::collections::HashSet<&str> =
+        issued.iter().map(|item| item.number.as_str()).collect();
+    Ok(items
+        .iter()
+        .map(|item| {
+            if issued_numbers.contains(item.number.as_str()) {
+                IssueOutcome::Issued
+            } else {
+                IssueOutcome::RequestChanged
+            }
+        })
+        .collect())
 }

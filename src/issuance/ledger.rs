@@ -5,7 +5,7 @@
 //! `travdoc-store` in the same transaction, with a natural idempotency key (one entry per act).
 
 use sha2::{Digest, Sha256};
-use travdoc_store::ledger::{Entry, Event, IndexRow, PreparedEntry};
+use travdoc_store::ledger::{Entry, Event, IndexRow};
 
 use super::IssuanceError;
 use super::db::Tx;
@@ -122,24 +122,16 @@ pub async fn insert_event(tx: &mut Tx, event: &LedgerEvent) -> Result<(), Issuan
 
 /// The integrity-ledger entry of `event`, if the ledger records it, with its key
 /// (`action:subject`, one entry per act).
-fn entry_of(event: &LedgerEvent) -> Option<(String, Entry)> {
+pub(crate) fn entry(event: &LedgerEvent) -> Option<(String, Entry)> {
     let entry = event.entry.as_ref()?;
     let key = format!("{}:{}", event.action, event.subject);
     Some((key, Entry::new(unix_seconds(&event.at), entry.clone())))
 }
 
-/// `event`'s ledger entry ready for `ledger_append` in a caller's own PostgreSQL statement.
-pub fn prepared_entry(event: &LedgerEvent) -> Result<Option<PreparedEntry>, IssuanceError> {
-    let Some((key, entry)) = entry_of(event) else {
-        return Ok(None);
-    };
-    Ok(Some(PreparedEntry::new(&key, &entry)?))
-}
-
 /// The integrity-ledger half of [`record`], for a caller that wrote the `svc_events` row
 /// apart (with [`insert_event`], or itself with [`LedgerEvent::row_values`]).
 pub async fn append(tx: &mut Tx, event: &LedgerEvent) -> Result<Option<i64>, IssuanceError> {
-    let Some((key, entry)) = entry_of(event) else {
+    let Some((key, entry)) = entry(event) else {
         return Ok(None);
     };
     let appended = match event.new_key_row {

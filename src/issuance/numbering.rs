@@ -505,33 +505,6 @@ pub async fn claim(
     Ok(number.to_owned())
 }
 
-/// Moves an allocated number to `issued` inside the issuing transaction. Fails when the number
-/// is no longer `allocated` (e.g. a recovery pass voided it), which aborts the issuance.
-pub async fn mark_issued(
-    tx: &mut super::db::Tx,
-    number: &str,
-    now: &str,
-) -> Result<(), IssuanceError> {
-    let done = sqlx::query(
-        "UPDATE svc_document_numbers SET state = 'issued', closed_at = $2 \
-         WHERE number = $1 AND state = 'allocated'",
-    )
-    .bind(number)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
-    if done.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(IssuanceError::WrongState {
-            what: "document number",
-            id: number.to_owned(),
-            state: "not allocated".to_owned(),
-            expected: "allocated",
-        })
-    }
-}
-
 /// Marks an allocated number void (its issuance aborted), with a ledger entry.
 pub async fn void(
     db: &Db,

@@ -175,6 +175,12 @@ async fn idempotent_issue_returns_the_same_document() -> TestResult {
         .call("GET", "/v1/documents", Some(&staff.issuer), None)
         .await?;
     assert_eq!(list.body.as_array().map(Vec::len), Some(2));
+    // The racers that lost had numbers allocated: each is void, none issued without a document.
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        server.data_dir.join("travdoc.db").display()
+    );
+    common::assert_numbers_accounted(&url).await?;
     Ok(())
 }
 

@@ -198,7 +198,7 @@ const ROWS_PER_INSERT: usize = 400;
 /// SQLite gets anonymous `?` placeholders: numbered ones (`$n`) are named parameters there, and
 /// sqlx looks each one's name up with `sqlite3_bind_parameter_name`, a linear scan, which makes
 /// binding a 2,400-parameter INSERT quadratic (it was 36 % of the append profile).
-fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -385,6 +385,15 @@ pub async fn append_batch(
     entries: &[(&str, &Entry)],
 ) -> Result<Vec<Appended>> {
     append_entries(tx, entries, true, None).await
+}
+
+/// [`append_batch`] for keys the caller knows to be new (issuances of freshly allocated
+/// numbers): no lookup; should one exist after all, the UNIQUE constraint fails the insert.
+pub async fn append_batch_new(
+    tx: &mut Transaction,
+    entries: &[(&str, &Entry)],
+) -> Result<Vec<Appended>> {
+    append_entries(tx, entries, false, None).await
 }
 
 fn check_key(key: &str) -> Result<()> {
