@@ -219,11 +219,11 @@ pub(crate) enum NumberSource {
 }
 
 impl Service {
-    /// Loads request `id` for issuing it. On PostgreSQL (without a pre-printed number) the
-    /// next number is allocated in the same statement when the request is approved and the
-    /// actor's to issue, after the HSM answered, so the issuing path makes two round trips to
-    /// the database, not three; that statement is batched with the other issuances of the
-    /// node queued at the moment (see [`numbering::AllocationStatement`]).
+    /// Loads request `id` for issuing it. Without a pre-printed number the next number is
+    /// allocated in the same statement (PostgreSQL) or transaction (SQLite) when the request is
+    /// approved and the actor's to issue, after the HSM answered, batched with the other
+    /// issuances of the node queued at the moment (see [`numbering::AllocationStatement`]):
+    /// the issuing path makes two trips to the database, not three.
     pub(crate) async fn load_for_issue(
         &self,
         actor: &Actor,
@@ -236,11 +236,7 @@ impl Service {
             (crate::auth::Role::Mission, None) => None,
             _ => Some(None),
         };
-        let (true, None, Some(mission)) = (
-            self.db.backend() == travdoc_store::Backend::Postgres,
-            given_number,
-            mission,
-        ) else {
+        let (None, Some(mission)) = (given_number, mission) else {
             let record = self.load_request(actor, kind, id).await?;
             let source = match given_number {
                 Some(number) => NumberSource::Given(number.to_owned()),
@@ -258,7 +254,7 @@ impl Service {
             request_id: id.to_owned(),
             mission: mission.map(str::to_owned),
         };
-        let (row, number) = self
+        let (record, number) = self
             .batches
             .allocation(kind)
             .submit(item)
@@ -266,7 +262,7 @@ impl Service {
             .ok_or_else(|| super::batch::lost("load_and_allocate"))??
             .ok_or_else(not_found)?;
         let number = number?;
-        let checked = super::requests::request_from_row(&row).and_then(|record| {
+        let checked = record.and_then(|record| {
             if record.kind == kind && actor.can_see_mission(record.mission.as_deref()) {
                 Ok(record)
             } else {

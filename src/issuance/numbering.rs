@@ -325,17 +325,20 @@ pub(crate) struct AllocationItem {
     pub(crate) mission: Option<String>,
 }
 
-/// The request's row (none: no such request) and the number allocated for it: none when the
-/// request may not be issued now (not of the kind, not approved, another mission's).
-pub(crate) type Loaded = Option<(sqlx::any::AnyRow, Result<Option<String>, IssuanceError>)>;
+/// The request (none: no such request) and the number allocated for it: none when the request
+/// may not be issued now (not of the kind, not approved, another mission's).
+pub(crate) type Loaded = Option<(
+    Result<super::requests::RequestRecord, IssuanceError>,
+    Result<Option<String>, IssuanceError>,
+)>;
 
-/// PostgreSQL: reads a batch of requests and, in the same statement, allocates the next numbers
-/// of the statement's kind, in item order, for those that are of that kind, approved and (when
-/// the item names one) that mission's: the counter moves once for the batch, so its row lock
-/// is taken and released (through the commit's WAL flush) once per batch, not once per
-/// issuance. The caller checks the returned row as [`allocate`]'s callers do and voids the
-/// number should its own checks refuse (they are the same, so they do not). One round trip for
-/// reading and allocating.
+/// Reads a batch of requests and, in the same statement (on SQLite: transaction), allocates the
+/// next numbers of the statement's kind, in item order, for those that are of that kind,
+/// approved and (when the item names one) that mission's: the counter moves once for the
+/// batch, so its lock is taken and released (through the commit's log flush) once per batch,
+/// not once per issuance. The caller checks the returned request as [`allocate`]'s callers do
+/// and voids the number should its own checks refuse (they are the same, so they do not). One
+/// trip to the database for reading and allocating.
 pub(crate) struct AllocationStatement {
     pub(crate) db: Db,
     pub(crate) config: NumberingConfig,
@@ -348,6 +351,9 @@ impl AllocationStatement {
         &self,
         items: &[AllocationItem],
     ) -> Result<Vec<Loaded>, IssuanceError> {
+        if self.db.backend() == travdoc_store::Backend::Sqlite {
+            return self.load_and_allocate_sqlite(items).await;
+        }
         let allocation = Allocation::new(&self.config, self.kind, self.clock.now())?;
         let list: Vec<serde_json::Value> = items
             .iter()
@@ -404,12 +410,118 @@ impl AllocationStatement {
                 .and_then(|index| loaded.get_mut(index));
             if let Some(slot) = slot {
                 let number = allocation.number_of(&row);
-                *slot = Some((row, number));
+                *slot = Some((super::requests::request_from_row(&row), number));
             } else {
                 tracing::error!("the allocation statement answered a row of no item");
             }
         }
         Ok(loaded)
+    }
+}
+
+impl AllocationStatement {
+    /// The same on SQLite, in one transaction of the group commit: the requests read with one
+    /// statement, the counter moved once by the number of items allowed, their numbers inserted
+    /// with one statement.
+    async fn load_and_allocate_sqlite(
+        &self,
+        items: &[AllocationItem],
+    ) -> Result<Vec<Loaded>, IssuanceError> {
+        use travdoc_store::Backend::Sqlite;
+        use travdoc_store::ledger::placeholders;
+
+        let now = self.clock.now();
+        let allocation = Allocation::new(&self.config, self.kind, now)?;
+        let mut tx = self.db.begin().await?;
+        let ids: std::collections::BTreeSet<&str> =
+            items.iter().map(|item| item.request_id.as_str()).collect();
+        let sql = format!(
+            "SELECT {} FROM svc_requests WHERE id IN {}",
+            super::requests::REQUEST_COLUMNS,
+            placeholders(Sqlite, 1, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            query = query.bind((*id).to_owned());
+        }
+        let mut records = std::collections::HashMap::new();
+        for row in query.fetch_all(tx.conn()).await? {
+            let id: String = row.try_get("id")?;
+            records.insert(id, super::requests::request_from_row(&row));
+        }
+        let allowed: Vec<bool> = items
+            .iter()
+            .map(|item| {
+                records
+                    .get(&item.request_id)
+                    .and_then(|record| record.as_ref().ok())
+                    .is_some_and(|record| {
+                        record.kind == self.kind
+                            && record.state == "approved"
+                            && item
+                                .mission
+                                .as_ref()
+                                .is_none_or(|own| record.mission.as_ref() == Some(own))
+                    })
+            })
+            .collect();
+        let count = allowed.iter().filter(|allowed| **allowed).count();
+        let mut numbers: Vec<Option<Result<String, IssuanceError>>> =
+            (0..items.len()).map(|_| None).collect();
+        if count > 0 {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO svc_number_series (series, last_value) VALUES ($1, $2) \
+                 ON CONFLICT (series) DO UPDATE \
+                 SET last_value = svc_number_series.last_value + excluded.last_value \
+                 RETURNING last_value",
+            )
+            .bind(allocation.series.clone())
+            .bind(i64::try_from(count).unwrap_or(i64::MAX))
+            .fetch_one(tx.conn())
+            .await?;
+            let mut seq = last - i64::try_from(count).unwrap_or(i64::MAX);
+            let mut rendered = Vec::new();
+            for (index, _) in allowed.iter().enumerate().filter(|(_, allowed)| **allowed) {
+                seq += 1;
+                numbers[index] = Some(match allocation.format.render(allocation.year, seq) {
+                    Some(number) => {
+                        rendered.push((number.clone(), items[index].request_id.clone()));
+                        Ok(number)
+                    }
+                    None => Err(IssuanceError::SeriesExhausted(allocation.series.clone())),
+                });
+            }
+            if !rendered.is_empty() {
+                let sql = format!(
+                    "INSERT INTO svc_document_numbers \
+                     (number, series, state, request_id, allocated_at) VALUES {}",
+                    placeholders(Sqlite, rendered.len(), 5)
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (number, request_id) in rendered {
+                    query = query
+                        .bind(number)
+                        .bind(allocation.series.clone())
+                        .bind("allocated")
+                        .bind(request_id)
+                        .bind(allocation.now.clone());
+                }
+                query.execute(tx.conn()).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(items
+            .iter()
+            .zip(numbers)
+            .map(|(item, number)| {
+                let record = records.get(&item.request_id)?;
+                let record = match record {
+                    Ok(record) => Ok(record.clone()),
+                    Err(error) => Err(IssuanceError::Corrupt(error.to_string())),
+                };
+                Some((record, number.transpose()))
+            })
+            .collect())
     }
 }
 
