@@ -1,6 +1,6 @@
 //! Process metrics in the Prometheus text format (`GET /metrics`): HTTP requests and latencies,
-//! issuances by type and their latency, HSM signature latency, print job states, verifications,
-//! document state changes and authorization denials.
+//! issuances by type and their latency, HSM signature latency, batched database statements,
+//! print job states, verifications, document state changes and authorization denials.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -57,8 +57,12 @@ impl Metrics {
     }
 
     fn count(&self, name: &'static str, labels: String) {
+        self.add(name, labels, 1);
+    }
+
+    fn add(&self, name: &'static str, labels: String, amount: u64) {
         if let Ok(mut inner) = self.inner.lock() {
-            *inner.counters.entry((name, labels)).or_insert(0) += 1;
+            *inner.counters.entry((name, labels)).or_insert(0) += amount;
         }
     }
 
@@ -103,6 +107,23 @@ impl Metrics {
     /// Time spent building and signing (HSM) one document.
     pub fn record_sign(&self, elapsed: Duration) {
         self.observe("travdoc_hsm_sign_duration_seconds", String::new(), elapsed);
+    }
+
+    /// One batch of `items` run by a batched database statement (`statement`: its name) in
+    /// `elapsed`; `one_by_one`: the batch failed whole and its items were run again singly.
+    /// Items over batches is the mean batch size.
+    pub fn record_batch(&self, statement: &str, items: usize, elapsed: Duration, one_by_one: bool) {
+        let labels = label("statement", statement);
+        self.count("travdoc_db_batches_total", labels.clone());
+        self.add(
+            "travdoc_db_batch_items_total",
+            labels.clone(),
+            u64::try_from(items).unwrap_or(u64::MAX),
+        );
+        if one_by_one {
+            self.count("travdoc_db_batches_run_one_by_one_total", labels.clone());
+        }
+        self.observe("travdoc_db_batch_duration_seconds", labels, elapsed);
     }
 
     /// A print job that reached `state`.

@@ -24,6 +24,7 @@ use super::db::Db;
 use super::documents::{IssueItem, PostgresIssue, SqliteIssue};
 use super::numbering::{AllocationItem, AllocationStatement, Kind, NumberingConfig};
 use super::{Clock, IssuanceError};
+use crate::metrics::Metrics;
 
 /// A batch's run, boxed.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -170,22 +171,30 @@ pub(crate) type ItemResult<S> = Result<<S as BatchStatement>::Outcome, IssuanceE
 pub(crate) fn of_statement<S: BatchStatement>(
     max: usize,
     statement: S,
+    metrics: Arc<Metrics>,
 ) -> Batcher<S::Item, ItemResult<S>> {
     let statement = Arc::new(statement);
     Batcher::new(max, move |items: Vec<S::Item>| {
         let statement = statement.clone();
-        Box::pin(async move { run_with_fallback(&*statement, items).await })
-            as BoxFuture<Vec<ItemResult<S>>>
+        let metrics = metrics.clone();
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let size = items.len();
+            let (results, one_by_one) = run_with_fallback(&*statement, items).await;
+            metrics.record_batch(S::NAME, size, started.elapsed(), one_by_one);
+            results
+        }) as BoxFuture<Vec<ItemResult<S>>>
     })
 }
 
+/// Runs a batch; also says whether its items were run one by one.
 async fn run_with_fallback<S: BatchStatement>(
     statement: &S,
     items: Vec<S::Item>,
-) -> Vec<ItemResult<S>> {
+) -> (Vec<ItemResult<S>>, bool) {
     let error = match statement.run(&items).await {
         Ok(outcomes) if outcomes.len() == items.len() => {
-            return outcomes.into_iter().map(Ok).collect();
+            return (outcomes.into_iter().map(Ok).collect(), false);
         }
         Ok(outcomes) => IssuanceError::Corrupt(format!(
             "{} answered {} outcomes for {} items",
@@ -196,13 +205,13 @@ async fn run_with_fallback<S: BatchStatement>(
         Err(error) => error,
     };
     if items.len() == 1 {
-        return vec![Err(error)];
+        return (vec![Err(error)], false);
     }
     if let IssuanceError::Database(source) = &error
         && super::database_unavailable(source)
     {
         let message = error.to_string();
-        return items
+        let results = items
             .iter()
             .map(|_| {
                 Err(IssuanceError::Database(sqlx::Error::Io(
@@ -210,6 +219,7 @@ async fn run_with_fallback<S: BatchStatement>(
                 )))
             })
             .collect();
+        return (results, false);
     }
     tracing::warn!(%error, size = items.len(), batch = S::NAME, "a batch failed; running its items one by one");
     let mut results = Vec::with_capacity(items.len());
@@ -224,7 +234,7 @@ async fn run_with_fallback<S: BatchStatement>(
             });
         results.push(result);
     }
-    results
+    (results, true)
 }
 
 /// The error of an item whose batch failed without results (it panicked: a bug, logged).
@@ -247,7 +257,12 @@ pub(crate) struct Batches {
 }
 
 impl Batches {
-    pub(crate) fn new(db: &Db, numbering: &NumberingConfig, clock: &Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        db: &Db,
+        numbering: &NumberingConfig,
+        clock: &Arc<dyn Clock>,
+        metrics: &Arc<Metrics>,
+    ) -> Self {
         let allocation = |kind| {
             of_statement(
                 MAX_BATCH,
@@ -257,6 +272,7 @@ impl Batches {
                     kind,
                     clock: clock.clone(),
                 },
+                metrics.clone(),
             )
         };
         Batches {
@@ -266,9 +282,10 @@ impl Batches {
                     PostgresIssue {
                         pool: db.writer().clone(),
                     },
+                    metrics.clone(),
                 ),
                 super::db::Backend::Sqlite => {
-                    of_statement(MAX_BATCH, SqliteIssue { db: db.clone() })
+                    of_statement(MAX_BATCH, SqliteIssue { db: db.clone() }, metrics.clone())
                 }
             },
             ttd: allocation(Kind::Ttd),
@@ -371,7 +388,8 @@ mod tests {
     async fn a_failed_batch_runs_again_one_by_one_unless_the_database_is_away() {
         let runs = Arc::new(AtomicUsize::new(0));
         let picky = Picky { runs: runs.clone() };
-        let results = run_with_fallback(&picky, vec![1, 13, 2]).await;
+        let (results, one_by_one) = run_with_fallback(&picky, vec![1, 13, 2]).await;
+        assert!(one_by_one);
         assert_eq!(runs.load(Ordering::SeqCst), 4, "the batch, then each item");
         assert!(matches!(results[0], Ok(2)));
         assert!(matches!(
@@ -381,7 +399,8 @@ mod tests {
         assert!(matches!(results[2], Ok(3)));
 
         runs.store(0, Ordering::SeqCst);
-        let results = run_with_fallback(&picky, vec![1, 0, 2]).await;
+        let (results, one_by_one) = run_with_fallback(&picky, vec![1, 0, 2]).await;
+        assert!(!one_by_one);
         assert_eq!(runs.load(Ordering::SeqCst), 1, "no item is run again");
         assert_eq!(results.len(), 3);
         for result in results {

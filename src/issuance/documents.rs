@@ -259,7 +259,7 @@ impl Service {
             .allocation(kind)
             .submit(item)
             .await
-            .ok_or_else(|| super::batch::lost("load_and_allocate"))??
+            .ok_or_else(|| super::batch::lost("allocate"))??
             .ok_or_else(not_found)?;
         let number = number?;
         let checked = record.and_then(|record| {
@@ -1006,7 +1006,7 @@ pub(crate) struct PostgresIssue {
 impl BatchStatement for PostgresIssue {
     type Item = IssueItem;
     type Outcome = IssueOutcome;
-    const NAME: &'static str = "issue_documents";
+    const NAME: &'static str = "issue";
 
     fn run<'a>(
         &'a self,
@@ -1070,7 +1070,7 @@ pub(crate) struct SqliteIssue {
 impl BatchStatement for SqliteIssue {
     type Item = IssueItem;
     type Outcome = IssueOutcome;
-    const NAME: &'static str = "issue (SQLite)";
+    const NAME: &'static str = "issue";
 
     fn run<'a>(
         &'a self,

@@ -213,7 +213,7 @@ impl Service {
         metrics: Arc<Metrics>,
         printers: Arc<dyn ports::PrinterPort>,
     ) -> Self {
-        let batches = Arc::new(batch::Batches::new(&db, &numbering, &clock));
+        let batches = Arc::new(batch::Batches::new(&db, &numbering, &clock, &metrics));
         Service {
             db,
             clock,

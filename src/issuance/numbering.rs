@@ -528,7 +528,7 @@ impl AllocationStatement {
 impl super::batch::BatchStatement for AllocationStatement {
     type Item = AllocationItem;
     type Outcome = Loaded;
-    const NAME: &'static str = "load_and_allocate";
+    const NAME: &'static str = "allocate";
 
     fn run<'a>(&'a self, items: &'a [AllocationItem]) -> super::batch::StatementFuture<'a, Loaded> {
         Box::pin(self.load_and_allocate(items))

@@ -163,6 +163,15 @@ async fn ttd_issue_verify_revoke_and_clear_arrival() -> TestResult {
         text.contains("travdoc_issuances_total{type=\"ttd\"} 2"),
         "{text}"
     );
+    // Both issuances went through the batched statements (one item per batch here).
+    for statement in ["allocate", "issue"] {
+        assert!(
+            text.contains(&format!(
+                "travdoc_db_batch_items_total{{statement=\"{statement}\"}} 2"
+            )),
+            "{text}"
+        );
+    }
     Ok(())
 }
 
