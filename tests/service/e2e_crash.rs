@@ -16,7 +16,7 @@ async fn kill_during_issuance_leaves_no_gap_and_a_valid_ledger() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_during_issuance_on_postgresql() -> TestResult {
-    let cluster = crate::e2e_postgres::Cluster::start(55_434)?;
+    let cluster = crate::e2e_postgres::Cluster::start()?;
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("var");
     crash_and_check(&data_dir, &[("DATABASE_URL", &cluster.url)], &cluster.url).await

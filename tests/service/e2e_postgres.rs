@@ -17,7 +17,11 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
-    pub(crate) fn start(port: u16) -> Result<Self, Box<dyn std::error::Error>> {
+    /// Starts a cluster on a free port (kept for restarts).
+    pub(crate) fn start() -> Result<Self, Box<dyn std::error::Error>> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let dir = tempfile::tempdir()?;
         let url = Self::start_in(&dir, port)?;
         Ok(Cluster { dir, url, port })
@@ -87,7 +91,7 @@ impl Drop for Cluster {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ttd_flow_and_two_nodes_on_postgresql() -> TestResult {
-    let cluster = Cluster::start(55_431)?;
+    let cluster = Cluster::start()?;
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("var");
     let node_a = Server::start_in(&data_dir, &[("DATABASE_URL", &cluster.url)], None)?;
@@ -244,7 +248,7 @@ async fn issue_documents_refusals(url: &str, node: &Server, staff: &Staff) -> Te
 /// node issues again without a restart, and every number is issued or recorded void.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_restart_is_a_503_then_the_node_recovers() -> TestResult {
-    let cluster = Cluster::start(55_433)?;
+    let cluster = Cluster::start()?;
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("var");
     let node = Server::start_in(&data_dir, &[("DATABASE_URL", &cluster.url)], None)?;
