@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use super::db::Db;
-use super::documents::{IssueItem, PostgresIssue, SqliteIssue};
+use super::documents::{IssueItem, PostgresIssue, SqliteIssue, StatusLookup};
 use super::numbering::{AllocationItem, AllocationStatement, Kind, NumberingConfig};
 use super::{Clock, IssuanceError};
 use crate::metrics::Metrics;
@@ -247,10 +247,11 @@ const MAX_BATCH: usize = 32;
 
 type AllocationBatcher = Batcher<AllocationItem, ItemResult<AllocationStatement>>;
 
-/// The batched statements of a node: issuing on both backends, reading and allocating on
-/// PostgreSQL (SQLite allocates in the group commit of `travdoc-store`).
+/// The batched statements of a node: reading and allocating, issuing, and the document
+/// lookups of verification.
 pub(crate) struct Batches {
     pub(crate) issue: Batcher<IssueItem, ItemResult<PostgresIssue>>,
+    pub(crate) status: Batcher<String, ItemResult<StatusLookup>>,
     ttd: AllocationBatcher,
     passport: AllocationBatcher,
     legalization: AllocationBatcher,
@@ -288,6 +289,7 @@ impl Batches {
                     of_statement(MAX_BATCH, SqliteIssue { db: db.clone() }, metrics.clone())
                 }
             },
+            status: of_statement(MAX_BATCH, StatusLookup { db: db.clone() }, metrics.clone()),
             ttd: allocation(Kind::Ttd),
             passport: allocation(Kind::Passport),
             legalization: allocation(Kind::Legalization),
