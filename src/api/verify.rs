@@ -150,7 +150,7 @@ pub async fn verify(
         Some(number) => state.service.document_status(number).await?,
         None => (DocumentStatus::Unknown, None),
     };
-    // A seal whose number we issued must be the seal we stored for it.
+    // A seal whose number we issued must be of the kind we issued under that number.
     let mut ledger_proof = None;
     if let Some(view) = &view {
         if Some(view.kind.as_str()) != result.kind.as_deref() {

@@ -417,9 +417,7 @@ impl AllocationStatement {
         }
         Ok(loaded)
     }
-}
 
-impl AllocationStatement {
     /// The same on SQLite, in one transaction of the group commit: the requests read with one
     /// statement, the counter moved once by the number of items allowed, their numbers inserted
     /// with one statement.
