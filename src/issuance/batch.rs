@@ -121,7 +121,9 @@ where
             };
             let (items, senders): (Vec<T>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
             let expected = items.len();
-            match tokio::spawn((self.run)(items)).await {
+            // `run` is called inside the task too, so that nothing it does can stop the leader.
+            let inner = self.clone();
+            match tokio::spawn(async move { (inner.run)(items).await }).await {
                 Ok(results) => {
                     if results.len() != expected {
                         tracing::error!(
@@ -359,6 +361,14 @@ mod tests {
         assert_eq!(batcher.submit(13).await, None);
         assert_eq!(batcher.submit(7).await, Some(7));
         assert_eq!(runs.load(Ordering::SeqCst), 2);
+
+        // A panic before the batch's future even exists does not stop the leader either.
+        let early: Batcher<u32, u32> = Batcher::new(1, |items: Vec<u32>| {
+            assert_ne!(items, [13], "thirteen, at once");
+            Box::pin(async move { items }) as BoxFuture<Vec<u32>>
+        });
+        assert_eq!(early.submit(13).await, None);
+        assert_eq!(early.submit(7).await, Some(7));
     }
 
     /// A statement over numbers that fails whole when the batch holds a 13, and reports the
