@@ -284,3 +284,64 @@ pub fn verify_prehash_ecdsa_raw(
     }
     key.verify_prehash(SignatureAlgorithm::EcdsaPlain(hash), digest, r_and_s)
 }
+
+/// Invariants over arbitrary input, shared by the fuzz targets (`fuzz/`) and the property
+/// tests that run them on stable Rust in CI.
+#[doc(hidden)]
+pub mod fuzzing {
+    use der::Decode as _;
+    use x509_cert::Certificate;
+
+    use crate::cert::{is_revoked, parse_crl, verify_certificate_signature, verify_crl};
+    use crate::key::ec_curve;
+    use crate::trust::{CscaMasterList, TrustStore};
+
+    /// Decodes `data` as a certificate (named or explicit EC parameters, RSA), checks its
+    /// signature with its own key and chains it to a store trusting only itself. Nothing may
+    /// panic; a certificate is its own issuer only if its self-signature verifies.
+    pub fn check_certificate(data: &[u8]) -> Result<(), String> {
+        let Ok(cert) = Certificate::from_der(data) else {
+            return Ok(());
+        };
+        let _ = ec_curve(cert.tbs_certificate().subject_public_key_info());
+        let _ = crate::cert::document_type_list(&cert);
+        let self_signed = verify_certificate_signature(&cert, &cert).is_ok();
+        let mut store = TrustStore::new();
+        store.add_csca(cert.clone());
+        let found = store.find_issuer(&cert).is_ok();
+        if found && !self_signed {
+            return Err("a certificate chained to itself without a valid self-signature".into());
+        }
+        Ok(())
+    }
+
+    /// Decodes `data` as a CRL and checks it against `issuer`. Nothing may panic.
+    pub fn check_crl(data: &[u8], issuer: &Certificate) -> Result<(), String> {
+        if let Ok(crl) = parse_crl(data) {
+            let _ = verify_crl(&crl, issuer);
+            let _ = is_revoked(&crl, &[0x01]);
+        }
+        let mut store = TrustStore::new();
+        store.add_csca(issuer.clone());
+        if store.add_crl_der(data).is_ok()
+            && !store
+                .crls()
+                .iter()
+                .any(|crl| verify_crl(crl, issuer).is_ok())
+        {
+            return Err("a CRL was accepted whose signature does not verify".into());
+        }
+        Ok(())
+    }
+
+    /// Decodes `data` as a CSCA master list. Nothing may panic, and a master list is never
+    /// trusted by a store that trusts no CSCA.
+    pub fn check_master_list(data: &[u8]) -> Result<(), String> {
+        let _ = CscaMasterList::from_signed_der(data);
+        let mut store = TrustStore::new();
+        if store.add_verified_master_list(data, 1_800_000_000).is_ok() {
+            return Err("a master list was trusted by an empty trust store".into());
+        }
+        Ok(())
+    }
+}
