@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod issuance;
 pub mod metrics;
-pub mod verify;
+// Use cases: one module per job, called by the API, the web pages and the CLI alike.
+pub mod usecase;
 // Staff console and public verification page (server-rendered HTML).
 pub mod web;

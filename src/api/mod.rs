@@ -31,7 +31,7 @@ use utoipa::OpenApi;
 use crate::auth::Actor;
 use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::{IssuanceError, Service};
-use crate::verify::Verifier;
+use crate::usecase::verify::Verification;
 use error::{ApiError, REQUEST_ID};
 
 /// Public parts the API publishes (PKI) and the ledger view; filled by the wiring.
@@ -69,7 +69,7 @@ impl Publication for NoPublication {
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
-    pub verifier: Arc<Verifier>,
+    pub verification: Verification,
     pub publication: Arc<dyn Publication>,
     pub ledger: Arc<dyn ledger::LedgerView>,
     pub tokens: Arc<extract::TokenCache>,
@@ -79,14 +79,14 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         service: Service,
-        verifier: Arc<Verifier>,
+        verification: Verification,
         publication: Arc<dyn Publication>,
         ledger: Arc<dyn ledger::LedgerView>,
         verify_rate_per_second: u32,
     ) -> Self {
         AppState {
             service,
-            verifier,
+            verification,
             publication,
             ledger,
             tokens: Arc::new(extract::TokenCache::default()),

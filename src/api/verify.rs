@@ -1,4 +1,5 @@
-//! `POST /v1/verify`: public, rate-limited verification of any artifact.
+//! `POST /v1/verify`: public, rate-limited verification of any artifact. The handler turns the
+//! JSON body into the use case's [`VerifyInput`] and returns its [`Outcome`] as JSON.
 
 use std::collections::BTreeMap;
 
@@ -6,16 +7,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ClientAddr};
-use crate::issuance::documents::DocumentStatus;
-use crate::verify::Artifact;
+use crate::usecase::verify::{Artifact, InputError, Outcome, Presented, RecordStatus, VerifyInput};
 
 /// Exactly one of `seal`, `barcode_image`, `qr` or `sod` (+ `data_groups`).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     /// Seal bytes, base64.
@@ -30,14 +30,23 @@ pub struct VerifyBody {
     pub data_groups: Option<BTreeMap<String, String>>,
     /// The legalized document, base64 (its hash is compared with the certificate's).
     pub document: Option<String>,
+    /// The two MRZ lines printed on a TTD (compared with the seal's MRZ).
+    pub printed_mrz: Option<Vec<String>>,
 }
 
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+/// The answer (the JSON of the verification use case's outcome).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
 pub struct VerifyResponse {
     /// `VALID` or `INVALID`.
     pub status: String,
+    /// Reason codes (`docs/verification.md`).
     pub reasons: Vec<String>,
-    pub document_status: DocumentStatus,
+    /// The reasons with their trust level (`informational`, `medium`, `high`) and a message.
+    #[schema(value_type = Vec<Object>)]
+    pub details: Vec<serde_json::Value>,
+    /// `not_checked` unless the artifact was proven genuine.
+    pub document_status: RecordStatus,
     pub document_number: Option<String>,
     /// `ttd`, `passport` or `legalization`.
     pub kind: Option<String>,
@@ -47,24 +56,20 @@ pub struct VerifyResponse {
     pub ledger_proof: Option<serde_json::Value>,
 }
 
-const MAX_ARTIFACT_BYTES: usize = 4 * 1024 * 1024;
+fn invalid(error: InputError) -> ApiError {
+    ApiError::invalid(&error.field, &error.message)
+}
 
 fn decode(field: &str, text: &str) -> Result<Vec<u8>, ApiError> {
-    let bytes = base64::engine::general_purpose::STANDARD
+    base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim()))
-        .map_err(|_| ApiError::invalid(field, "is not valid base64"))?;
-    if bytes.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
-    }
-    if bytes.len() > MAX_ARTIFACT_BYTES {
-        return Err(ApiError::invalid(field, "is too large"));
-    }
-    Ok(bytes)
+        .map_err(|_| ApiError::invalid(field, "is not valid base64"))
 }
 
 impl VerifyBody {
-    fn artifact(&self) -> Result<(Artifact, Option<Vec<u8>>), ApiError> {
+    /// The use case's input: one artifact, and what was presented with it.
+    pub fn input(&self) -> Result<VerifyInput, ApiError> {
         let given = [
             self.seal.is_some(),
             self.barcode_image.is_some(),
@@ -83,19 +88,25 @@ impl VerifyBody {
         if self.data_groups.is_some() && self.sod.is_none() {
             return Err(ApiError::invalid("data_groups", "only with sod"));
         }
-        let document = self
-            .document
-            .as_deref()
-            .map(|text| decode("document", text))
-            .transpose()?;
+        let presented = match (&self.document, &self.printed_mrz) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "printed_mrz",
+                    "give document (legalization) or printed_mrz (TTD), not both",
+                ));
+            }
+            (Some(document), None) => Presented::Document(decode("document", document)?),
+            (None, Some(lines)) => match lines.as_slice() {
+                [first, second] => Presented::PrintedMrz([first.clone(), second.clone()]),
+                _ => return Err(ApiError::invalid("printed_mrz", "give the two MRZ lines")),
+            },
+            (None, None) => Presented::Nothing,
+        };
         let artifact = if let Some(seal) = &self.seal {
             Artifact::Seal(decode("seal", seal)?)
         } else if let Some(image) = &self.barcode_image {
             Artifact::BarcodeImage(decode("barcode_image", image)?)
         } else if let Some(qr) = &self.qr {
-            if qr.is_empty() || qr.len() > 8192 {
-                return Err(ApiError::invalid("qr", "must be 1 to 8192 characters"));
-            }
             Artifact::Qr(qr.clone())
         } else {
             let sod = decode("sod", self.sod.as_deref().unwrap_or_default())?;
@@ -109,24 +120,18 @@ impl VerifyBody {
                     .ok_or_else(|| ApiError::invalid(&field, "data group numbers are 1 to 16"))?;
                 data_groups.insert(index, decode(&field, value)?);
             }
-            if data_groups.is_empty() {
-                return Err(ApiError::invalid("data_groups", "give at least DG1"));
-            }
             Artifact::Sod { sod, data_groups }
         };
-        Ok((artifact, document))
+        VerifyInput::new(artifact, presented).map_err(invalid)
     }
 }
 
-/// Verifies a seal, barcode image, QR text or SOD with data groups; answers with the checks,
-/// the document's status and a ledger inclusion proof.
-#[utoipa::path(post, path = "/v1/verify", request_body = VerifyBody,
-    responses((status = 200, body = VerifyResponse), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn verify(
-    State(state): State<AppState>,
-    client: ClientAddr,
-    body: ApiJson<VerifyBody>,
-) -> Result<Response, ApiError> {
+/// The rate limit and the use case, for this API and the public page alike.
+pub async fn run(
+    state: &AppState,
+    client: &ClientAddr,
+    input: VerifyInput,
+) -> Result<Outcome, ApiError> {
     if !state.verify_limiter.allow(client.0) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -134,56 +139,30 @@ pub async fn verify(
             "too many verifications from this address; slow down",
         ));
     }
-    let (artifact, document) = body.value.artifact()?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let now = u64::try_from(now).unwrap_or_default();
-    let verifier = state.verifier.clone();
-    let result = if matches!(artifact, Artifact::BarcodeImage(_)) {
-        tokio::task::spawn_blocking(move || verifier.verify(&artifact, document.as_deref(), now))
-            .await
-            .map_err(|_| ApiError::internal())?
-    } else {
-        verifier.verify(&artifact, document.as_deref(), now)
-    };
-    let mut reasons = result.reasons.clone();
-    let (document_status, view) = match &result.number {
-        Some(number) => state.service.document_status(number).await?,
-        None => (DocumentStatus::Unknown, None),
-    };
-    // A seal whose number we issued must be of the kind we issued under that number.
-    let mut ledger_proof = None;
-    if let Some(view) = &view {
-        if Some(view.kind.as_str()) != result.kind.as_deref() {
-            reasons.push("SEAL_DOCUMENT_MISMATCH".to_owned());
-        }
-        if let Some(index) = view
-            .ledger_index
-            .and_then(|index| u64::try_from(index).ok())
-        {
-            ledger_proof = state.ledger.proof(index).await.ok();
-        }
-    }
-    match document_status {
-        DocumentStatus::Valid => {}
-        DocumentStatus::Revoked => reasons.push("DOCUMENT_REVOKED".to_owned()),
-        DocumentStatus::Used => reasons.push("DOCUMENT_USED".to_owned()),
-        DocumentStatus::Expired => reasons.push("DOCUMENT_EXPIRED".to_owned()),
-        DocumentStatus::Unknown => reasons.push("DOCUMENT_UNKNOWN".to_owned()),
-    }
-    let status = if reasons.is_empty() {
-        "VALID"
-    } else {
-        "INVALID"
-    };
-    state.service.metrics().record_verification(status);
-    Ok(axum::Json(VerifyResponse {
-        status: status.to_owned(),
-        reasons,
-        document_status,
-        document_number: result.number,
-        kind: result.kind,
-        data: result.data,
-        ledger_proof,
-    })
-    .into_response())
+    let outcome = state.verification.verify(input, now).await?;
+    state
+        .service
+        .metrics()
+        .record_verification(if outcome.is_valid() {
+            "VALID"
+        } else {
+            "INVALID"
+        });
+    Ok(outcome)
+}
+
+/// Verifies a seal, barcode image, QR text or SOD with data groups; answers with the checks
+/// and, for a genuine artifact, the document's status and a ledger inclusion proof.
+#[utoipa::path(post, path = "/v1/verify", request_body = VerifyBody,
+    responses((status = 200, body = VerifyResponse), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    body: ApiJson<VerifyBody>,
+) -> Result<Response, ApiError> {
+    let input = body.value.input()?;
+    let outcome = run(&state, &client, input).await?;
+    Ok(axum::Json(outcome).into_response())
 }

@@ -41,6 +41,14 @@ pub fn with_service<T>(
     context: &Context,
     act: impl AsyncFnOnce(&Service) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
+    with_parts(context, async |_, service| act(service).await)
+}
+
+/// [`with_service`], with the composed parts too (the verifier, the PKI, ...).
+pub fn with_parts<T>(
+    context: &Context,
+    act: impl AsyncFnOnce(&issuance::wiring::Parts, &Service) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let config = &context.config;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -51,7 +59,7 @@ pub fn with_service<T>(
         .build()?;
     runtime.block_on(async {
         let (service, db): (Service, Db) = super::serve::open_service(config, &parts).await?;
-        let result = act(&service).await;
+        let result = act(&parts, &service).await;
         db.close().await;
         result
     })
@@ -102,5 +110,6 @@ pub fn check_out_dir(dir: &Path, names: &[&str]) -> anyhow::Result<()> {
 
 /// SHA-256 hex of bytes, for manifests.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::verify::sha256_hex(bytes)
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }

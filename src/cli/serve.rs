@@ -181,9 +181,12 @@ async fn serve(
             }
         }
     });
+    let records = issuance::wiring::ServiceRecords::new(service.clone(), Some(ledger.clone()));
+    let verification =
+        crate::usecase::verify::Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
     let state = AppState::new(
         service,
-        parts.verifier.clone(),
+        verification,
         parts.publication.clone(),
         ledger,
         args.verify_rate,

@@ -1,20 +1,31 @@
-//! Offline verification over the pure crates, as a foreign verifier would do it:
-//! `travdoc verify sod EF_SOD.bin [DG files...] [--trust DIR] [--json]` (Passive Authentication,
-//! `travdoc-lds`) and `travdoc verify seal FILE [--trust DIR] [--printed-mrz FILE] [--document
-//! FILE] [--json]` (ICAO 9303-13 App. D statuses, `travdoc-seal`). Both print every check and the
-//! verdict and exit 0 only when the artifact is valid (1 otherwise, 2 on a usage error).
+//! `travdoc verify seal FILE [--trust DIR] [--printed-mrz FILE] [--document FILE] [--json]` and
+//! `travdoc verify sod EF_SOD.bin [DG files...] [--trust DIR] [--json]`: the verification use
+//! case (`crate::usecase::verify`), the same as `POST /v1/verify` and the public page.
+//!
+//! With `--trust DIR` it is a foreign verifier's offline check: the trust material is that
+//! directory's, and no document record is consulted (`document_status: not_checked`). Without
+//! it, the data dir's PKI and database are used, exactly as `travdoc serve` uses them, so the
+//! document's status is part of the verdict. Both print every reason and the verdict and exit
+//! 0 only when the artifact is valid (1 otherwise, 2 on a usage error).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use travdoc_lds::{PaOptions, Verdict, passive_authentication};
 use travdoc_pkix::TrustStore;
 use travdoc_pkix::der::{DecodePem, Encode};
 use travdoc_pkix::x509_cert::Certificate;
 use travdoc_pkix::x509_cert::crl::CertificateList;
+
+use crate::issuance::wiring;
+use crate::usecase::verify::{
+    Artifact, Outcome, Presented, SodPolicy, Verification, Verifier, VerifyInput,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
@@ -30,7 +41,7 @@ pub struct SealArgs {
     pub file: PathBuf,
     /// Directory of trust material: CA certificates (*.der/*.cer/*.crt with basicConstraints
     /// cA) are CSCAs, other certificates are seal signer certificates, *.crl are CRLs, *.ml or
-    /// masterlist.der master lists. Default: the public artifacts of this data dir's PKI.
+    /// masterlist.der master lists. Default: this data dir's PKI and database, as `serve` uses them.
     #[arg(long)]
     pub trust: Option<PathBuf>,
     /// A text file with the two MRZ lines printed on the document (ETD seals).
@@ -53,7 +64,8 @@ pub struct SodArgs {
     pub sod: PathBuf,
     /// Data group files to check against the SOD's hashes.
     pub data_groups: Vec<PathBuf>,
-    /// Directory of trust material: *.der/*.cer/*.crt CSCAs, *.crl CRLs, *.ml or masterlist.der master lists.
+    /// Directory of trust material: *.der/*.cer/*.crt CSCAs, *.crl CRLs, *.ml or masterlist.der
+    /// master lists. Default: this data dir's PKI and database, as `serve` uses them.
     #[arg(long)]
     pub trust: Option<PathBuf>,
     /// Print the report as JSON.
@@ -71,10 +83,78 @@ pub struct SodArgs {
 }
 
 pub fn run(command: &VerifyCommand, context: &super::Context) -> anyhow::Result<ExitCode> {
-    match command {
-        VerifyCommand::Sod(args) => sod(args),
-        VerifyCommand::Seal(args) => seal(args, context),
+    let (input, trust, at, json) = match command {
+        VerifyCommand::Seal(args) => (seal_input(args)?, args.trust.as_deref(), args.at, args.json),
+        VerifyCommand::Sod(args) => (sod_input(args)?, args.trust.as_deref(), args.at, args.json),
+    };
+    let at = now_or(at)?;
+    let outcome = match trust {
+        Some(dir) => {
+            let (store, signers) = load_trust(dir, at)?;
+            let verifier =
+                Verifier::new(store, signers).with_barcode_decoder(wiring::barcode_decoder());
+            let verification = Verification::new(Arc::new(verifier), None);
+            tokio::runtime::Builder::new_current_thread()
+                .build()?
+                .block_on(verification.verify(input, at))?
+        }
+        None => super::offline::with_parts(context, async |parts, service| {
+            let records = wiring::ServiceRecords::new(service.clone(), None);
+            let verification = Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
+            Ok(verification.verify(input, at).await?)
+        })?,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        print_outcome(&outcome);
     }
+    Ok(if outcome.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_outcome(outcome: &Outcome) {
+    let data = &outcome.data;
+    if let Some(profile) = data.profile {
+        println!("profile: {profile}");
+    }
+    if let Some([line1, line2]) = &data.mrz {
+        println!("mrz:     {line1}\n         {line2}");
+    }
+    if let Some(legalization) = &data.legalization {
+        println!("certificate: {}", legalization.certificate_number());
+    }
+    if let Some(signer) = &data.signer_certificate {
+        println!(
+            "signer:  {} (serial {})",
+            signer.subject, signer.serial_number
+        );
+    }
+    for check in &data.checks {
+        println!(
+            "{:4}  {:<22} {}",
+            if check.passed { "ok" } else { "FAIL" },
+            check.name,
+            check.detail
+        );
+    }
+    for reason in &outcome.reasons {
+        println!("{}  {}", reason.code, reason.message);
+    }
+    if let Some(number) = &outcome.document_number {
+        println!("document: {number}");
+    }
+    println!("document status: {}", outcome.document_status.as_str());
+    let verdict = if outcome.is_valid() {
+        "VALID"
+    } else {
+        "INVALID"
+    };
+    println!("status: {verdict}");
+    println!("verdict: {verdict}");
 }
 
 fn now_or(at: Option<u64>) -> anyhow::Result<u64> {
@@ -87,168 +167,88 @@ fn now_or(at: Option<u64>) -> anyhow::Result<u64> {
     }
 }
 
-/// The trust directory given, or this data dir's PKI exported to `DATA_DIR/trust`.
-fn trust_dir(trust: Option<&Path>, context: &super::Context) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = trust {
-        return Ok(dir.to_owned());
-    }
-    let options = context.config.pki_options();
-    options.prepare_process()?;
-    let pki = travdoc_pki::Pki::open_with(
-        &options,
-        std::sync::Arc::new(travdoc_pki::SystemClock),
-        std::sync::Arc::new(travdoc_pki::NoEvents),
-    )
-    .context("no --trust given and this data dir has no PKI")?;
-    let dir = context.config.data_dir.join("trust");
-    pki.export(&dir)
-        .context("no --trust given and this data dir's PKI cannot be exported")?;
-    Ok(dir)
+fn is_image(input: &[u8]) -> bool {
+    input.starts_with(b"\x89PNG\r\n\x1a\n") || input.starts_with(&[0xFF, 0xD8, 0xFF])
 }
 
-fn seal(args: &SealArgs, context: &super::Context) -> anyhow::Result<ExitCode> {
+/// The seal file as the use case's artifact: a PNG or JPEG of the barcode, hexadecimal text,
+/// QR text, or else raw seal bytes.
+fn seal_artifact(input: Vec<u8>) -> anyhow::Result<Artifact> {
+    if input.first() == Some(&travdoc_seal::header::MAGIC) {
+        return Ok(Artifact::Seal(input));
+    }
+    if is_image(&input) {
+        return Ok(Artifact::BarcodeImage(input));
+    }
+    // Bytes that are not text are taken as seal bytes, as the API takes them: a damaged
+    // seal is a verdict (WRONG_FORMAT), not a usage error.
+    let Ok(text) = std::str::from_utf8(&input) else {
+        return Ok(Artifact::Seal(input));
+    };
+    let text = text.trim();
+    let compact: String = text.split_whitespace().collect();
+    if !compact.is_empty() && compact.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Artifact::Seal(
+            hex::decode(&compact).context("decoding hexadecimal seal text")?,
+        ));
+    }
+    Ok(Artifact::Qr(text.to_owned()))
+}
+
+fn seal_input(args: &SealArgs) -> anyhow::Result<VerifyInput> {
     let input =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let printed = match &args.printed_mrz {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("--printed-mrz: reading {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let printed_lines: Option<[&str; 2]> = match &printed {
-        Some(text) => {
+    let presented = match (&args.printed_mrz, &args.document) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!("--printed-mrz is for ETD seals, --document for legalizations: give one")
+        }
+        (Some(path), None) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--printed-mrz: reading {}", path.display()))?;
             let lines: Vec<&str> = text
                 .lines()
                 .map(str::trim)
                 .filter(|line| !line.is_empty())
                 .collect();
             match lines.as_slice() {
-                [first, second] => Some([first, second]),
+                [first, second] => {
+                    Presented::PrintedMrz([(*first).to_owned(), (*second).to_owned()])
+                }
                 _ => anyhow::bail!(
                     "--printed-mrz: expected the two MRZ lines, found {} lines",
                     lines.len()
                 ),
             }
         }
-        None => None,
-    };
-    let document = match &args.document {
-        Some(path) => Some(
+        (None, Some(path)) => Presented::Document(
             std::fs::read(path)
                 .with_context(|| format!("--document: reading {}", path.display()))?,
         ),
-        None => None,
+        (None, None) => Presented::Nothing,
     };
-    let presented = match (printed_lines, &document) {
-        (Some(_), Some(_)) => {
-            anyhow::bail!("--printed-mrz is for ETD seals, --document for legalizations: give one")
-        }
-        (Some(lines), None) => travdoc_seal::Presented::PrintedMrz(lines),
-        (None, Some(bytes)) => travdoc_seal::Presented::DocumentFile(bytes),
-        (None, None) => travdoc_seal::Presented::Nothing,
-    };
-    let at = now_or(args.at)?;
-    let (trust, signers) = load_trust(&trust_dir(args.trust.as_deref(), context)?, at)?;
-    let verifier = travdoc_seal::Verifier::new(&signers, &trust, at);
-    // An unreadable image or text is READ_ERROR, reported like any other verdict.
-    let result = match super::seal::seal_bytes(&input) {
-        Ok(bytes) => verifier.verify(&bytes, presented),
-        Err(error) => {
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"status": "INVALID", "reasons": [{"code": "READ_ERROR",
-                        "severity": "medium", "message": format!("{error:#}")}], "data": null})
-                );
-            } else {
-                println!("READ_ERROR  {error:#}");
-                println!("status: INVALID");
-            }
-            return Ok(ExitCode::from(1));
-        }
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
-    } else {
-        if let Some(data) = &result.data {
-            println!("profile: {}", data.profile);
-            if let Some([line1, line2]) = &data.mrz {
-                println!("mrz:     {line1}\n         {line2}");
-            }
-            if let Some(legalization) = &data.legalization {
-                println!("certificate: {}", legalization.certificate_number());
-            }
-            if let Some(signer) = &data.signer_certificate {
-                println!(
-                    "signer:  {} (serial {})",
-                    signer.subject, signer.serial_number
-                );
-            }
-        }
-        for reason in &result.reasons {
-            println!("{:?}  {}", reason.code, reason.message);
-        }
-        println!(
-            "status: {}",
-            if result.is_valid() {
-                "VALID"
-            } else {
-                "INVALID"
-            }
-        );
-    }
-    Ok(if result.is_valid() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    VerifyInput::new(seal_artifact(input)?, presented).map_err(|error| anyhow::anyhow!("{error}"))
 }
 
-fn sod(args: &SodArgs) -> anyhow::Result<ExitCode> {
+fn sod_input(args: &SodArgs) -> anyhow::Result<VerifyInput> {
     let sod =
         std::fs::read(&args.sod).with_context(|| format!("reading {}", args.sod.display()))?;
-    let mut files = Vec::new();
+    let mut data_groups = BTreeMap::new();
     for path in &args.data_groups {
-        files.push(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
-    }
-    let at_unix_seconds = now_or(args.at)?;
-    let trust = match &args.trust {
-        Some(dir) => load_trust(dir, at_unix_seconds)?.0,
-        None => TrustStore::new(),
-    };
-    let options = PaOptions {
-        at_unix_seconds,
-        document_code: args.document_code.clone(),
-        require_crl: args.require_crl,
-    };
-    let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
-    let report = passive_authentication(&sod, &refs, &trust, &options);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        for check in &report.checks {
-            println!(
-                "{:4}  {:<22} {}",
-                if check.passed { "ok" } else { "FAIL" },
-                check.name,
-                check.detail
-            );
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let number = travdoc_lds::dg::data_group_number_of(&bytes)
+            .with_context(|| format!("{}: not a data group", path.display()))?;
+        if data_groups.insert(number, bytes).is_some() {
+            anyhow::bail!("{}: DG{number} is given twice", path.display());
         }
-        println!(
-            "verdict: {}",
-            if report.verdict == Verdict::Valid {
-                "VALID"
-            } else {
-                "INVALID"
-            }
-        );
     }
-    Ok(if report.verdict == Verdict::Valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    VerifyInput::new(Artifact::Sod { sod, data_groups }, Presented::Nothing)
+        .and_then(|input| {
+            input.with_sod_policy(SodPolicy {
+                document_code: args.document_code.clone(),
+                require_crl: args.require_crl,
+            })
+        })
+        .map_err(|error| anyhow::anyhow!("{error}"))
 }
 
 /// Whether a certificate is a CA (basicConstraints cA = true): a CSCA or a link certificate.

@@ -10,7 +10,7 @@ use super::IssuanceError;
 use crate::auth::MissionCode;
 
 const MAX_PHOTO_BYTES: usize = 512 * 1024;
-const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// `POST /v1/ttds` body.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

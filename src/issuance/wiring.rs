@@ -14,7 +14,7 @@ use travdoc_store::ledger::{self, LedgerConfig, LedgerSigner};
 use crate::api::Publication;
 use crate::api::ledger::{BoxFuture as ApiFuture, LedgerView};
 use crate::config::Config;
-use crate::verify::{BarcodeDecoder, Verifier};
+use crate::usecase::verify::{BarcodeDecoder, DocumentRecord, DocumentRecords, Verifier};
 
 use super::ports::{
     BoxFuture, HsmProbe, PrinterPort, RenderInput, RendererPort, SealKey, SignerError, Signers,
@@ -138,47 +138,44 @@ impl super::ports::SodSigner for PkiSodSigner {
     }
 }
 
-/// Passive Authentication (`travdoc-lds`).
-struct LdsPassiveAuthentication;
+/// The document store and the ledger, as verification consults them.
+pub struct ServiceRecords {
+    service: super::Service,
+    ledger: Option<Arc<dyn LedgerView>>,
+}
 
-impl crate::verify::SodVerifier for LdsPassiveAuthentication {
-    fn verify(
+impl ServiceRecords {
+    /// Records over `service`'s database; proofs from `ledger` when given.
+    pub fn new(service: super::Service, ledger: Option<Arc<dyn LedgerView>>) -> Self {
+        ServiceRecords { service, ledger }
+    }
+}
+
+impl DocumentRecords for ServiceRecords {
+    fn lookup<'a>(
+        &'a self,
+        number: &'a str,
+    ) -> crate::usecase::verify::BoxFuture<'a, Result<Option<DocumentRecord>, IssuanceError>> {
+        Box::pin(async move {
+            let (status, row) = self.service.document_status(number).await?;
+            Ok(row.map(|row| DocumentRecord {
+                kind: super::numbering::Kind::parse(&row.kind),
+                status,
+                ledger_index: row.ledger_index.and_then(|index| u64::try_from(index).ok()),
+            }))
+        })
+    }
+
+    fn proof(
         &self,
-        sod: &[u8],
-        data_groups: &BTreeMap<u8, Vec<u8>>,
-        trust: &travdoc_pkix::trust::TrustStore,
-        now_unix: u64,
-    ) -> crate::verify::Verification {
-        let files: Vec<&[u8]> = data_groups.values().map(Vec::as_slice).collect();
-        let options = travdoc_lds::PaOptions {
-            at_unix_seconds: now_unix,
-            document_code: None,
-            require_crl: false,
-        };
-        let report = travdoc_lds::passive_authentication(sod, &files, trust, &options);
-        let reasons: Vec<String> = report
-            .checks
-            .iter()
-            .filter(|check| !check.passed)
-            .map(|check| format!("{}: {}", check.name, check.detail))
-            .collect();
-        let dg1 = data_groups
-            .get(&1)
-            .and_then(|bytes| travdoc_lds::dg::Dg1::from_bytes(bytes).ok());
-        let number = dg1
-            .as_ref()
-            .and_then(|dg1| dg1.mrz.get(44..53))
-            .map(|field| field.trim_end_matches('<').to_owned());
-        crate::verify::Verification {
-            valid: reasons.is_empty(),
-            reasons,
-            kind: Some("passport".to_owned()),
-            number,
-            data: serde_json::json!({
-                "mrz": dg1.map(|dg1| [dg1.mrz.get(0..44).unwrap_or_default().to_owned(), dg1.mrz.get(44..).unwrap_or_default().to_owned()]),
-                "checks": report.checks.iter().map(|check| serde_json::json!({"name": check.name, "passed": check.passed})).collect::<Vec<_>>(),
-            }),
-        }
+        index: u64,
+    ) -> crate::usecase::verify::BoxFuture<'_, Option<serde_json::Value>> {
+        Box::pin(async move {
+            match &self.ledger {
+                Some(ledger) => ledger.proof(index).await.ok(),
+                None => None,
+            }
+        })
     }
 }
 
@@ -238,6 +235,11 @@ impl Publication for PkiPublication {
 
 /// Barcode images decoded by rxing (`travdoc-render`).
 struct RxingDecoder;
+
+/// The barcode reader (rxing through `travdoc-render`).
+pub fn barcode_decoder() -> Box<dyn BarcodeDecoder> {
+    Box::new(RxingDecoder)
+}
 
 impl BarcodeDecoder for RxingDecoder {
     fn decode(&self, image: &[u8]) -> Result<Vec<u8>, String> {
@@ -534,9 +536,8 @@ pub fn open(config: &Config) -> anyhow::Result<Parts> {
     let crls = pki.crls().unwrap_or_else(|_| crl.into_iter().collect());
     let mut seal_signers = pki.signer_history(SignerKind::Ttd)?;
     seal_signers.extend(pki.signer_history(SignerKind::Legalization)?);
-    let verifier = Verifier::new(&cscas, &crls, &seal_signers)?
-        .with_barcode_decoder(Box::new(RxingDecoder))
-        .with_sod_verifier(Box::new(LdsPassiveAuthentication));
+    let verifier = Verifier::from_der(&cscas, &crls, &seal_signers)?
+        .with_barcode_decoder(Box::new(RxingDecoder));
     let rendering = Arc::new(Rendering::new(&config.country)?);
     let printers = open_printers(config, rendering.clone())?;
     Ok(Parts {

@@ -108,6 +108,24 @@ const TABLE: &[Row] = &[
         "සහතික කළ ලේඛනය (විකල්ප, සහතික කළ ලේඛනයම දැයි පරීක්ෂා කිරීමට)",
         "சட்டமாக்கப்பட்ட ஆவணம் (விருப்பத்தேர்வு, சான்றளிக்கப்பட்டதுதானா எனச் சரிபார்க்க)",
     ),
+    (
+        "verify.chip",
+        "A passport chip: EF.SOD and data groups",
+        "ගමන් බලපත්‍ර චිපයක්: EF.SOD සහ දත්ත කාණ්ඩ",
+        "கடவுச்சீட்டுச் சில்லு: EF.SOD மற்றும் தரவுக் குழுக்கள்",
+    ),
+    (
+        "verify.sod",
+        "EF.SOD file read from the chip",
+        "චිපයෙන් කියවූ EF.SOD ගොනුව",
+        "சில்லிலிருந்து படித்த EF.SOD கோப்பு",
+    ),
+    (
+        "verify.data_groups",
+        "Data group files (DG1 at least)",
+        "දත්ත කාණ්ඩ ගොනු (අවම වශයෙන් DG1)",
+        "தரவுக் குழுக் கோப்புகள் (குறைந்தது DG1)",
+    ),
     ("verify.submit", "Verify", "සත්‍යාපනය කරන්න", "சரிபார்"),
     (
         "verify.empty",
@@ -337,10 +355,10 @@ const TABLE: &[Row] = &[
         "கொடுக்கப்பட்டதிலிருந்து பட்டைக் குறியீடு அல்லது முத்திரையைப் படிக்க முடியவில்லை. தெளிவான, நேரான புகைப்படத்தை முயற்சிக்கவும்.",
     ),
     (
-        "reason.UNKNOWN_PROFILE",
-        "The seal is of a kind we do not issue.",
-        "මුද්‍රාව අප නිකුත් නොකරන වර්ගයකි.",
-        "இந்த முத்திரை நாங்கள் வழங்காத வகையைச் சேர்ந்தது.",
+        "reason.UNKNOWN_FEATURE",
+        "The seal holds a field we do not interpret; this alone does not make it invalid.",
+        "මුද්‍රාවේ අප අර්ථ නොදක්වන ක්ෂේත්‍රයක් ඇත; එය පමණක් මුද්‍රාව අවලංගු නොකරයි.",
+        "முத்திரையில் நாங்கள் விளக்காத ஒரு புலம் உள்ளது; அது மட்டும் அதைச் செல்லாததாக்காது.",
     ),
     (
         "reason.UNSUPPORTED_ARTIFACT",
@@ -398,9 +416,33 @@ const TABLE: &[Row] = &[
     ),
     (
         "reason.SEAL_DOCUMENT_MISMATCH",
-        "The seal does not match the document recorded under this number.",
-        "මුද්‍රාව මෙම අංකය යටතේ සටහන් කළ ලේඛනයට නොගැළපේ.",
-        "முத்திரை இந்த எண்ணில் பதிவான ஆவணத்துடன் பொருந்தவில்லை.",
+        "The machine readable zone printed on the document differs from the one in the seal.",
+        "ලේඛනයේ මුද්‍රිත යන්ත්‍ර කියවිය හැකි කලාපය මුද්‍රාවේ ඇති කලාපයට වඩා වෙනස් ය.",
+        "ஆவணத்தில் அச்சிடப்பட்ட இயந்திரம் படிக்கக்கூடிய பகுதி முத்திரையில் உள்ளதிலிருந்து வேறுபடுகிறது.",
+    ),
+    (
+        "reason.INVALID_PRINTED_MRZ",
+        "The check digits of the printed machine readable zone are wrong.",
+        "මුද්‍රිත යන්ත්‍ර කියවිය හැකි කලාපයේ පරීක්ෂණ ඉලක්කම් වැරදි ය.",
+        "அச்சிடப்பட்ட இயந்திரம் படிக்கக்கூடிய பகுதியின் சரிபார்ப்பு இலக்கங்கள் தவறானவை.",
+    ),
+    (
+        "reason.NOT_COMPARABLE",
+        "What was given with the seal cannot be compared with this kind of seal.",
+        "මුද්‍රාව සමඟ දුන් දෙය මෙම වර්ගයේ මුද්‍රාවක් සමඟ සැසඳිය නොහැක.",
+        "முத்திரையுடன் கொடுக்கப்பட்டதை இந்த வகை முத்திரையுடன் ஒப்பிட முடியாது.",
+    ),
+    (
+        "reason.DATA_GROUP_HASH_MISMATCH",
+        "Data read from the passport chip differs from what was signed.",
+        "ගමන් බලපත්‍ර චිපයෙන් කියවූ දත්ත අත්සන් කළ දත්තවලට වඩා වෙනස් ය.",
+        "கடவுச்சீட்டுச் சில்லிலிருந்து படித்த தரவு கையொப்பமிடப்பட்டதிலிருந்து வேறுபடுகிறது.",
+    ),
+    (
+        "reason.DOCUMENT_KIND_MISMATCH",
+        "The seal does not match the kind of document recorded under this number.",
+        "මුද්‍රාව මෙම අංකය යටතේ සටහන් කළ ලේඛන වර්ගයට නොගැළපේ.",
+        "முத்திரை இந்த எண்ணில் பதிவான ஆவண வகையுடன் பொருந்தவில்லை.",
     ),
     (
         "reason.DOCUMENT_REVOKED",
@@ -500,25 +542,7 @@ mod tests {
 
     #[test]
     fn every_verifier_reason_has_a_plain_text() {
-        for code in [
-            "WRONG_FORMAT",
-            "READ_ERROR",
-            "UNKNOWN_PROFILE",
-            "UNSUPPORTED_ARTIFACT",
-            "UNKNOWN_CERTIFICATE",
-            "UNTRUSTED_CERTIFICATE",
-            "EXPIRED_CERTIFICATE",
-            "REVOKED_CERTIFICATE",
-            "INVALID_DOCUMENTTYPE",
-            "INVALID_SIGNATURE",
-            "INVALID_SEAL_MRZ",
-            "DOCUMENT_HASH_MISMATCH",
-            "SEAL_DOCUMENT_MISMATCH",
-            "DOCUMENT_REVOKED",
-            "DOCUMENT_USED",
-            "DOCUMENT_EXPIRED",
-            "DOCUMENT_UNKNOWN",
-        ] {
+        for code in crate::usecase::verify::Code::ALL.map(|code| code.as_str()) {
             assert!(has(&format!("reason.{code}")), "{code}");
             assert_ne!(reason(Lang::Ta, code), text(Lang::Ta, "reason.OTHER"));
         }

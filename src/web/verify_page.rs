@@ -1,8 +1,8 @@
 //! The public verification page (`/verify`, and `/v`: the path legalization QR codes open).
 //!
 //! A visitor pastes seal or QR text, or uploads a photo or scan of the barcode (and optionally
-//! the legalized document). The page hands that to the API's verify handler (the same code as
-//! `POST /v1/verify`, rate limit included) and shows a verdict (valid, invalid, revoked, used,
+//! the legalized document). The page builds the verification use case's input from the form and
+//! runs it with the same rate limit as `POST /v1/verify`, then shows a verdict (valid, invalid, revoked, used,
 //! expired) with its reasons in plain language, the checks that passed, and what the seal says
 //! about the holder, in English, Sinhala or Tamil (`?lang=en|si|ta`).
 
@@ -18,17 +18,11 @@ use serde::{Deserialize, Serialize};
 use super::i18n::{self, Lang};
 use super::{WebError, render};
 use crate::api::AppState;
-use crate::api::error::ApiError;
-use crate::api::extract::{ApiJson, ClientAddr};
-use crate::api::verify::{VerifyBody, VerifyResponse};
-use crate::issuance::documents::DocumentStatus;
-
-/// Largest accepted barcode image.
-const MAX_IMAGE_BYTES: usize = 4 * 1024 * 1024;
-/// Largest accepted legalized document.
-const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
-/// Longest accepted seal or QR text.
-const MAX_TEXT_CHARS: usize = 8192;
+use crate::api::extract::ClientAddr;
+use crate::usecase::verify::{
+    Artifact, Code, MAX_ARTIFACT_BYTES as MAX_IMAGE_BYTES, MAX_DOCUMENT_BYTES, MAX_TEXT_CHARS,
+    Outcome, Presented, RecordStatus, VerifyInput,
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LangQuery {
@@ -42,6 +36,9 @@ struct Submission {
     text: String,
     image: Option<Vec<u8>>,
     document: Option<Vec<u8>>,
+    /// A passport chip's EF.SOD and its data group files.
+    sod: Option<Vec<u8>>,
+    data_groups: Vec<Vec<u8>>,
 }
 
 /// One check shown to the visitor.
@@ -62,85 +59,99 @@ pub struct Field {
     pub value: String,
 }
 
-/// The verdict of a verification answer: `valid`, `revoked`, `used`, `expired` or `invalid`.
+/// The verdict of a verification outcome: `valid`, `revoked`, `used`, `expired` or `invalid`.
 /// A genuine seal of a document that is no longer in force gets that status; anything wrong
 /// with the seal itself is `invalid`.
-pub fn verdict(answer: &VerifyResponse) -> &'static str {
-    if answer.status == "VALID" {
+pub fn verdict(answer: &Outcome) -> &'static str {
+    if answer.is_valid() {
         return "valid";
     }
     let status_only = answer.reasons.iter().all(|reason| {
         matches!(
-            reason.as_str(),
-            "DOCUMENT_REVOKED" | "DOCUMENT_USED" | "DOCUMENT_EXPIRED"
+            reason.code,
+            Code::DocumentRevoked | Code::DocumentUsed | Code::DocumentExpired
         )
     });
     if !status_only || answer.reasons.is_empty() {
         return "invalid";
     }
     match answer.document_status {
-        DocumentStatus::Revoked => "revoked",
-        DocumentStatus::Used => "used",
-        DocumentStatus::Expired => "expired",
+        RecordStatus::Revoked => "revoked",
+        RecordStatus::Used => "used",
+        RecordStatus::Expired => "expired",
         _ => "invalid",
     }
 }
 
 /// The checks, each passed, failed or not reached, from the reason codes.
-pub fn checks(answer: &VerifyResponse, lang: Lang) -> Vec<Check> {
-    let has = |codes: &[&str]| answer.reasons.iter().any(|r| codes.contains(&r.as_str()));
+pub fn checks(answer: &Outcome, lang: Lang) -> Vec<Check> {
+    let has = |codes: &[Code]| answer.reasons.iter().any(|r| codes.contains(&r.code));
     let unreadable = has(&[
-        "WRONG_FORMAT",
-        "READ_ERROR",
-        "UNKNOWN_PROFILE",
-        "UNSUPPORTED_ARTIFACT",
+        Code::WrongFormat,
+        Code::ReadError,
+        Code::UnsupportedArtifact,
     ]);
-    let unknown_signer = has(&["UNKNOWN_CERTIFICATE"]);
-    let document_checked = answer
-        .data
-        .get("document_checked")
-        .and_then(|v| v.as_bool())
-        == Some(true);
-    let is_ttd = answer.kind.as_deref() == Some("ttd");
+    let unknown_signer = has(&[Code::UnknownCertificate]);
+    let document_checked = answer.data.document_checked == Some(true)
+        || has(&[
+            Code::SealDocumentMismatch,
+            Code::InvalidPrintedMrz,
+            Code::NotComparable,
+        ]);
+    let is_ttd = answer.kind == Some(crate::issuance::numbering::Kind::Ttd);
+    let record_checked = answer.document_status != RecordStatus::NotChecked;
     let mut list: Vec<(&'static str, Option<bool>)> = vec![
         ("read", Some(!unreadable)),
         (
             "signer",
             (!unreadable).then(|| {
                 !has(&[
-                    "UNKNOWN_CERTIFICATE",
-                    "UNTRUSTED_CERTIFICATE",
-                    "EXPIRED_CERTIFICATE",
-                    "REVOKED_CERTIFICATE",
-                    "INVALID_DOCUMENTTYPE",
+                    Code::UnknownCertificate,
+                    Code::UntrustedCertificate,
+                    Code::ExpiredCertificate,
+                    Code::RevokedCertificate,
+                    Code::InvalidDocumentType,
                 ])
             }),
         ),
         (
             "signature",
-            (!unreadable && !unknown_signer).then(|| !has(&["INVALID_SIGNATURE"])),
+            (!unreadable && !unknown_signer)
+                .then(|| !has(&[Code::InvalidSignature, Code::DataGroupHashMismatch])),
         ),
     ];
     if is_ttd {
         list.push((
             "content",
-            (!unreadable).then(|| !has(&["INVALID_SEAL_MRZ"])),
+            (!unreadable).then(|| !has(&[Code::InvalidSealMrz])),
         ));
     }
     if document_checked {
         list.push((
             "match",
-            (!unreadable).then(|| !has(&["DOCUMENT_HASH_MISMATCH"])),
+            (!unreadable).then(|| {
+                !has(&[
+                    Code::DocumentHashMismatch,
+                    Code::SealDocumentMismatch,
+                    Code::InvalidPrintedMrz,
+                    Code::NotComparable,
+                ])
+            }),
         ));
     }
     list.push((
         "record",
-        (!unreadable).then(|| !has(&["DOCUMENT_UNKNOWN", "SEAL_DOCUMENT_MISMATCH"])),
+        record_checked.then(|| !has(&[Code::DocumentUnknown, Code::DocumentKindMismatch])),
     ));
     list.push((
         "status",
-        (!unreadable && !has(&["DOCUMENT_UNKNOWN"]))
-            .then(|| !has(&["DOCUMENT_REVOKED", "DOCUMENT_USED", "DOCUMENT_EXPIRED"])),
+        (record_checked && !has(&[Code::DocumentUnknown])).then(|| {
+            !has(&[
+                Code::DocumentRevoked,
+                Code::DocumentUsed,
+                Code::DocumentExpired,
+            ])
+        }),
     ));
     list.into_iter()
         .map(|(key, passed)| {
@@ -180,7 +191,7 @@ fn mrz_text(text: &str) -> String {
 }
 
 /// What the seal says about the holder (TTD: from the TD2 MRZ) or the certificate.
-pub fn fields(answer: &VerifyResponse, lang: Lang) -> Vec<Field> {
+pub fn fields(answer: &Outcome, lang: Lang) -> Vec<Field> {
     let mut out = Vec::new();
     let mut push = |key: &'static str, value: String| {
         if !value.trim().is_empty() {
@@ -191,17 +202,13 @@ pub fn fields(answer: &VerifyResponse, lang: Lang) -> Vec<Field> {
             });
         }
     };
-    if let Some(kind) = answer.kind.as_deref() {
-        push("kind", i18n::text(lang, &format!("kind.{kind}")));
+    if let Some(kind) = answer.kind {
+        push("kind", i18n::text(lang, &format!("kind.{}", kind.as_str())));
     }
     let data = &answer.data;
-    let mrz: Vec<&str> = data
-        .get("mrz")
-        .and_then(|value| value.as_array())
-        .map(|lines| lines.iter().filter_map(|line| line.as_str()).collect())
-        .unwrap_or_default();
-    if let [line1, line2] = mrz.as_slice() {
-        let (line1, line2) = (*line1, *line2);
+    if let Some([line1, line2]) = &data.mrz
+        && line1.len() == 36
+    {
         let slice =
             |line: &str, from: usize, to: usize| line.get(from..to).unwrap_or("").to_owned();
         let names = slice(line1, 5, line1.len());
@@ -214,25 +221,23 @@ pub fn fields(answer: &VerifyResponse, lang: Lang) -> Vec<Field> {
         push("sex", mrz_text(&slice(line2, 20, 21)));
         push("expiry", mrz_date(&slice(line2, 21, 27), true));
         push("issuing_state", mrz_text(&slice(line1, 2, 5)));
-    } else if answer.kind.as_deref() == Some("legalization") {
-        for key in [
+    } else if let Some(legalization) = &data.legalization {
+        let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+        push(
             "certificate_number",
-            "issue_date",
-            "document_type",
-            "signatory",
-            "capacity",
-            "authority",
-            "place",
-            "country_of_use",
+            legalization.certificate_number().to_owned(),
+        );
+        push("issue_date", legalization.issue_date().to_string());
+        push("document_type", legalization.document_type().to_owned());
+        push("signatory", text(legalization.signatory()));
+        push("capacity", text(legalization.capacity()));
+        push("authority", legalization.authority().to_owned());
+        push("place", text(legalization.place()));
+        push("country_of_use", text(legalization.country_of_use()));
+        push(
             "document_sha256",
-        ] {
-            let value = match data.get(key) {
-                Some(serde_json::Value::String(text)) => text.clone(),
-                Some(serde_json::Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
-            };
-            push(key, value);
-        }
+            hex::encode(legalization.document_sha256()),
+        );
     } else if let Some(number) = &answer.document_number {
         push("number", number.clone());
     }
@@ -304,11 +309,12 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, WebErro
                 }
                 submission.text = text.trim().to_owned();
             }
-            "image" | "document" => {
-                let (label, limit) = if name == "image" {
-                    ("image", MAX_IMAGE_BYTES)
-                } else {
-                    ("document", MAX_DOCUMENT_BYTES)
+            "image" | "document" | "sod" | "data_group" => {
+                let (label, limit): (&'static str, usize) = match name.as_str() {
+                    "image" => ("image", MAX_IMAGE_BYTES),
+                    "document" => ("document", MAX_DOCUMENT_BYTES),
+                    "sod" => ("sod", MAX_IMAGE_BYTES),
+                    _ => ("data_group", MAX_IMAGE_BYTES),
                 };
                 let mut field = field;
                 let mut bytes = Vec::new();
@@ -319,10 +325,19 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, WebErro
                     bytes.extend_from_slice(&chunk);
                 }
                 if !bytes.is_empty() {
-                    if name == "image" {
-                        submission.image = Some(bytes);
-                    } else {
-                        submission.document = Some(bytes);
+                    match label {
+                        "image" => submission.image = Some(bytes),
+                        "document" => submission.document = Some(bytes),
+                        "sod" => submission.sod = Some(bytes),
+                        _ => {
+                            if submission.data_groups.len() >= 16 {
+                                return Err(WebError::Field {
+                                    field: "data_group",
+                                    message: "at most 16 data groups".to_owned(),
+                                });
+                            }
+                            submission.data_groups.push(bytes);
+                        }
                     }
                 }
             }
@@ -332,33 +347,69 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, WebErro
     Ok(submission)
 }
 
-/// The API request for a submission: an image wins over text; text with `#` (or a URL) is QR
-/// text, other text is seal bytes in base64.
-fn body_of(submission: &Submission) -> Option<VerifyBody> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let document = submission
-        .document
-        .as_ref()
-        .map(|bytes| engine.encode(bytes));
-    let mut body = VerifyBody {
-        seal: None,
-        barcode_image: None,
-        qr: None,
-        sod: None,
-        data_groups: None,
-        document,
+/// The use case's input for a submission: an image wins over text; text with `#` (or a URL)
+/// is QR text, other text is seal bytes in base64. `None` when nothing was given.
+fn input_of(submission: &Submission) -> Option<Result<VerifyInput, WebError>> {
+    let presented = match &submission.document {
+        Some(bytes) => Presented::Document(bytes.clone()),
+        None => Presented::Nothing,
     };
-    if let Some(image) = &submission.image {
-        body.barcode_image = Some(engine.encode(image));
+    let artifact = if let Some(sod) = &submission.sod {
+        let mut data_groups = std::collections::BTreeMap::new();
+        for file in &submission.data_groups {
+            let number = match travdoc_lds::dg::data_group_number_of(file) {
+                Ok(number) => number,
+                Err(_) => {
+                    return Some(Err(WebError::Field {
+                        field: "data_group",
+                        message: "a file is not a data group".to_owned(),
+                    }));
+                }
+            };
+            if data_groups.insert(number, file.clone()).is_some() {
+                return Some(Err(WebError::Field {
+                    field: "data_group",
+                    message: format!("DG{number} is given twice"),
+                }));
+            }
+        }
+        Artifact::Sod {
+            sod: sod.clone(),
+            data_groups,
+        }
+    } else if let Some(image) = &submission.image {
+        Artifact::BarcodeImage(image.clone())
     } else if submission.text.is_empty() {
         return None;
     } else if submission.text.contains('#') || submission.text.contains("://") {
-        body.qr = Some(submission.text.clone());
+        Artifact::Qr(submission.text.clone())
     } else {
         let compact: String = submission.text.split_whitespace().collect();
-        body.seal = Some(compact);
-    }
-    Some(body)
+        match base64::engine::general_purpose::STANDARD
+            .decode(&compact)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&compact))
+        {
+            Ok(bytes) => Artifact::Seal(bytes),
+            Err(_) => {
+                return Some(Err(WebError::Field {
+                    field: "text",
+                    message: "is neither QR text nor a seal in base64".to_owned(),
+                }));
+            }
+        }
+    };
+    Some(
+        VerifyInput::new(artifact, presented).map_err(|error| WebError::Field {
+            field: match error.field.as_str() {
+                "barcode_image" => "image",
+                "document" => "document",
+                "sod" => "sod",
+                field if field.starts_with("data_group") => "data_group",
+                _ => "text",
+            },
+            message: error.message,
+        }),
+    )
 }
 
 /// `POST /verify`: verifies and shows the verdict.
@@ -369,19 +420,25 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     let submission = read_submission(multipart).await?;
     let lang = submission.lang;
-    let Some(body) = body_of(&submission) else {
-        let html = page(lang, context! { error => i18n::text(lang, "verify.empty") })?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    let input = match input_of(&submission) {
+        None => {
+            let html = page(lang, context! { error => i18n::text(lang, "verify.empty") })?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+        Some(Err(WebError::Field { field, message })) => {
+            let html = page(
+                lang,
+                context! {
+                    error => format!("{}: {field}: {message}", i18n::text(lang, "verify.refused")),
+                    text => submission.text,
+                },
+            )?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+        Some(Err(other)) => return Err(other),
+        Some(Ok(input)) => input,
     };
-    let request = ApiJson {
-        value: body,
-        raw: bytes::Bytes::new(),
-    };
-    let answer = match crate::api::verify::verify(State(state), client, request).await {
-        Ok(response) => read_answer(response).await,
-        Err(error) => Err(error),
-    };
-    let answer = match answer {
+    let answer = match crate::api::verify::run(&state, &client, input).await {
         Ok(answer) => answer,
         Err(error) => {
             let html = page(
@@ -395,36 +452,34 @@ pub async fn submit(
         }
     };
     let verdict = verdict(&answer);
-    let mut reasons: Vec<String> = answer
-        .reasons
+    // One line per code, in the order found (a code found twice is explained once).
+    let mut codes: Vec<&'static str> = Vec::new();
+    for reason in &answer.reasons {
+        if !codes.contains(&reason.code.as_str()) {
+            codes.push(reason.code.as_str());
+        }
+    }
+    let reasons: Vec<minijinja::Value> = codes
         .iter()
-        .map(|code| i18n::reason(lang, code))
+        .map(|code| context! { code => *code, text => i18n::reason(lang, code) })
         .collect();
-    reasons.dedup();
+    let document_status = answer.document_status.as_str();
     let proof = answer
         .ledger_proof
         .as_ref()
         .and_then(|proof| serde_json::to_string_pretty(proof).ok());
-    let mrz = answer
-        .data
-        .get("mrz")
-        .and_then(|value| value.as_array())
-        .map(|lines| {
-            lines
-                .iter()
-                .filter_map(|line| line.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        });
+    let mrz = answer.data.mrz.as_ref().map(|lines| lines.join("\n"));
     let html = page(
         lang,
         context! {
             result => context! {
                 verdict => verdict,
+                status => if answer.is_valid() { "VALID" } else { "INVALID" },
+                document_status => document_status,
                 title => i18n::text(lang, &format!("verdict.{verdict}")),
                 text => i18n::text(lang, &format!("verdict.{verdict}.text")),
                 reasons => reasons,
-                codes => answer.reasons.clone(),
+                codes => codes,
                 checks => Serde(checks(&answer, lang)),
                 fields => Serde(fields(&answer, lang)),
                 mrz => mrz,
@@ -435,55 +490,58 @@ pub async fn submit(
     Ok(html.into_response())
 }
 
-async fn read_answer(response: Response) -> Result<VerifyResponse, ApiError> {
-    let bytes = axum::body::to_bytes(response.into_body(), 8 * 1024 * 1024)
-        .await
-        .map_err(|_| ApiError::internal())?;
-    serde_json::from_slice(&bytes).map_err(|_| ApiError::internal())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn answer(status: &str, reasons: &[&str], document_status: DocumentStatus) -> VerifyResponse {
-        VerifyResponse {
-            status: status.to_owned(),
-            reasons: reasons.iter().map(|r| (*r).to_owned()).collect(),
+    use crate::usecase::verify::{Data, Reason, Status};
+
+    fn answer(status: &str, reasons: &[Code], document_status: RecordStatus) -> Outcome {
+        Outcome {
+            status: if status == "VALID" {
+                Status::Valid
+            } else {
+                Status::Invalid
+            },
+            reasons: reasons.iter().map(|code| Reason::new(*code, "")).collect(),
             document_status,
             document_number: Some("T2600001".to_owned()),
-            kind: Some("ttd".to_owned()),
-            data: serde_json::json!({"mrz": [
-                "PULKAPERERA<<NIMAL<KUMAR<<<<<<<<<<<<",
-                "T2600001<6LKA8501012M2612310<<<<<<<4"
-            ]}),
+            kind: Some(crate::issuance::numbering::Kind::Ttd),
+            data: Data {
+                mrz: Some([
+                    "PULKAPERERA<<NIMAL<KUMAR<<<<<<<<<<<<".to_owned(),
+                    "T2600001<6LKA8501012M2612310<<<<<<<4".to_owned(),
+                ]),
+                ..Data::default()
+            },
             ledger_proof: None,
         }
     }
 
     #[test]
     fn verdicts() {
-        assert_eq!(
-            verdict(&answer("VALID", &[], DocumentStatus::Valid)),
-            "valid"
-        );
+        assert_eq!(verdict(&answer("VALID", &[], RecordStatus::Valid)), "valid");
         assert_eq!(
             verdict(&answer(
                 "INVALID",
-                &["DOCUMENT_REVOKED"],
-                DocumentStatus::Revoked
+                &[Code::DocumentRevoked],
+                RecordStatus::Revoked
             )),
             "revoked"
         );
         assert_eq!(
-            verdict(&answer("INVALID", &["DOCUMENT_USED"], DocumentStatus::Used)),
+            verdict(&answer(
+                "INVALID",
+                &[Code::DocumentUsed],
+                RecordStatus::Used
+            )),
             "used"
         );
         assert_eq!(
             verdict(&answer(
                 "INVALID",
-                &["DOCUMENT_EXPIRED"],
-                DocumentStatus::Expired
+                &[Code::DocumentExpired],
+                RecordStatus::Expired
             )),
             "expired"
         );
@@ -491,13 +549,13 @@ mod tests {
         assert_eq!(
             verdict(&answer(
                 "INVALID",
-                &["INVALID_SIGNATURE", "DOCUMENT_REVOKED"],
-                DocumentStatus::Revoked
+                &[Code::InvalidSignature, Code::DocumentRevoked],
+                RecordStatus::Revoked
             )),
             "invalid"
         );
         assert_eq!(
-            verdict(&answer("INVALID", &[], DocumentStatus::Unknown)),
+            verdict(&answer("INVALID", &[], RecordStatus::Unknown)),
             "invalid"
         );
     }
@@ -505,7 +563,7 @@ mod tests {
     #[test]
     fn checks_follow_the_reasons() {
         let revoked = checks(
-            &answer("INVALID", &["DOCUMENT_REVOKED"], DocumentStatus::Revoked),
+            &answer("INVALID", &[Code::DocumentRevoked], RecordStatus::Revoked),
             Lang::En,
         );
         let outcome = |list: &[Check], key: &str| {
@@ -518,13 +576,13 @@ mod tests {
         assert_eq!(outcome(&revoked, "status"), "failed");
         assert_eq!(outcome(&revoked, "match"), "absent");
         let unreadable = checks(
-            &answer("INVALID", &["WRONG_FORMAT"], DocumentStatus::Unknown),
+            &answer("INVALID", &[Code::WrongFormat], RecordStatus::Unknown),
             Lang::Si,
         );
         assert_eq!(outcome(&unreadable, "read"), "failed");
         assert_eq!(outcome(&unreadable, "signature"), "skipped");
         let unknown = checks(
-            &answer("INVALID", &["UNKNOWN_CERTIFICATE"], DocumentStatus::Valid),
+            &answer("INVALID", &[Code::UnknownCertificate], RecordStatus::Valid),
             Lang::Ta,
         );
         assert_eq!(outcome(&unknown, "signer"), "failed");
@@ -533,7 +591,7 @@ mod tests {
 
     #[test]
     fn holder_fields_from_the_td2_mrz() {
-        let list = fields(&answer("VALID", &[], DocumentStatus::Valid), Lang::En);
+        let list = fields(&answer("VALID", &[], RecordStatus::Valid), Lang::En);
         let value = |key: &str| list.iter().find(|f| f.key == key).map(|f| f.value.clone());
         assert_eq!(value("surname").as_deref(), Some("PERERA"));
         assert_eq!(value("given_names").as_deref(), Some("NIMAL KUMAR"));
@@ -545,25 +603,36 @@ mod tests {
 
     #[test]
     fn text_is_qr_or_seal() {
+        let artifact = |submission: &Submission| match input_of(submission) {
+            Some(Ok(input)) => Some(input.artifact().clone()),
+            _ => None,
+        };
         let qr = Submission {
             text: "https://verify.example.lk/v#3AP_".into(),
             ..Submission::default()
         };
-        assert!(body_of(&qr).is_some_and(|b| b.qr.is_some() && b.seal.is_none()));
+        assert!(matches!(artifact(&qr), Some(Artifact::Qr(_))));
         let seal = Submission {
             text: "3AP/ AA==".into(),
             ..Submission::default()
         };
-        assert_eq!(
-            body_of(&seal).and_then(|b| b.seal).as_deref(),
-            Some("3AP/AA==")
+        assert!(
+            matches!(artifact(&seal), Some(Artifact::Seal(bytes)) if bytes == [0xDC, 0x03, 0xFF, 0x00])
         );
         let image = Submission {
             text: "ignored".into(),
             image: Some(vec![1, 2]),
             ..Submission::default()
         };
-        assert!(body_of(&image).is_some_and(|b| b.barcode_image.is_some() && b.seal.is_none()));
-        assert!(body_of(&Submission::default()).is_none());
+        assert!(matches!(artifact(&image), Some(Artifact::BarcodeImage(_))));
+        assert!(input_of(&Submission::default()).is_none());
+        let not_base64 = Submission {
+            text: "not a seal!".into(),
+            ..Submission::default()
+        };
+        assert!(matches!(
+            input_of(&not_base64),
+            Some(Err(WebError::Field { field: "text", .. }))
+        ));
     }
 }

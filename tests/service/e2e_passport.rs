@@ -11,7 +11,7 @@ use base64::Engine as _;
 use common::{Server, Staff, TestResult};
 use serde_json::json;
 
-fn portrait_jpeg() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+pub(crate) fn portrait_jpeg() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let image = image::GrayImage::from_fn(240, 320, |x, y| {
         image::Luma([((x * 7 + y * 3) % 256) as u8])
     });

@@ -14,3 +14,4 @@ mod e2e_postgres;
 mod e2e_ttd;
 mod ledger_processes;
 mod load_tool;
+mod verify_callers;

@@ -165,6 +165,45 @@ impl CscaMasterList {
 pub struct TrustStore {
     cscas: Vec<Certificate>,
     crls: Vec<CertificateList>,
+    /// Certificates whose signature was found to verify with a CSCA of this store, with that
+    /// CSCA's index: see [`VerifiedSignatures`].
+    verified: std::sync::Arc<VerifiedSignatures>,
+}
+
+/// A bounded memo of successful certificate signature checks. A certificate is immutable and
+/// so is a CSCA of the store, so a signature that verified once verifies again: a verifier that
+/// checks the same signer certificate for every seal pays for one signature verification, not
+/// one per seal (with a CSCA key in explicit parameters, the portable arithmetic costs
+/// milliseconds). Only successes are kept, and at most [`VerifiedSignatures::CAPACITY`]
+/// certificates (the oldest go first), so a stream of foreign certificates costs a bounded
+/// amount of memory and cannot make a failed check pass.
+#[derive(Debug, Default)]
+struct VerifiedSignatures {
+    entries: std::sync::Mutex<std::collections::VecDeque<(Certificate, usize)>>,
+}
+
+impl VerifiedSignatures {
+    const CAPACITY: usize = 64;
+
+    fn issuer_of(&self, cert: &Certificate) -> Option<usize> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .iter()
+            .find(|(known, _)| known == cert)
+            .map(|(_, index)| *index)
+    }
+
+    fn remember(&self, cert: &Certificate, issuer: usize) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.iter().any(|(known, _)| known == cert) {
+                return;
+            }
+            if entries.len() >= Self::CAPACITY {
+                entries.pop_front();
+            }
+            entries.push_back((cert.clone(), issuer));
+        }
+    }
 }
 
 impl TrustStore {
@@ -175,6 +214,8 @@ impl TrustStore {
 
     /// Add a trusted CSCA certificate.
     pub fn add_csca(&mut self, cert: Certificate) {
+        // A clone of this store shares the memo; a store that changes starts its own.
+        self.verified = std::sync::Arc::default();
         if !self.cscas.contains(&cert) {
             self.cscas.push(cert);
         }
@@ -316,17 +357,27 @@ impl TrustStore {
 
     /// Find the CSCA whose key verifies `cert`'s signature (UnknownIssuer / BadSignature).
     pub fn find_issuer(&self, cert: &Certificate) -> Result<&Certificate, ChainError> {
+        if let Some(csca) = self
+            .verified
+            .issuer_of(cert)
+            .and_then(|index| self.cscas.get(index))
+        {
+            return Ok(csca);
+        }
         let mut candidates = self
             .cscas
             .iter()
-            .filter(|csca| check_names_and_key_ids(cert, csca).is_ok())
+            .enumerate()
+            .filter(|(_, csca)| check_names_and_key_ids(cert, csca).is_ok())
             .peekable();
         if candidates.peek().is_none() {
             return Err(ChainError::UnknownIssuer);
         }
-        candidates
-            .find(|csca| verify_certificate_signature(cert, csca).is_ok())
-            .ok_or(ChainError::BadSignature)
+        let (index, csca) = candidates
+            .find(|(_, csca)| verify_certificate_signature(cert, csca).is_ok())
+            .ok_or(ChainError::BadSignature)?;
+        self.verified.remember(cert, index);
+        Ok(csca)
     }
 
     /// Revocation status of `cert` on the CRLs issued by `issuer`.

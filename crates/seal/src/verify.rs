@@ -68,6 +68,10 @@ pub enum SubIndication {
     SealDocumentMismatch,
     /// Legalization: the presented document's SHA-256 differs from the one in the seal.
     DocumentHashMismatch,
+    /// What was presented with the seal cannot be compared with its profile: a document file
+    /// with an ETD seal, printed MRZ lines with a legalization seal, anything with a seal of an
+    /// unknown profile. The seal is not shown to belong to what was presented.
+    NotComparable,
 }
 
 /// How much a reason weighs (ICAO 9303-13 App. D trust levels).
@@ -385,7 +389,7 @@ impl<'a> Verifier<'a> {
             );
             if presented != Presented::Nothing {
                 reasons.push(
-                    SubIndication::WrongFormat,
+                    SubIndication::NotComparable,
                     "the presented document cannot be compared with a seal of an unknown profile",
                 );
             }
@@ -519,7 +523,7 @@ fn check_etd(
             }
         }
         Presented::DocumentFile(_) | Presented::DocumentSha256(_) => reasons.push(
-            SubIndication::SealDocumentMismatch,
+            SubIndication::NotComparable,
             "an ETD seal is compared with the printed MRZ, not with a document hash",
         ),
     }
@@ -583,7 +587,7 @@ fn check_legalization(
         Presented::DocumentSha256(hash) => Some(hash),
         Presented::PrintedMrz(_) => {
             reasons.push(
-                SubIndication::WrongFormat,
+                SubIndication::NotComparable,
                 "a legalization seal is compared with the legalized document file, not with an MRZ",
             );
             None

@@ -332,3 +332,17 @@ fn altering_any_byte_gives_the_right_sub_indication() {
         }
     }
 }
+
+#[test]
+fn evidence_of_another_profile_is_not_comparable() {
+    let setup = setup(Curve::P256, "ET", &[0x01, 0x2C], Some(&["PU"]));
+    let bytes = etd_seal(&setup.key, &[0x01, 0x2C], &etd_mrz())
+        .to_bytes()
+        .unwrap();
+    let verifier = Verifier::new(&setup.certificates, &setup.pki.store, AT_2026_06_13);
+    // A document file handed in with an ETD seal proves nothing about the seal's document:
+    // neither a printed-MRZ mismatch nor a format error, a code of its own.
+    let result = verifier.verify(&bytes, Presented::DocumentFile(b"%PDF-1.7 a file"));
+    assert_eq!(result.codes(), [SubIndication::NotComparable]);
+    assert_eq!(result.status, Status::Invalid);
+}

@@ -1,0 +1,5 @@
+//! Use cases: one module per job. Each takes typed input that its constructor has checked,
+//! applies the job's rules once, and returns a typed result that the API, the web pages and
+//! the CLI render each in their own way.
+
+pub mod verify;
