@@ -133,19 +133,13 @@ impl From<SignerError> for IssuanceError {
     }
 }
 
-/// Injected time, so that validity rules are testable.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> OffsetDateTime;
-}
+/// The one injected time source of travdoc (the PKI's): validity rules are testable with a
+/// fixed clock.
+pub use travdoc_pki::{Clock, SystemClock};
 
-/// The system clock (UTC).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
+/// The clock's time in UTC.
+pub fn now_utc(clock: &dyn Clock) -> OffsetDateTime {
+    OffsetDateTime::from(clock.now())
 }
 
 /// RFC 3339 text of a time (as stored in the database).
@@ -251,10 +245,10 @@ impl Service {
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {
-        self.clock.now()
+        now_utc(self.clock.as_ref())
     }
 
     pub(crate) fn now_text(&self) -> String {
-        rfc3339(self.clock.now())
+        rfc3339(self.now())
     }
 }

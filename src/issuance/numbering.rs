@@ -354,7 +354,8 @@ impl AllocationStatement {
         if self.db.backend() == travdoc_store::Backend::Sqlite {
             return self.load_and_allocate_sqlite(items).await;
         }
-        let allocation = Allocation::new(&self.config, self.kind, self.clock.now())?;
+        let allocation =
+            Allocation::new(&self.config, self.kind, super::now_utc(self.clock.as_ref()))?;
         let list: Vec<serde_json::Value> = items
             .iter()
             .map(|item| serde_json::json!({"request": item.request_id, "mission": item.mission}))
@@ -428,7 +429,7 @@ impl AllocationStatement {
         use travdoc_store::Backend::Sqlite;
         use travdoc_store::ledger::placeholders;
 
-        let now = self.clock.now();
+        let now = super::now_utc(self.clock.as_ref());
         let allocation = Allocation::new(&self.config, self.kind, now)?;
         let mut tx = self.db.begin().await?;
         let ids: std::collections::BTreeSet<&str> =

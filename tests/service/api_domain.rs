@@ -16,11 +16,11 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 struct FixedClock(Mutex<OffsetDateTime>);
 
 impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
+    fn now(&self) -> std::time::SystemTime {
         self.0
             .lock()
-            .map(|t| *t)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+            .map(|t| std::time::SystemTime::from(*t))
+            .unwrap_or(std::time::UNIX_EPOCH)
     }
 }
 

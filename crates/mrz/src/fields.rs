@@ -290,8 +290,9 @@ pub struct MrzDate {
     day: Option<u8>,
 }
 
-/// Days in `month` of `year` (Gregorian).
-pub(crate) const fn days_in_month(year: u16, month: u8) -> u8 {
+/// Days in `month` of `year` (proleptic Gregorian); 0 for a month outside 1-12. The one copy
+/// of this rule in the workspace: the seal and PKI crates call it too.
+pub const fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

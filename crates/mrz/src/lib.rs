@@ -61,7 +61,7 @@ pub use codes::{
     CountryCode, DocumentCode, HARMONISED_PASSPORT_TYPES, ICAO_ADDITIONAL_CODES, ISO_3166_ALPHA_3,
 };
 pub use error::{Field, MrzError};
-pub use fields::{DocumentNumber, MrzDate, OptionalData, Sex};
+pub use fields::{DocumentNumber, MrzDate, OptionalData, Sex, days_in_month};
 pub use format::{Format, character_value, check_digit};
 pub use name::{Name, Truncation};
 pub use parse::{CheckKind, CheckResult, ParsedMrz, parse};

@@ -56,7 +56,7 @@ impl Period {
         let month = total_months % 12 + 1;
         let year = u16::try_from(year).map_err(|_| period_error("year out of range"))?;
         let month = u8::try_from(month).map_err(|_| period_error("month out of range"))?;
-        let day = start.day().min(days_in_month(year, month));
+        let day = start.day().min(travdoc_mrz::days_in_month(year, month));
         let moved = DateTime::new(
             year,
             month,
@@ -76,17 +76,6 @@ fn period_error(message: &str) -> PkiError {
     PkiError::Config {
         field: "period",
         message: message.to_owned(),
-    }
-}
-
-fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
-        2 => 28,
-        _ => 31,
     }
 }
 

@@ -13,17 +13,7 @@ pub struct SealDate {
     day: u8,
 }
 
-const fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
-        2 => 28,
-        _ => 0,
-    }
-}
+use travdoc_mrz::days_in_month;
 
 impl SealDate {
     /// A date from year (0–9999), month (1–12) and day.
