@@ -5,10 +5,14 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+// The composition root: builds travdoc from its configuration.
+pub mod compose;
 pub mod config;
 // Service (HTTP API, issuance domain, auth, verification, metrics).
 pub mod api;
+// What the API and the web pages share (state, error mapping, extractors).
 pub mod auth;
+pub mod http;
 pub mod issuance;
 pub mod metrics;
 // Use cases: one module per job, called by the API, the web pages and the CLI alike.

@@ -5,10 +5,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, Caller, IdempotencyHeader};
-use super::{AppState, idempotent};
+use super::idempotent;
 use crate::auth::Act;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, Caller, IdempotencyHeader};
 use crate::issuance::documents::{DocumentFilter, DocumentView, PrintJobView, RevocationReason};
 
 /// A document (a mission sees only its own).

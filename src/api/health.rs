@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::AppState;
+use crate::http::AppState;
 
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Health {

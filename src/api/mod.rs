@@ -3,97 +3,29 @@
 //! OpenAPI 3.1 document generated from the code (`GET /openapi.json`).
 
 pub mod documents;
-pub mod error;
-pub mod extract;
 pub mod health;
 pub mod ledger;
 pub mod legalizations;
 pub mod passports;
 pub mod pki;
-pub mod ratelimit;
 pub mod ttds;
 pub mod users;
 pub mod verify;
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use tracing::Instrument as _;
 use utoipa::OpenApi;
 
 use crate::auth::Actor;
+use crate::http::AppState;
+use crate::http::error::{self as error, ApiError};
+use crate::issuance::IssuanceError;
 use crate::issuance::idempotency::{self, IdempotencyKey};
-use crate::issuance::{IssuanceError, Service};
-use crate::usecase::verify::Verification;
-use error::{ApiError, REQUEST_ID};
-
-/// Public parts the API publishes (PKI) and the ledger view; filled by the wiring.
-pub trait Publication: Send + Sync {
-    /// CSCA certificate(s), DER.
-    fn csca(&self) -> Vec<Vec<u8>>;
-    /// Signer certificates by purpose, DER.
-    fn signers(&self) -> Vec<(String, Vec<u8>)>;
-    /// The current CRL, DER.
-    fn crl(&self) -> Option<Vec<u8>>;
-    /// The master list, DER (CMS).
-    fn master_list(&self) -> Option<Vec<u8>>;
-}
-
-/// Nothing published.
-#[derive(Debug, Default)]
-pub struct NoPublication;
-
-impl Publication for NoPublication {
-    fn csca(&self) -> Vec<Vec<u8>> {
-        Vec::new()
-    }
-    fn signers(&self) -> Vec<(String, Vec<u8>)> {
-        Vec::new()
-    }
-    fn crl(&self) -> Option<Vec<u8>> {
-        None
-    }
-    fn master_list(&self) -> Option<Vec<u8>> {
-        None
-    }
-}
-
-/// Shared state of the handlers.
-#[derive(Clone)]
-pub struct AppState {
-    pub service: Service,
-    pub verification: Verification,
-    pub publication: Arc<dyn Publication>,
-    pub ledger: Arc<dyn ledger::LedgerView>,
-    pub tokens: Arc<extract::TokenCache>,
-    pub verify_limiter: Arc<ratelimit::RateLimiter>,
-}
-
-impl AppState {
-    pub fn new(
-        service: Service,
-        verification: Verification,
-        publication: Arc<dyn Publication>,
-        ledger: Arc<dyn ledger::LedgerView>,
-        verify_rate_per_second: u32,
-    ) -> Self {
-        AppState {
-            service,
-            verification,
-            publication,
-            ledger,
-            tokens: Arc::new(extract::TokenCache::default()),
-            verify_limiter: Arc::new(ratelimit::RateLimiter::new(verify_rate_per_second)),
-        }
-    }
-}
 
 /// Runs a mutating act with `Idempotency-Key` semantics: a stored response is replayed; a
 /// concurrent duplicate that lost the race gets the winner's response, whether it lost on the
@@ -144,75 +76,6 @@ fn replay(stored: idempotency::StoredResponse) -> Response {
     response
 }
 
-static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Request id (from `x-request-id` when sane, else a new UUID), echoed in the response and in
-/// error bodies; a tracing span per request; HTTP metrics.
-async fn request_context(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .filter(|value| {
-            !value.is_empty()
-                && value.len() <= 64
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().clone();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
-    let mut response = REQUEST_ID
-        .scope(
-            request_id.clone(),
-            next.run(request).instrument(span.clone()),
-        )
-        .await;
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    state
-        .service
-        .metrics()
-        .record_http(method.as_str(), &route, status, elapsed);
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
-            "request served"
-        )
-    });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(X_REQUEST_ID.clone(), value);
-    }
-    response
-}
-
-async fn fallback() -> ApiError {
-    ApiError::not_found("no such endpoint")
-}
-
-async fn method_not_allowed(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-        return ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this endpoint does not accept that method",
-        )
-        .into_response();
-    }
-    response
-}
-
 /// The OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
@@ -257,8 +120,9 @@ async fn openapi_json() -> Response {
     }
 }
 
-/// The whole router.
-pub fn router(state: AppState) -> Router {
+/// The API's routes (the composition root merges them with the web pages' and adds the
+/// shared layers, `crate::http::finish`).
+pub fn routes() -> Router<AppState> {
     use axum::routing::{get, post};
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -298,19 +162,4 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ledger/checkpoint", get(ledger::checkpoint))
         .route("/v1/ledger/proof", get(ledger::proof))
         .route("/v1/ledger/export", get(ledger::export))
-        // Staff console and public verification page (src/web).
-        .merge(crate::web::router(state.clone()))
-        .fallback(fallback)
-        .layer(middleware::from_fn(method_not_allowed))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            extract::MAX_BODY_BYTES,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            request_context,
-        ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| ApiError::internal().into_response(),
-        ))
-        .with_state(state)
 }

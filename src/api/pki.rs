@@ -5,8 +5,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::Serialize;
 
-use super::AppState;
-use super::error::{ApiError, ErrorBody};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorBody};
 
 fn der_response(der: Vec<u8>, content_type: &'static str) -> Response {
     ([(axum::http::header::CONTENT_TYPE, content_type)], der).into_response()

@@ -4,10 +4,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, Caller, IdempotencyHeader};
-use super::{AppState, idempotent};
+use super::idempotent;
 use crate::auth::Act;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, Caller, IdempotencyHeader};
 use crate::issuance::input::TtdRequestBody;
 use crate::issuance::numbering::Kind;
 use crate::issuance::requests::RequestView;

@@ -1,18 +1,17 @@
 //! `POST /v1/verify`: public, rate-limited verification of any artifact. The handler turns the
-//! JSON body into the use case's [`VerifyInput`] and returns its [`Outcome`] as JSON.
+//! JSON body into the use case's [`VerifyInput`] and returns its outcome as JSON.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::AppState;
-use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ClientAddr};
-use crate::usecase::verify::{Artifact, InputError, Outcome, Presented, RecordStatus, VerifyInput};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ClientAddr};
+use crate::usecase::verify::{Artifact, InputError, Presented, RecordStatus, VerifyInput};
 
 /// Exactly one of `seal`, `barcode_image`, `qr` or `sod` (+ `data_groups`).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -126,33 +125,6 @@ impl VerifyBody {
     }
 }
 
-/// The rate limit and the use case, for this API and the public page alike.
-pub async fn run(
-    state: &AppState,
-    client: &ClientAddr,
-    input: VerifyInput,
-) -> Result<Outcome, ApiError> {
-    if !state.verify_limiter.allow(client.0) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many verifications from this address; slow down",
-        ));
-    }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let now = u64::try_from(now).unwrap_or_default();
-    let outcome = state.verification.verify(input, now).await?;
-    state
-        .service
-        .metrics()
-        .record_verification(if outcome.is_valid() {
-            "VALID"
-        } else {
-            "INVALID"
-        });
-    Ok(outcome)
-}
-
 /// Verifies a seal, barcode image, QR text or SOD with data groups; answers with the checks
 /// and, for a genuine artifact, the document's status and a ledger inclusion proof.
 #[utoipa::path(post, path = "/v1/verify", request_body = VerifyBody,
@@ -163,6 +135,6 @@ pub async fn verify(
     body: ApiJson<VerifyBody>,
 ) -> Result<Response, ApiError> {
     let input = body.value.input()?;
-    let outcome = run(&state, &client, input).await?;
+    let outcome = crate::http::verify_public(&state, &client, input).await?;
     Ok(axum::Json(outcome).into_response())
 }

@@ -55,9 +55,9 @@ fn ledger_signer(context: &Context) -> anyhow::Result<Arc<dyn LedgerSigner>> {
     let config = &context.config;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    crate::issuance::wiring::prepare_process(config)?;
-    let pki = crate::issuance::wiring::open_pki(config)?;
-    crate::issuance::wiring::ledger_signer(&pki, &config.ledger_config().origin)
+    crate::compose::prepare_process(config)?;
+    let pki = crate::compose::open_pki(config)?;
+    crate::compose::ledger_signer(&pki, &config.ledger_config().origin)
 }
 
 async fn open_store(context: &Context) -> anyhow::Result<Store> {

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::de::DeserializeOwned;
 
 use super::Context;
-use crate::issuance::{self, Db, Service};
+use crate::issuance::{Db, Service};
 
 /// The local operator's name (`$TRAVDOC_OPERATOR`, else `$USER`), recorded as `cli:<name>`.
 pub fn operator() -> String {
@@ -47,18 +47,18 @@ pub fn with_service<T>(
 /// [`with_service`], with the composed parts too (the verifier, the PKI, ...).
 pub fn with_parts<T>(
     context: &Context,
-    act: impl AsyncFnOnce(&issuance::wiring::Parts, &Service) -> anyhow::Result<T>,
+    act: impl AsyncFnOnce(&crate::compose::Parts, &Service) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     let config = &context.config;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    issuance::wiring::prepare_process(config)?;
-    let parts = issuance::wiring::open(config)?;
+    crate::compose::prepare_process(config)?;
+    let parts = crate::compose::open(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (service, db): (Service, Db) = super::serve::open_service(config, &parts).await?;
+        let (service, db): (Service, Db) = crate::compose::open_service(config, &parts).await?;
         let result = act(&parts, &service).await;
         db.close().await;
         result

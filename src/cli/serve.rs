@@ -11,10 +11,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Context;
-use crate::api::{self, AppState};
 use crate::auth::{self, Role};
-use crate::issuance::{self, Db, Service, SystemClock};
-use crate::metrics::Metrics;
+use crate::compose;
+use crate::issuance;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -70,48 +69,22 @@ pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&config.data_dir)?;
     // The HSM comes first: the embedded SoftHSM2 may need to re-execute this process with its
     // configuration, which must happen before any thread is started.
-    issuance::wiring::prepare_process(config)?;
+    compose::prepare_process(config)?;
     init_tracing(args.log_json);
-    let parts = issuance::wiring::open(config)?;
+    let parts = compose::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(serve(context, args, parts))
 }
 
-/// The domain service over the configured database and the opened parts (also used by the
-/// offline issuance commands, which act exactly as the API does).
-pub(crate) async fn open_service(
-    config: &crate::config::Config,
-    parts: &issuance::wiring::Parts,
-) -> anyhow::Result<(Service, Db)> {
-    let url = config.database_url();
-    if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir)?;
-    }
-    let db = Db::open(&url, config.database_connections).await?;
-    tracing::info!(database = %issuance::db::redact(&url), "database ready");
-    let service = Service::new(
-        db.clone(),
-        Arc::new(SystemClock),
-        config.country.clone(),
-        config.numbering.clone(),
-        parts.settings.clone(),
-        parts.signers.clone(),
-        Arc::new(Metrics::new()),
-        parts.printers.clone(),
-    )
-    .with_renderer(parts.renderer.clone());
-    Ok((service, db))
-}
-
 async fn serve(
     context: &Context,
     args: &ServeArgs,
-    parts: issuance::wiring::Parts,
+    parts: compose::Parts,
 ) -> anyhow::Result<ExitCode> {
     let config = &context.config;
-    let (service, db) = open_service(config, &parts).await?;
+    let (service, db) = compose::open_service(config, &parts).await?;
 
     // Crash recovery: numbers left `allocated` by an interrupted issuance become `void`. The
     // grace period keeps a pass from voiding another node's issuance in flight (PostgreSQL);
@@ -158,9 +131,9 @@ async fn serve(
     let ledger_config = config.ledger_config();
     // Checked at least every 30 s, more often when the configured interval is shorter.
     let tick = Duration::from_secs(ledger_config.checkpoint_interval_secs.clamp(1, 30));
-    let ledger = Arc::new(issuance::wiring::StoreLedger::new(
+    let ledger = Arc::new(compose::StoreLedger::new(
         db.clone(),
-        issuance::wiring::ledger_signer(&parts.pki, &ledger_config.origin)?,
+        compose::ledger_signer(&parts.pki, &ledger_config.origin)?,
         ledger_config,
     ));
     let checkpoints = ledger.clone();
@@ -181,17 +154,7 @@ async fn serve(
             }
         }
     });
-    let records = issuance::wiring::ServiceRecords::new(service.clone(), Some(ledger.clone()));
-    let verification =
-        crate::usecase::verify::Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
-    let state = AppState::new(
-        service,
-        verification,
-        parts.publication.clone(),
-        ledger,
-        args.verify_rate,
-    );
-    let router = api::router(state);
+    let router = compose::router(&parts, service, ledger, args.verify_rate);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = listener.local_addr()?;
     eprintln!("travdoc: listening on http://{local}");

@@ -22,7 +22,7 @@ use travdoc_pkix::der::{DecodePem, Encode};
 use travdoc_pkix::x509_cert::Certificate;
 use travdoc_pkix::x509_cert::crl::CertificateList;
 
-use crate::issuance::wiring;
+use crate::compose;
 use crate::usecase::verify::{
     Artifact, Outcome, Presented, SodPolicy, Verification, Verifier, VerifyInput,
 };
@@ -92,14 +92,14 @@ pub fn run(command: &VerifyCommand, context: &super::Context) -> anyhow::Result<
         Some(dir) => {
             let (store, signers) = load_trust(dir, at)?;
             let verifier =
-                Verifier::new(store, signers).with_barcode_decoder(wiring::barcode_decoder());
+                Verifier::new(store, signers).with_barcode_decoder(compose::barcode_decoder());
             let verification = Verification::new(Arc::new(verifier), None);
             tokio::runtime::Builder::new_current_thread()
                 .build()?
                 .block_on(verification.verify(input, at))?
         }
         None => super::offline::with_parts(context, async |parts, service| {
-            let records = wiring::ServiceRecords::new(service.clone(), None);
+            let records = compose::ServiceRecords::new(service.clone(), None);
             let verification = Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
             Ok(verification.verify(input, at).await?)
         })?,

@@ -20,7 +20,6 @@ pub mod ports;
 pub mod printing;
 pub mod requests;
 pub mod ttd;
-pub mod wiring;
 
 use std::sync::Arc;
 
@@ -32,7 +31,7 @@ pub use db::Db;
 pub use numbering::NumberingConfig;
 pub use ports::{SignerError, Signers};
 
-/// Errors of the issuance domain. Mapped to HTTP in exactly one place (`api::error`).
+/// Errors of the issuance domain. Mapped to HTTP in exactly one place (`http::error`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IssuanceError {

@@ -1,5 +1,5 @@
 //! The domain's view of the parts it composes: signing keys (in the HSM) and printers. The
-//! adapters from `travdoc-pki`/`travdoc-hsm` and `travdoc-print` live in `crate::issuance::wiring`
+//! adapters from `travdoc-pki`/`travdoc-hsm` and `travdoc-print` live in the composition root, `crate::compose`
 //! (or in tests, software keys), so the domain stays testable.
 
 use std::sync::Arc;

@@ -1126,7 +1126,7 @@ mod tests {
 
     fn fuzz_verifier() -> Verifier {
         Verifier::new(TrustStore::new(), Vec::new())
-            .with_barcode_decoder(crate::issuance::wiring::barcode_decoder())
+            .with_barcode_decoder(crate::compose::barcode_decoder())
     }
 
     /// A Data Matrix PNG of the ICAO seal: real image bytes to damage.

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::session::{self, Session};
 use super::{WebError, render};
-use crate::api::AppState;
 use crate::auth::{Act, Actor, Role};
+use crate::http::AppState;
 use crate::issuance::documents::{DocumentFilter, RevocationReason};
 use crate::issuance::input::TtdRequestBody;
 use crate::issuance::numbering::Kind;
@@ -185,7 +185,7 @@ fn flash(key: &str) -> Option<&'static str> {
 fn kind_of(text: &str) -> Result<Kind, WebError> {
     match Kind::parse(text) {
         Some(kind @ (Kind::Ttd | Kind::Passport)) => Ok(kind),
-        _ => Err(WebError::Refused(crate::api::error::ApiError::not_found(
+        _ => Err(WebError::Refused(crate::http::error::ApiError::not_found(
             "no such kind of request",
         ))),
     }
@@ -216,7 +216,7 @@ pub async fn login(
     } else {
         crate::auth::authenticate(state.service.db(), &token)
             .await
-            .map_err(|error| WebError::Refused(crate::api::error::ApiError::from(error)))?
+            .map_err(|error| WebError::Refused(crate::http::error::ApiError::from(error)))?
     };
     let Some(actor) = actor else {
         state.service.metrics().record_denial(401);

@@ -4,7 +4,7 @@
 //!
 //! Handlers are thin: session -> form -> one call into the same domain functions the HTTP API
 //! calls ([`crate::issuance::Service`], the API's verify handler) -> render. Errors are mapped
-//! to a status and a message by the API's single mapping ([`crate::api::error::ApiError`]).
+//! to a status and a message by the API's single mapping ([`crate::http::error::ApiError`]).
 
 pub mod console;
 pub mod i18n;
@@ -18,8 +18,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::Environment;
 
-use crate::api::AppState;
-use crate::api::error::ApiError;
+use crate::http::AppState;
+use crate::http::error::ApiError;
 
 /// Errors of the web pages.
 #[derive(Debug, thiserror::Error)]

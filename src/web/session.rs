@@ -10,8 +10,8 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::WebError;
-use crate::api::AppState;
 use crate::auth::Actor;
+use crate::http::AppState;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "td_session";
@@ -115,7 +115,7 @@ impl FromRequestParts<AppState> for Session {
         let (nonce, token) = cookie_parts(&parts.headers).ok_or(WebError::NotSignedIn)?;
         let actor = crate::auth::authenticate(state.service.db(), &token)
             .await
-            .map_err(|error| WebError::Refused(crate::api::error::ApiError::from(error)))?
+            .map_err(|error| WebError::Refused(crate::http::error::ApiError::from(error)))?
             .ok_or(WebError::NotSignedIn)?;
         Ok(Session {
             csrf: csrf_for(&nonce, &token),

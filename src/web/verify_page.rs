@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::{self, Lang};
 use super::{WebError, render};
-use crate::api::AppState;
-use crate::api::extract::ClientAddr;
+use crate::http::AppState;
+use crate::http::extract::ClientAddr;
 use crate::usecase::verify::{
     Artifact, Code, MAX_ARTIFACT_BYTES as MAX_IMAGE_BYTES, MAX_DOCUMENT_BYTES, MAX_TEXT_CHARS,
     Outcome, Presented, RecordStatus, VerifyInput,
@@ -438,7 +438,7 @@ pub async fn submit(
         Some(Err(other)) => return Err(other),
         Some(Ok(input)) => input,
     };
-    let answer = match crate::api::verify::run(&state, &client, input).await {
+    let answer = match crate::http::verify_public(&state, &client, input).await {
         Ok(answer) => answer,
         Err(error) => {
             let html = page(

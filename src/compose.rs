@@ -1,7 +1,9 @@
-//! Composition of the parts other crates provide into the ports the domain and the API use:
-//! HSM + PKI (`travdoc-pki`: seal signers, CSCA, CRL, master list, ledger key), the ledger
-//! (`travdoc-store`), rendering (`travdoc-render`) and printers (`travdoc-print`). This is the
-//! only file that knows those crates' APIs.
+//! The composition root: the one place that builds travdoc from its configuration. It opens
+//! the HSM and the PKI (`travdoc-pki`: seal signers, CSCA, CRL, master list, ledger key), the
+//! database and the ledger (`travdoc-store`), rendering (`travdoc-render`) and printers
+//! (`travdoc-print`), turns them into the ports the use cases call, and assembles the HTTP
+//! router from the API's and the web pages' routes. `serve` and the CLI's commands start here;
+//! nothing else knows those crates' APIs, and nothing else imports `api/`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,15 +13,19 @@ use travdoc_pki::{IssuedSigner, Pki, PkiOptions, SignerKind};
 use travdoc_print::PrintDriver as _;
 use travdoc_store::ledger::{self, LedgerConfig, LedgerSigner};
 
-use crate::api::Publication;
-use crate::api::ledger::{BoxFuture as ApiFuture, LedgerView};
 use crate::config::Config;
-use crate::usecase::verify::{BarcodeDecoder, DocumentRecord, DocumentRecords, Verifier};
+use crate::http::AppState;
+use crate::usecase::ledger::{BoxFuture as ApiFuture, LedgerView};
+use crate::usecase::publication::Publication;
+use crate::usecase::verify::{
+    BarcodeDecoder, DocumentRecord, DocumentRecords, Verification, Verifier,
+};
 
-use super::ports::{
+use crate::issuance::ports::{
     BoxFuture, HsmProbe, PrinterPort, RenderInput, RendererPort, SealKey, SignerError, Signers,
 };
-use super::{Db, IssuanceError, Settings};
+use crate::issuance::{Db, IssuanceError, Service, Settings, SystemClock};
+use crate::metrics::Metrics;
 
 /// Everything `serve` composes (the ledger view needs the database, see [`ledger_view`]).
 pub struct Parts {
@@ -111,7 +117,7 @@ struct PkiSodSigner {
     serial_hex: String,
 }
 
-impl super::ports::SodSigner for PkiSodSigner {
+impl crate::issuance::ports::SodSigner for PkiSodSigner {
     fn sign_sod(&self, data_groups: &[&[u8]]) -> Result<Vec<u8>, SignerError> {
         let failed = |error: travdoc_lds::LdsError| SignerError::Failed(error.to_string());
         let mut builder = travdoc_lds::SodBuilder::new();
@@ -140,13 +146,13 @@ impl super::ports::SodSigner for PkiSodSigner {
 
 /// The document store and the ledger, as verification consults them.
 pub struct ServiceRecords {
-    service: super::Service,
+    service: Service,
     ledger: Option<Arc<dyn LedgerView>>,
 }
 
 impl ServiceRecords {
     /// Records over `service`'s database; proofs from `ledger` when given.
-    pub fn new(service: super::Service, ledger: Option<Arc<dyn LedgerView>>) -> Self {
+    pub fn new(service: Service, ledger: Option<Arc<dyn LedgerView>>) -> Self {
         ServiceRecords { service, ledger }
     }
 }
@@ -159,7 +165,7 @@ impl DocumentRecords for ServiceRecords {
         Box::pin(async move {
             let (status, row) = self.service.document_status(number).await?;
             Ok(row.map(|row| DocumentRecord {
-                kind: super::numbering::Kind::parse(&row.kind),
+                kind: crate::issuance::numbering::Kind::parse(&row.kind),
                 status,
                 ledger_index: row.ledger_index.and_then(|index| u64::try_from(index).ok()),
             }))
@@ -432,7 +438,7 @@ impl PrinterPort for Printers {
         printer: &'a str,
         job_name: &'a str,
         input: &'a RenderInput,
-    ) -> BoxFuture<'a, Result<super::ports::Printed, String>> {
+    ) -> BoxFuture<'a, Result<crate::issuance::ports::Printed, String>> {
         Box::pin(async move {
             let (profile, driver) = self
                 .printers
@@ -461,7 +467,7 @@ impl PrinterPort for Printers {
             let completed = matches!(report.state, travdoc_print::JobState::Completed);
             match report.state {
                 travdoc_print::JobState::Failed { reason } => Err(reason),
-                state => Ok(super::ports::Printed {
+                state => Ok(crate::issuance::ports::Printed {
                     completed,
                     reference: report
                         .location
@@ -499,10 +505,11 @@ fn open_printers(config: &Config, rendering: Arc<Rendering>) -> anyhow::Result<P
 }
 
 /// Opens (or on a fresh data dir creates) the HSM token and the PKI; its events are journalled
-/// for the ledger (see [`super::pki_events`]).
+/// for the ledger (see [`crate::issuance::pki_events`]).
 pub fn open_pki(config: &Config) -> anyhow::Result<Arc<Pki>> {
     let options = pki_options(config);
-    let sink = super::pki_events::JournalSink::new(&config.data_dir, &config.pki.key_algorithm);
+    let sink =
+        crate::issuance::pki_events::JournalSink::new(&config.data_dir, &config.pki.key_algorithm);
     let pki = Pki::open_with(&options, Arc::new(travdoc_pki::SystemClock), Arc::new(sink))?;
     pki.init()?;
     Ok(Arc::new(pki))
@@ -549,6 +556,50 @@ pub fn open(config: &Config) -> anyhow::Result<Parts> {
         renderer: rendering,
         settings: config.service.clone(),
     })
+}
+
+/// The domain service over the configured database and the opened parts (also used by the
+/// offline issuance commands, which act exactly as the API does).
+pub async fn open_service(config: &Config, parts: &Parts) -> anyhow::Result<(Service, Db)> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let db = Db::open(&url, config.database_connections).await?;
+    tracing::info!(database = %crate::issuance::db::redact(&url), "database ready");
+    let service = Service::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        config.country.clone(),
+        config.numbering.clone(),
+        parts.settings.clone(),
+        parts.signers.clone(),
+        Arc::new(Metrics::new()),
+        parts.printers.clone(),
+    )
+    .with_renderer(parts.renderer.clone());
+    Ok((service, db))
+}
+
+/// The HTTP router: the API's routes and the web pages', with the shared layers, over the
+/// service, the ledger and the verification use case (with the document records).
+pub fn router(
+    parts: &Parts,
+    service: Service,
+    ledger: Arc<StoreLedger>,
+    verify_rate_per_second: u32,
+) -> axum::Router {
+    let records = ServiceRecords::new(service.clone(), Some(ledger.clone()));
+    let verification = Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
+    let state = AppState::new(
+        service,
+        verification,
+        parts.publication.clone(),
+        ledger,
+        verify_rate_per_second,
+    );
+    let routes = crate::api::routes().merge(crate::web::router(state.clone()));
+    crate::http::finish(routes, state)
 }
 
 /// The ledger's checkpoint key (HSM, P-256) in the shape the ledger wants.
