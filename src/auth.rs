@@ -37,16 +37,25 @@ pub enum AuthError {
     #[error("the operating system random generator failed: {0}")]
     Random(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(crate::issuance::db::DbFault),
     #[error("audit ledger: {0}")]
     Ledger(String),
+}
+
+/// Classified where the SQL runs: a sqlx error goes no further than this file.
+impl From<sqlx::Error> for AuthError {
+    fn from(error: sqlx::Error) -> Self {
+        AuthError::Database(error.into())
+    }
 }
 
 impl From<travdoc_store::StoreError> for AuthError {
     fn from(error: travdoc_store::StoreError) -> Self {
         match error {
             travdoc_store::StoreError::Database { source, .. }
-            | travdoc_store::StoreError::Connect { source, .. } => AuthError::Database(source),
+            | travdoc_store::StoreError::Connect { source, .. } => {
+                AuthError::Database(source.into())
+            }
             other => AuthError::Ledger(other.to_string()),
         }
     }
@@ -318,7 +327,7 @@ pub async fn add_user(
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
             Err(AuthError::DuplicateName(name.to_owned()))
         }
-        Err(error) => Err(AuthError::Database(error)),
+        Err(error) => Err(AuthError::Database(error.into())),
     }
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::auth::AuthError;
 use crate::issuance::IssuanceError;
+use crate::issuance::db::DbFault;
 
 tokio::task_local! {
     /// The request id of the request being served (set by the request-id middleware).
@@ -88,43 +89,32 @@ impl ApiError {
     }
 }
 
-fn database_error(error: &sqlx::Error) -> ApiError {
-    match error {
+fn database_error(fault: &DbFault) -> ApiError {
+    match fault {
         // The pool or the connection failed, or PostgreSQL is shutting down or restarting
         // (class 57), lost the connection (08) or ran out of resources (53): the statement
         // did not run.
-        error if crate::issuance::database_unavailable(error) => ApiError::new(
+        DbFault::Unavailable(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
             "the database is unavailable; nothing was stored, retry later",
         ),
-        sqlx::Error::Database(db) if db.is_unique_violation() => ApiError::new(
+        DbFault::Conflict(_) => ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
             "a concurrent request changed the same record; retry",
         ),
-        // A serialization failure or a deadlock rolled the transaction back.
-        sqlx::Error::Database(db)
-            if db
-                .code()
-                .is_some_and(|code| code == "40001" || code == "40P01") =>
-        {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "the database rolled the transaction back (conflict); nothing was stored, retry",
-            )
-        }
-        sqlx::Error::Database(db)
-            if db.message().contains("locked") || db.message().contains("busy") =>
-        {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "the database is busy; nothing was stored, retry later",
-            )
-        }
-        other => {
+        DbFault::RolledBack(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database rolled the transaction back (conflict); nothing was stored, retry",
+        ),
+        DbFault::Busy(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is busy; nothing was stored, retry later",
+        ),
+        other @ (DbFault::Raised { .. } | DbFault::Other(_)) => {
             tracing::error!(error = %other, "database error");
             ApiError::internal()
         }

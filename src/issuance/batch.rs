@@ -209,15 +209,13 @@ async fn run_with_fallback<S: BatchStatement>(
     if items.len() == 1 {
         return (vec![Err(error)], false);
     }
-    if let IssuanceError::Database(source) = &error
-        && super::database_unavailable(source)
-    {
+    if let IssuanceError::Database(super::db::DbFault::Unavailable(_)) = &error {
         let message = error.to_string();
         let results = items
             .iter()
             .map(|_| {
-                Err(IssuanceError::Database(sqlx::Error::Io(
-                    std::io::Error::other(message.clone()),
+                Err(IssuanceError::Database(super::db::DbFault::Unavailable(
+                    message.clone(),
                 )))
             })
             .collect();
@@ -386,7 +384,7 @@ mod tests {
             self.runs.fetch_add(1, Ordering::SeqCst);
             Box::pin(async move {
                 if items.contains(&0) {
-                    return Err(IssuanceError::Database(sqlx::Error::PoolTimedOut));
+                    return Err(IssuanceError::from(sqlx::Error::PoolTimedOut));
                 }
                 if items.contains(&13) {
                     return Err(IssuanceError::invalid("item", "thirteen"));
@@ -417,9 +415,7 @@ mod tests {
         assert_eq!(results.len(), 3);
         for result in results {
             match result {
-                Err(IssuanceError::Database(error)) => {
-                    assert!(super::super::database_unavailable(&error))
-                }
+                Err(IssuanceError::Database(super::super::db::DbFault::Unavailable(_))) => {}
                 other => panic!("{other:?}"),
             }
         }

@@ -129,3 +129,70 @@ pub fn redact(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
+
+/// A database failure, classified where the SQL runs: what the HTTP mapping, the batcher and the
+/// idempotency rule need to know, without sqlx's error type (which never leaves the
+/// repositories).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbFault {
+    /// The database could not be reached or could not run the statement (pool exhausted or
+    /// closed, a broken connection, the server shutting down (SQLSTATE class 57), a connection
+    /// failure (08) or out of resources (53)): nothing ran, and retrying at once would not help.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A unique constraint refused the row: a concurrent request wrote the same record.
+    #[error("a concurrent request wrote the same record: {0}")]
+    Conflict(String),
+    /// A serialization failure or a deadlock rolled the transaction back.
+    #[error("the transaction was rolled back: {0}")]
+    RolledBack(String),
+    /// The database file is locked or busy (SQLite).
+    #[error("the database is busy: {0}")]
+    Busy(String),
+    /// A statement raised an error with this SQLSTATE (e.g. `TDN01` from `issue_documents`).
+    #[error("SQLSTATE {code}: {message}")]
+    Raised { code: String, message: String },
+    /// Anything else (a bug or corrupt data): logged, answered as an internal error.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for DbFault {
+    fn from(error: sqlx::Error) -> Self {
+        let text = error.to_string();
+        match &error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => DbFault::Unavailable(text),
+            sqlx::Error::Database(db) => {
+                let code = db.code().map(|code| code.into_owned());
+                // SQLSTATEs have five characters; SQLite's numeric codes are shorter.
+                let sqlstate = code.as_deref().filter(|code| code.len() == 5);
+                if sqlstate.is_some_and(|code| {
+                    ["57", "08", "53"]
+                        .iter()
+                        .any(|class| code.starts_with(class))
+                }) {
+                    DbFault::Unavailable(text)
+                } else if db.is_unique_violation() {
+                    DbFault::Conflict(text)
+                } else if sqlstate.is_some_and(|code| code == "40001" || code == "40P01") {
+                    DbFault::RolledBack(text)
+                } else if db.message().contains("locked") || db.message().contains("busy") {
+                    DbFault::Busy(text)
+                } else if let Some(code) = sqlstate {
+                    DbFault::Raised {
+                        code: code.to_owned(),
+                        message: db.message().to_owned(),
+                    }
+                } else {
+                    DbFault::Other(text)
+                }
+            }
+            _ => DbFault::Other(text),
+        }
+    }
+}

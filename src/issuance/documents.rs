@@ -498,8 +498,8 @@ impl Service {
         match outcome {
             Ok(IssueOutcome::Issued) => {}
             Ok(IssueOutcome::RequestChanged) => return Err(request_changed(record)),
-            Err(IssuanceError::Database(sqlx::Error::Database(db)))
-                if db.code().as_deref() == Some(NUMBER_NOT_ALLOCATED) =>
+            Err(IssuanceError::Database(super::db::DbFault::Raised { code, .. }))
+                if code == NUMBER_NOT_ALLOCATED =>
             {
                 return Err(number_not_allocated(number));
             }

@@ -92,5 +92,8 @@ pub async fn store(
 
 /// Whether `error` is the unique violation of a concurrent identical retry.
 pub fn is_duplicate(error: &IssuanceError) -> bool {
-    matches!(error, IssuanceError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    matches!(
+        error,
+        IssuanceError::Database(super::db::DbFault::Conflict(_))
+    )
 }

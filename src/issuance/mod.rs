@@ -66,8 +66,8 @@ pub enum IssuanceError {
     NotConfigured(&'static str),
     #[error("printer error: {0}")]
     Printer(String),
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Database(db::DbFault),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("ledger: {0}")]
@@ -78,32 +78,19 @@ impl From<travdoc_store::StoreError> for IssuanceError {
     fn from(error: travdoc_store::StoreError) -> Self {
         match error {
             travdoc_store::StoreError::Database { source, .. }
-            | travdoc_store::StoreError::Connect { source, .. } => IssuanceError::Database(source),
+            | travdoc_store::StoreError::Connect { source, .. } => {
+                IssuanceError::Database(source.into())
+            }
             other => IssuanceError::Ledger(other.to_string()),
         }
     }
 }
 
-/// Whether `error` says the database could not be reached or could not run the statement
-/// (pool exhausted or closed, a broken connection, the server shutting down (SQLSTATE class 57),
-/// a connection failure (08) or out of resources (53)): the statement did not run, and retrying
-/// it right away would not help. Answered with 503 `database_unavailable`.
-pub(crate) fn database_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => true,
-        // SQLSTATEs have five characters; SQLite's numeric codes are shorter.
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.len() == 5
-                && ["57", "08", "53"]
-                    .iter()
-                    .any(|class| code.starts_with(class))
-        }),
-        _ => false,
+/// The repositories' `?` on sqlx results: the error is classified into a [`db::DbFault`] here,
+/// and never travels further as a sqlx error.
+impl From<sqlx::Error> for IssuanceError {
+    fn from(error: sqlx::Error) -> Self {
+        IssuanceError::Database(error.into())
     }
 }
 
