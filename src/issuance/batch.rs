@@ -21,8 +21,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use super::db::Db;
-use super::documents::{IssueItem, PostgresIssue, SqliteIssue, StatusLookup};
+use super::issue::{IssueItem, PostgresIssue, SqliteIssue};
 use super::numbering::{AllocationItem, AllocationStatement, Kind, NumberingConfig};
+use super::status::StatusLookup;
 use super::{Clock, IssuanceError};
 use crate::metrics::Metrics;
 

@@ -433,6 +433,16 @@ impl LegalizationBody {
     }
 }
 
+/// Converts an MRZ error into a field error of the request.
+pub(crate) fn mrz_error(error: travdoc_mrz::MrzError) -> IssuanceError {
+    let field = match error.field() {
+        "expiry_date" => "valid_until",
+        "name" => "surname",
+        other => other,
+    };
+    IssuanceError::invalid(field, error.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use super::ledger::{self, LedgerEvent};
 use super::numbering::{self, Kind};
 use super::ports::SealKey;
 use super::requests::RequestRecord;
-use super::ttd::{seal_date, seal_error, sign_seal};
+use super::seal::{seal_date, seal_error, sign_seal};
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
 

@@ -47,7 +47,7 @@ pub(crate) fn passport_mrz(
     };
     let mrz = input
         .build(&travdoc_mrz::BuildOptions::default())
-        .map_err(super::ttd::mrz_error)?;
+        .map_err(super::input::mrz_error)?;
     Ok(mrz.lines().map(str::to_owned).collect())
 }
 

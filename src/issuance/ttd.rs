@@ -8,8 +8,10 @@ use time::Date;
 use super::documents::Built;
 use super::idempotency::IdempotencyKey;
 use super::input::TtdRequest;
+use super::input::mrz_error;
 use super::numbering::Kind;
 use super::ports::SealKey;
+use super::seal::{seal_date, seal_error, sign_seal};
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
 
@@ -24,42 +26,6 @@ pub struct IssuedTtd {
     pub pdf_url: String,
     pub valid_until: String,
     pub case_reference: Option<String>,
-}
-
-/// Converts an MRZ error into a field error of the request.
-pub(crate) fn mrz_error(error: travdoc_mrz::MrzError) -> IssuanceError {
-    let field = match error.field() {
-        "expiry_date" => "valid_until",
-        "name" => "surname",
-        other => other,
-    };
-    IssuanceError::invalid(field, error.to_string())
-}
-
-pub(crate) fn seal_error(error: travdoc_seal::SealError) -> IssuanceError {
-    IssuanceError::Build(error.to_string())
-}
-
-pub(crate) fn seal_date(date: Date) -> Result<travdoc_seal::SealDate, IssuanceError> {
-    let year = u16::try_from(date.year()).map_err(|_| IssuanceError::Build("year".into()))?;
-    travdoc_seal::SealDate::from_ymd(year, u8::from(date.month()), date.day()).map_err(seal_error)
-}
-
-/// Signs a seal with `key`, keeping the signer's own error (HSM unavailable stays 503).
-pub(crate) fn sign_seal(
-    builder: travdoc_seal::SealBuilder,
-    key: &dyn SealKey,
-) -> Result<travdoc_seal::Seal, IssuanceError> {
-    let mut failure = None;
-    let result = builder.sign_with(key.curve(), |digest| {
-        key.sign_digest(digest)
-            .inspect_err(|error| failure = Some(error.clone()))
-    });
-    match (result, failure) {
-        (Ok(seal), _) => Ok(seal),
-        (Err(_), Some(error)) => Err(error.into()),
-        (Err(error), None) => Err(seal_error(error)),
-    }
 }
 
 /// The TD2 MRZ lines of a TTD.
