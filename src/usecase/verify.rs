@@ -580,6 +580,8 @@ pub struct SodPolicy {
 pub struct Verifier {
     trust: TrustStore,
     signers: Vec<Certificate>,
+    /// The signers' subject, issuer and serial as shown, made once.
+    signer_views: Vec<travdoc_seal::verify::SignerCertificateView>,
     barcode: Option<Box<dyn BarcodeDecoder>>,
 }
 
@@ -603,9 +605,14 @@ pub enum VerifierError {
 impl Verifier {
     /// A verifier over a trust store and the seal signer certificates it may meet.
     pub fn new(trust: TrustStore, signers: Vec<Certificate>) -> Self {
+        let signer_views = signers
+            .iter()
+            .map(travdoc_seal::verify::SignerCertificateView::of)
+            .collect();
         Verifier {
             trust,
             signers,
+            signer_views,
             barcode: None,
         }
     }
@@ -703,7 +710,8 @@ impl Verifier {
                 travdoc_seal::Presented::PrintedMrz(printed)
             }
         };
-        let verifier = travdoc_seal::Verifier::new(&self.signers, &self.trust, now_unix);
+        let verifier = travdoc_seal::Verifier::new(&self.signers, &self.trust, now_unix)
+            .with_signer_views(&self.signer_views);
         let result = verifier.verify(bytes, seal_presented);
         for reason in result.reasons {
             outcome.push(Code::of_seal(reason.code), reason.message);

@@ -124,6 +124,21 @@ pub struct SignerCertificateView {
     pub serial_number: String,
 }
 
+impl SignerCertificateView {
+    /// The view of `certificate`. Writing the names out looks every attribute type up in the
+    /// OID database: a verifier that meets the same signers again should make these once
+    /// ([`Verifier::with_signer_views`]).
+    pub fn of(certificate: &Certificate) -> Self {
+        SignerCertificateView {
+            subject: describe_name(certificate.tbs_certificate().subject()),
+            issuer: describe_name(certificate.tbs_certificate().issuer()),
+            serial_number: hex::encode_upper(
+                certificate.tbs_certificate().serial_number().as_bytes(),
+            ),
+        }
+    }
+}
+
 /// What the seal says (filled as far as decoding got).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SealData {
@@ -179,6 +194,8 @@ pub enum Presented<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Verifier<'a> {
     signer_certificates: &'a [Certificate],
+    /// Views of `signer_certificates`, index for index, when the caller made them beforehand.
+    signer_views: Option<&'a [SignerCertificateView]>,
     trust_store: &'a TrustStore,
     at_unix_seconds: u64,
 }
@@ -231,9 +248,20 @@ impl<'a> Verifier<'a> {
     ) -> Self {
         Self {
             signer_certificates,
+            signer_views: None,
             trust_store,
             at_unix_seconds,
         }
+    }
+
+    /// Uses `views` (made with [`SignerCertificateView::of`], one per signer certificate, in
+    /// the same order) instead of writing a certificate's names out at every verification.
+    /// Views of another length are ignored.
+    pub fn with_signer_views(mut self, views: &'a [SignerCertificateView]) -> Self {
+        if views.len() == self.signer_certificates.len() {
+            self.signer_views = Some(views);
+        }
+        self
     }
 
     /// Verifies the text of a QR code ([`crate::qr`] format); an unreadable text is `READ_ERROR`.
@@ -279,10 +307,11 @@ impl<'a> Verifier<'a> {
         let mut data = seal_data(&seal);
 
         let signer = seal.header().signer();
-        let Some(certificate) = self
+        let Some((index, certificate)) = self
             .signer_certificates
             .iter()
-            .find(|cert| certificate_matches(cert, signer))
+            .enumerate()
+            .find(|(_, cert)| certificate_matches(cert, signer))
         else {
             reasons.push(
                 SubIndication::UnknownCertificate,
@@ -296,13 +325,12 @@ impl<'a> Verifier<'a> {
             self.check_profile(&seal, &mut data, presented, &mut reasons, None);
             return finish(reasons, Some(data), None);
         };
-        data.signer_certificate = Some(SignerCertificateView {
-            subject: describe_name(certificate.tbs_certificate().subject()),
-            issuer: describe_name(certificate.tbs_certificate().issuer()),
-            serial_number: hex::encode_upper(
-                certificate.tbs_certificate().serial_number().as_bytes(),
-            ),
-        });
+        data.signer_certificate = Some(
+            self.signer_views
+                .and_then(|views| views.get(index))
+                .cloned()
+                .unwrap_or_else(|| SignerCertificateView::of(certificate)),
+        );
 
         check_signature(
             certificate,
