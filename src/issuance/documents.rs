@@ -28,6 +28,42 @@ pub(crate) struct Built {
     pub response_extra: serde_json::Value,
 }
 
+/// Where an issued document is in its life; stored as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentState {
+    /// Numbered, signed and recorded.
+    Issued,
+    /// Sent to a printer.
+    Printed,
+    /// A TTD whose holder was cleared on arrival.
+    Used,
+    /// Revoked (lost, stolen, cancelled, damaged).
+    Revoked,
+}
+
+impl DocumentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentState::Issued => "issued",
+            DocumentState::Printed => "printed",
+            DocumentState::Used => "used",
+            DocumentState::Revoked => "revoked",
+        }
+    }
+
+    /// The state a stored name names; another name is corrupt data.
+    pub fn parse(text: &str) -> Result<Self, IssuanceError> {
+        match text {
+            "issued" => Ok(DocumentState::Issued),
+            "printed" => Ok(DocumentState::Printed),
+            "used" => Ok(DocumentState::Used),
+            "revoked" => Ok(DocumentState::Revoked),
+            other => Err(IssuanceError::Corrupt(format!("document state {other}"))),
+        }
+    }
+}
+
 /// Public status of a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -50,15 +86,17 @@ impl DocumentStatus {
         }
     }
 
-    pub(crate) fn of(state: &str, valid_until: &str, today: Date) -> Self {
+    pub(crate) fn of(state: DocumentState, valid_until: &str, today: Date) -> Self {
         match state {
-            "revoked" => DocumentStatus::Revoked,
-            "used" => DocumentStatus::Used,
-            _ => match parse_date("valid_until", valid_until) {
-                Ok(until) if until < today => DocumentStatus::Expired,
-                Ok(_) => DocumentStatus::Valid,
-                Err(_) => DocumentStatus::Unknown,
-            },
+            DocumentState::Revoked => DocumentStatus::Revoked,
+            DocumentState::Used => DocumentStatus::Used,
+            DocumentState::Issued | DocumentState::Printed => {
+                match parse_date("valid_until", valid_until) {
+                    Ok(until) if until < today => DocumentStatus::Expired,
+                    Ok(_) => DocumentStatus::Valid,
+                    Err(_) => DocumentStatus::Unknown,
+                }
+            }
         }
     }
 }
@@ -91,7 +129,7 @@ pub struct DocumentView {
     /// `ttd`, `passport` or `legalization`.
     pub kind: String,
     /// Life-cycle state: `issued`, `printed`, `used` or `revoked`.
-    pub state: String,
+    pub state: DocumentState,
     /// `valid`, `revoked`, `used` or `expired`.
     pub status: DocumentStatus,
     pub state_reason: Option<String>,
@@ -113,7 +151,7 @@ pub(crate) struct DocumentRecord {
     pub kind: Kind,
     pub request_id: String,
     pub mission: Option<String>,
-    pub state: String,
+    pub state: DocumentState,
     pub state_reason: Option<String>,
     pub valid_until: String,
     pub issued_at: String,
@@ -125,14 +163,14 @@ pub(crate) struct DocumentRecord {
 
 impl DocumentRecord {
     pub fn status(&self, today: Date) -> DocumentStatus {
-        DocumentStatus::of(&self.state, &self.valid_until, today)
+        DocumentStatus::of(self.state, &self.valid_until, today)
     }
 
     pub fn view(&self, today: Date) -> DocumentView {
         DocumentView {
             number: self.number.clone(),
             kind: self.kind.as_str().to_owned(),
-            state: self.state.clone(),
+            state: self.state,
             status: self.status(today),
             state_reason: self.state_reason.clone(),
             mission: self.mission.clone(),
@@ -150,12 +188,13 @@ pub(crate) fn document_from_row(row: &sqlx::any::AnyRow) -> Result<DocumentRecor
     let kind: String = row.try_get("kind")?;
     let mrz: Option<String> = row.try_get("mrz")?;
     let payload: String = row.try_get("payload")?;
+    let state: String = row.try_get("state")?;
     Ok(DocumentRecord {
         number: row.try_get("number")?,
         kind: Kind::parse(&kind).ok_or_else(|| IssuanceError::Corrupt(format!("kind {kind}")))?,
         request_id: row.try_get("request_id")?,
         mission: row.try_get("mission")?,
-        state: row.try_get("state")?,
+        state: DocumentState::parse(&state)?,
         state_reason: row.try_get("state_reason")?,
         valid_until: row.try_get("valid_until")?,
         issued_at: row.try_get("issued_at")?,
@@ -251,7 +290,7 @@ impl Service {
             .ok_or_else(|| super::batch::lost("status"))??;
         Ok(match found {
             Some(row) => (
-                DocumentStatus::of(&row.state, &row.valid_until, today),
+                DocumentStatus::of(row.state, &row.valid_until, today),
                 Some(row),
             ),
             None => (DocumentStatus::Unknown, None),

@@ -2,7 +2,9 @@
 //! an interrupted issuance left allocated.
 
 use super::db::Tx;
-use super::documents::{DocumentRecord, DocumentStatus, DocumentView, RevocationReason};
+use super::documents::{
+    DocumentRecord, DocumentState, DocumentStatus, DocumentView, RevocationReason,
+};
 use super::idempotency::{self, IdempotencyKey};
 use super::ledger::{self, LedgerEvent};
 use super::numbering::{self, Kind};
@@ -15,21 +17,21 @@ impl Service {
         &self,
         tx: &mut Tx,
         number: &str,
-        from: &[&str],
-        to: &str,
+        from: &[DocumentState],
+        to: DocumentState,
         reason: Option<&str>,
         now: &str,
     ) -> Result<bool, IssuanceError> {
-        // `from` holds at most three fixed states; spelled out to keep the SQL static.
-        let first = from.first().copied().unwrap_or("");
-        let second = from.get(1).copied().unwrap_or(first);
-        let third = from.get(2).copied().unwrap_or(first);
+        // `from` holds at most three states; spelled out to keep the SQL static.
+        let first = from.first().map_or("", |state| state.as_str());
+        let second = from.get(1).map_or(first, |state| state.as_str());
+        let third = from.get(2).map_or(first, |state| state.as_str());
         let done = sqlx::query(
             "UPDATE svc_documents SET state = $2, state_reason = $3, updated_at = $4 \
              WHERE number = $1 AND state IN ($5, $6, $7)",
         )
         .bind(number)
-        .bind(to)
+        .bind(to.as_str())
         .bind(reason)
         .bind(now)
         .bind(first)
@@ -71,8 +73,8 @@ impl Service {
             .change_state(
                 &mut tx,
                 number,
-                &["issued", "printed"],
-                "revoked",
+                &[DocumentState::Issued, DocumentState::Printed],
+                DocumentState::Revoked,
                 Some(reason.as_str()),
                 &now,
             )
@@ -81,7 +83,7 @@ impl Service {
             return Err(IssuanceError::WrongState {
                 what: "document",
                 id: number.to_owned(),
-                state: record.state,
+                state: record.state.as_str().to_owned(),
                 expected: "issued or printed",
             });
         }
@@ -102,7 +104,7 @@ impl Service {
         )
         .await?;
         let view = DocumentRecord {
-            state: "revoked".to_owned(),
+            state: DocumentState::Revoked,
             state_reason: Some(reason.as_str().to_owned()),
             ..record
         }
@@ -140,7 +142,14 @@ impl Service {
         let now = self.now_text();
         let mut tx = self.db.begin().await?;
         if !self
-            .change_state(&mut tx, number, &["issued", "printed"], "used", None, &now)
+            .change_state(
+                &mut tx,
+                number,
+                &[DocumentState::Issued, DocumentState::Printed],
+                DocumentState::Used,
+                None,
+                &now,
+            )
             .await?
         {
             return Err(IssuanceError::WrongState {
@@ -167,7 +176,7 @@ impl Service {
         )
         .await?;
         let view = DocumentRecord {
-            state: "used".to_owned(),
+            state: DocumentState::Used,
             ..record
         }
         .view(today);

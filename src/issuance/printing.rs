@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row as _;
 use travdoc_store::ledger::{Event, PrintStatus};
 
-use super::documents::{DocumentRecord, DocumentStatus, PrintJobView};
+use super::documents::{DocumentRecord, DocumentState, DocumentStatus, PrintJobView};
 use super::idempotency::{self, IdempotencyKey};
 use super::ledger::{self, LedgerEvent};
 use super::{IssuanceError, Service};
@@ -285,20 +285,21 @@ impl Service {
             });
         }
         let reason = reprint_reason.map(str::trim).filter(|r| !r.is_empty());
-        let reprint = match (record.state.as_str(), reason) {
-            ("printed", None) => {
+        let printed = record.state == DocumentState::Printed;
+        let reprint = match (printed, reason) {
+            (true, None) => {
                 return Err(IssuanceError::invalid(
                     "reprint_reason",
                     "the document was already printed: a reprint needs a reason",
                 ));
             }
-            ("printed", Some(reason)) if reason.chars().count() > 200 => {
+            (true, Some(reason)) if reason.chars().count() > 200 => {
                 return Err(IssuanceError::invalid(
                     "reprint_reason",
                     "at most 200 characters",
                 ));
             }
-            ("printed", Some(reason)) => Some(Reprint {
+            (true, Some(reason)) => Some(Reprint {
                 reason: reason.to_owned(),
                 previous_blank: self.last_printed_blank(&record.number).await?,
             }),
@@ -443,8 +444,15 @@ impl Service {
             tracing::debug!(blank = %serial, state = blank_state, "blank");
         }
         if outcome.is_ok() && job.reprint.is_none() {
-            self.change_state(&mut tx, &record.number, &["issued"], "printed", None, &now)
-                .await?;
+            self.change_state(
+                &mut tx,
+                &record.number,
+                &[DocumentState::Issued],
+                DocumentState::Printed,
+                None,
+                &now,
+            )
+            .await?;
         }
         ledger::record(
             &mut tx,

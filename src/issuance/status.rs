@@ -8,7 +8,7 @@ use super::batch::BatchStatement;
 pub struct StatusRow {
     /// `ttd`, `passport` or `legalization`.
     pub kind: String,
-    pub state: String,
+    pub state: super::documents::DocumentState,
     pub valid_until: String,
     pub ledger_index: Option<i64>,
 }
@@ -48,7 +48,9 @@ impl BatchStatement for StatusLookup {
                     number,
                     StatusRow {
                         kind: row.try_get("kind")?,
-                        state: row.try_get("state")?,
+                        state: super::documents::DocumentState::parse(
+                            &row.try_get::<String, _>("state")?,
+                        )?,
                         valid_until: row.try_get("valid_until")?,
                         ledger_index: row.try_get("ledger_index")?,
                     },
