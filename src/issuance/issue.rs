@@ -12,7 +12,7 @@ use super::documents::Built;
 use super::idempotency::IdempotencyKey;
 use super::ledger::{self, LedgerEvent};
 use super::numbering::{self, Kind};
-use super::requests::RequestRecord;
+use super::requests::{RequestRecord, RequestState};
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
 use travdoc_store::ledger::Event;
@@ -140,11 +140,11 @@ impl Service {
         F: FnOnce(&str, &Built) -> R,
     {
         let started = Instant::now();
-        if record.state != "approved" {
+        if record.state != RequestState::Approved {
             let error = IssuanceError::WrongState {
                 what: "request",
                 id: record.id.clone(),
-                state: record.state.clone(),
+                state: record.state.as_str().to_owned(),
                 expected: "approved",
             };
             return Err(match source {

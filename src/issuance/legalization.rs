@@ -97,7 +97,7 @@ impl Service {
         let record = RequestRecord {
             id: uuid::Uuid::new_v4().to_string(),
             kind: Kind::Legalization,
-            state: "approved".to_owned(),
+            state: super::requests::RequestState::Approved,
             mission: actor.mission.as_ref().map(|m| m.as_str().to_owned()),
             requested_by: actor.id.clone(),
             approved_by: Some(actor.id.clone()),

@@ -456,7 +456,7 @@ impl AllocationStatement {
                     .and_then(|record| record.as_ref().ok())
                     .is_some_and(|record| {
                         record.kind == self.kind
-                            && record.state == "approved"
+                            && record.state == super::requests::RequestState::Approved
                             && item
                                 .mission
                                 .as_ref()

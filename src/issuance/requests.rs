@@ -12,13 +12,42 @@ use super::{IssuanceError, Service};
 use crate::auth::Actor;
 
 /// What the API shows of a request.
+/// Where a request is: waiting for a second officer, approved, or issued as a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestState {
+    Requested,
+    Approved,
+    Issued,
+}
+
+impl RequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Requested => "requested",
+            RequestState::Approved => "approved",
+            RequestState::Issued => "issued",
+        }
+    }
+
+    /// The state a stored name names; another name is corrupt data.
+    pub fn parse(text: &str) -> Result<Self, IssuanceError> {
+        match text {
+            "requested" => Ok(RequestState::Requested),
+            "approved" => Ok(RequestState::Approved),
+            "issued" => Ok(RequestState::Issued),
+            other => Err(IssuanceError::Corrupt(format!("request state {other}"))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RequestView {
     pub id: String,
     /// `ttd`, `passport` or `legalization`.
     pub kind: String,
     /// `requested`, `approved` or `issued`.
-    pub state: String,
+    pub state: RequestState,
     pub mission: Option<String>,
     pub requested_by: String,
     pub approved_by: Option<String>,
@@ -33,7 +62,7 @@ pub struct RequestView {
 pub(crate) struct RequestRecord {
     pub id: String,
     pub kind: Kind,
-    pub state: String,
+    pub state: RequestState,
     pub mission: Option<String>,
     pub requested_by: String,
     pub approved_by: Option<String>,
@@ -49,7 +78,7 @@ impl RequestRecord {
         RequestView {
             id: self.id.clone(),
             kind: self.kind.as_str().to_owned(),
-            state: self.state.clone(),
+            state: self.state,
             mission: self.mission.clone(),
             requested_by: self.requested_by.clone(),
             approved_by: self.approved_by.clone(),
@@ -121,7 +150,7 @@ impl Service {
         let record = RequestRecord {
             id: uuid::Uuid::new_v4().to_string(),
             kind,
-            state: "requested".to_owned(),
+            state: RequestState::Requested,
             mission,
             requested_by: actor.id.clone(),
             approved_by: None,
@@ -234,11 +263,11 @@ impl Service {
         if four_eyes == FourEyes::Required && record.requested_by == actor.id {
             return Err(IssuanceError::FourEyes);
         }
-        if record.state != "requested" {
+        if record.state != RequestState::Requested {
             return Err(IssuanceError::WrongState {
                 what: "request",
                 id: id.to_owned(),
-                state: record.state,
+                state: record.state.as_str().to_owned(),
                 expected: "requested",
             });
         }
@@ -283,7 +312,7 @@ impl Service {
         )
         .await?;
         let view = RequestRecord {
-            state: "approved".to_owned(),
+            state: RequestState::Approved,
             approved_by: Some(actor.id.clone()),
             updated_at: now.clone(),
             ..record
@@ -312,7 +341,7 @@ pub(crate) fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord,
     Ok(RequestRecord {
         id: row.try_get("id")?,
         kind: Kind::parse(&kind).ok_or_else(|| IssuanceError::Corrupt(format!("kind {kind}")))?,
-        state: row.try_get("state")?,
+        state: RequestState::parse(&row.try_get::<String, _>("state")?)?,
         mission: row.try_get("mission")?,
         requested_by: row.try_get("requested_by")?,
         approved_by: row.try_get("approved_by")?,

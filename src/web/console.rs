@@ -20,6 +20,7 @@ use crate::http::AppState;
 use crate::issuance::documents::{DocumentFilter, RevocationReason};
 use crate::issuance::input::TtdRequestBody;
 use crate::issuance::numbering::Kind;
+use crate::issuance::requests::RequestState;
 
 /// A form that carries only the CSRF field.
 #[derive(Debug, Deserialize)]
@@ -466,10 +467,11 @@ pub async fn request_page(
         Kind::Passport => (Act::ApprovePassport, Act::IssuePassport),
         _ => (Act::ApproveTtd, Act::IssueTtd),
     };
-    let may_approve =
-        role.may(approve) && view.state == "requested" && view.requested_by != session.actor.id;
+    let may_approve = role.may(approve)
+        && view.state == RequestState::Requested
+        && view.requested_by != session.actor.id;
     let own_request = view.requested_by == session.actor.id;
-    let may_issue = role.may(issue) && view.state == "approved";
+    let may_issue = role.may(issue) && view.state == RequestState::Approved;
     page(
         "request.html",
         &session,

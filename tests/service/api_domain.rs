@@ -68,7 +68,7 @@ async fn the_requester_cannot_approve_and_issuing_needs_the_hsm() -> TestResult 
     let service = service(&dir, clock).await?;
     let mission = actor("u-1", Role::Mission, Some("LON"));
     let request = service.request_ttd(&mission, &body(), None).await?;
-    assert_eq!(request.state, "requested");
+    assert_eq!(request.state.as_str(), "requested");
     // The same person acting as approver is refused (four-eyes).
     let same = actor("u-1", Role::Approver, None);
     let refused = service.approve(&same, Kind::Ttd, &request.id, None).await;
@@ -80,7 +80,7 @@ async fn the_requester_cannot_approve_and_issuing_needs_the_hsm() -> TestResult 
     let approved = service
         .approve(&approver, Kind::Ttd, &request.id, None)
         .await?;
-    assert_eq!(approved.state, "approved");
+    assert_eq!(approved.state.as_str(), "approved");
     assert_eq!(approved.approved_by.as_deref(), Some("u-2"));
     // No HSM configured: nothing is allocated, nothing stored.
     let issued = service.issue_ttd(&mission, &request.id, None).await;
