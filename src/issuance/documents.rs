@@ -3,7 +3,6 @@
 //! `status.rs`.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
 use time::Date;
 
 use super::idempotency::IdempotencyKey;
@@ -184,24 +183,28 @@ impl DocumentRecord {
     }
 }
 
-pub(crate) fn document_from_row(row: &sqlx::any::AnyRow) -> Result<DocumentRecord, IssuanceError> {
-    let kind: String = row.try_get("kind")?;
-    let mrz: Option<String> = row.try_get("mrz")?;
-    let payload: String = row.try_get("payload")?;
-    let state: String = row.try_get("state")?;
+/// The stored row as the domain's record: the kind and the state parsed, the MRZ and the
+/// data read as JSON (anything else is corrupt data).
+pub(crate) fn document_record(
+    row: travdoc_store::documents::DocumentRow,
+) -> Result<DocumentRecord, IssuanceError> {
     Ok(DocumentRecord {
-        number: row.try_get("number")?,
-        kind: Kind::parse(&kind).ok_or_else(|| IssuanceError::Corrupt(format!("kind {kind}")))?,
-        request_id: row.try_get("request_id")?,
-        mission: row.try_get("mission")?,
-        state: DocumentState::parse(&state)?,
-        state_reason: row.try_get("state_reason")?,
-        valid_until: row.try_get("valid_until")?,
-        issued_at: row.try_get("issued_at")?,
-        mrz: mrz.map(|text| serde_json::from_str(&text)).transpose()?,
-        seal: row.try_get("seal")?,
-        payload: serde_json::from_str(&payload)?,
-        ledger_index: row.try_get("ledger_index")?,
+        kind: Kind::parse(&row.kind)
+            .ok_or_else(|| IssuanceError::Corrupt(format!("kind {}", row.kind)))?,
+        state: DocumentState::parse(&row.state)?,
+        mrz: row
+            .mrz
+            .map(|text| serde_json::from_str(&text))
+            .transpose()?,
+        payload: serde_json::from_str(&row.payload)?,
+        number: row.number,
+        request_id: row.request_id,
+        mission: row.mission,
+        state_reason: row.state_reason,
+        valid_until: row.valid_until,
+        issued_at: row.issued_at,
+        seal: row.seal,
+        ledger_index: row.ledger_index,
     })
 }
 
@@ -264,14 +267,10 @@ impl Service {
         &self,
         number: &str,
     ) -> Result<Option<DocumentRecord>, IssuanceError> {
-        let sql = "SELECT number, kind, request_id, mission, state, state_reason, valid_until, \
-                   issued_at, mrz, seal, sod, payload, document_sha256, ledger_index \
-                   FROM svc_documents WHERE number = $1";
-        let row = sqlx::query(sql)
-            .bind(number)
-            .fetch_optional(self.db.reader())
-            .await?;
-        row.as_ref().map(document_from_row).transpose()
+        travdoc_store::documents::by_number(self.db.reader(), number)
+            .await?
+            .map(document_record)
+            .transpose()
     }
 
     /// The public status of a document number (for verification), and what verification needs
@@ -351,25 +350,19 @@ impl Service {
             return Err(IssuanceError::invalid("offset", "must not be negative"));
         }
         let today = self.now().date();
-        let rows = sqlx::query(
-            "SELECT number, kind, request_id, mission, state, state_reason, valid_until, \
-             issued_at, mrz, seal, sod, payload, document_sha256, ledger_index FROM svc_documents \
-             WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR mission = $2) \
-             AND ($3 IS NULL OR state = $3 \
-               OR ($3 = 'valid' AND state IN ('issued', 'printed') AND valid_until >= $4) \
-               OR ($3 = 'expired' AND state IN ('issued', 'printed') AND valid_until < $4)) \
-             ORDER BY issued_at DESC, number DESC LIMIT $5 OFFSET $6",
-        )
-        .bind(filter.kind.clone())
-        .bind(mission)
-        .bind(filter.state.clone())
-        .bind(date_text(today))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.db.reader())
-        .await?;
-        rows.iter()
-            .map(|row| document_from_row(row).map(|record| record.view(today)))
+        let today_text = date_text(today);
+        let query = travdoc_store::documents::DocumentQuery {
+            kind: filter.kind.as_deref(),
+            mission: mission.as_deref(),
+            state: filter.state.as_deref(),
+            today: &today_text,
+            limit,
+            offset,
+        };
+        travdoc_store::documents::list(self.db.reader(), &query)
+            .await?
+            .into_iter()
+            .map(|row| document_record(row).map(|record| record.view(today)))
             .collect()
     }
     /// Renders the document's PDF (staff; mission-scoped).
@@ -386,13 +379,7 @@ impl Service {
         &self,
         record: &DocumentRecord,
     ) -> Result<super::ports::RenderInput, IssuanceError> {
-        let photo: Option<Vec<u8>> = sqlx::query("SELECT photo FROM svc_requests WHERE id = $1")
-            .bind(&record.request_id)
-            .fetch_optional(self.db.reader())
-            .await?
-            .map(|row| row.try_get("photo"))
-            .transpose()?
-            .flatten();
+        let photo = travdoc_store::requests::photo(self.db.reader(), &record.request_id).await?;
         Ok(super::ports::RenderInput {
             kind: record.kind.as_str().to_owned(),
             number: record.number.clone(),

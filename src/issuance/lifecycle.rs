@@ -22,24 +22,11 @@ impl Service {
         reason: Option<&str>,
         now: &str,
     ) -> Result<bool, IssuanceError> {
-        // `from` holds at most three states; spelled out to keep the SQL static.
-        let first = from.first().map_or("", |state| state.as_str());
-        let second = from.get(1).map_or(first, |state| state.as_str());
-        let third = from.get(2).map_or(first, |state| state.as_str());
-        let done = sqlx::query(
-            "UPDATE svc_documents SET state = $2, state_reason = $3, updated_at = $4 \
-             WHERE number = $1 AND state IN ($5, $6, $7)",
+        let from: Vec<&str> = from.iter().map(|state| state.as_str()).collect();
+        Ok(
+            travdoc_store::documents::change_state(tx, number, &from, to.as_str(), reason, now)
+                .await?,
         )
-        .bind(number)
-        .bind(to.as_str())
-        .bind(reason)
-        .bind(now)
-        .bind(first)
-        .bind(second)
-        .bind(third)
-        .execute(tx.conn())
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// `POST /v1/documents/{number}/revoke`.

@@ -1,7 +1,5 @@
 //! What verification reads of a document: one short row, looked up in batches.
 
-use sqlx::Row as _;
-
 use super::batch::BatchStatement;
 /// What verification reads of a document.
 #[derive(Debug, Clone)]
@@ -32,27 +30,19 @@ impl BatchStatement for StatusLookup {
         Box::pin(async move {
             let unique: std::collections::BTreeSet<&str> =
                 numbers.iter().map(String::as_str).collect();
-            let sql = format!(
-                "SELECT number, kind, state, valid_until, ledger_index FROM svc_documents \
-                 WHERE number IN {}",
-                travdoc_store::ledger::placeholders(self.db.backend(), 1, unique.len())
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for number in &unique {
-                query = query.bind((*number).to_owned());
-            }
+            let unique: Vec<&str> = unique.into_iter().collect();
+            let rows =
+                travdoc_store::documents::statuses(self.db.reader(), self.db.backend(), &unique)
+                    .await?;
             let mut found = std::collections::HashMap::new();
-            for row in query.fetch_all(self.db.reader()).await? {
-                let number: String = row.try_get("number")?;
+            for row in rows {
                 found.insert(
-                    number,
+                    row.number,
                     StatusRow {
-                        kind: row.try_get("kind")?,
-                        state: super::documents::DocumentState::parse(
-                            &row.try_get::<String, _>("state")?,
-                        )?,
-                        valid_until: row.try_get("valid_until")?,
-                        ledger_index: row.try_get("ledger_index")?,
+                        kind: row.kind,
+                        state: super::documents::DocumentState::parse(&row.state)?,
+                        valid_until: row.valid_until,
+                        ledger_index: row.ledger_index,
                     },
                 );
             }

@@ -11,8 +11,10 @@
 //! numbered files (`0002_documents.sql`, ...) to both folders.
 #![forbid(unsafe_code)]
 
+pub mod documents;
 mod group;
 pub mod ledger;
+pub mod requests;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor as _};

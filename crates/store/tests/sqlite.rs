@@ -245,3 +245,118 @@ async fn group_commit_failure_fails_the_whole_batch_and_keeps_nothing() {
     tx.commit().await.expect("a later batch commits");
     assert_eq!(count("parent").await, 1);
 }
+
+/// The documents repository: a row reads back typed, a page filters by kind, mission and
+/// validity, a state moves only from the states named, and the status lookup answers for the
+/// numbers that exist.
+#[tokio::test]
+async fn documents_repository() {
+    use travdoc_store::documents::{self, DocumentQuery};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_in(dir.path(), "documents").await;
+    for (number, kind, mission, valid_until) in [
+        ("T0000001", "ttd", Some("LON"), "2030-01-01"),
+        ("T0000002", "ttd", Some("PAR"), "2020-01-01"),
+        ("N0000001", "passport", None, "2035-06-30"),
+    ] {
+        sqlx::query(
+            "INSERT INTO svc_documents (number, kind, request_id, mission, state, valid_until, \
+             issued_at, issued_by, mrz, payload, ledger_index, updated_at) \
+             VALUES ($1, $2, $3, $4, 'issued', $5, '2026-12-07T00:00:00Z', 'test', \
+             '[\"A\",\"B\"]', '{}', 7, '2026-12-07T00:00:00Z')",
+        )
+        .bind(number)
+        .bind(kind)
+        .bind(format!("request-{number}"))
+        .bind(mission)
+        .bind(valid_until)
+        .execute(store.pool())
+        .await
+        .expect("insert");
+    }
+    let row = documents::by_number(store.pool(), "T0000001")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        (
+            row.kind.as_str(),
+            row.state.as_str(),
+            row.mission.as_deref()
+        ),
+        ("ttd", "issued", Some("LON"))
+    );
+    assert_eq!(row.mrz.as_deref(), Some("[\"A\",\"B\"]"));
+    assert_eq!(row.ledger_index, Some(7));
+    assert!(
+        documents::by_number(store.pool(), "T9999999")
+            .await
+            .expect("read")
+            .is_none()
+    );
+
+    let page = |state: Option<&'static str>, kind: Option<&'static str>| DocumentQuery {
+        kind,
+        mission: None,
+        state,
+        today: "2026-12-07",
+        limit: 10,
+        offset: 0,
+    };
+    let numbers = |rows: Vec<documents::DocumentRow>| -> Vec<String> {
+        rows.into_iter().map(|row| row.number).collect()
+    };
+    let valid = documents::list(store.pool(), &page(Some("valid"), Some("ttd")))
+        .await
+        .expect("list");
+    assert_eq!(numbers(valid), ["T0000001"]);
+    let expired = documents::list(store.pool(), &page(Some("expired"), None))
+        .await
+        .expect("list");
+    assert_eq!(numbers(expired), ["T0000002"]);
+    let all = documents::list(store.pool(), &page(None, None))
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 3);
+
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        !documents::change_state(&mut tx, "T0000001", &["printed"], "used", None, "now")
+            .await
+            .expect("update"),
+        "moved from a state it is not in"
+    );
+    assert!(
+        documents::change_state(
+            &mut tx,
+            "T0000001",
+            &["issued", "printed"],
+            "revoked",
+            Some("stolen"),
+            "now"
+        )
+        .await
+        .expect("update")
+    );
+    tx.commit().await.expect("commit");
+
+    let statuses = documents::statuses(
+        store.pool(),
+        store.backend(),
+        &["T0000001", "N0000001", "X0000000"],
+    )
+    .await
+    .expect("statuses");
+    let mut found: Vec<(String, String)> = statuses
+        .into_iter()
+        .map(|row| (row.number, row.state))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("N0000001".to_owned(), "issued".to_owned()),
+            ("T0000001".to_owned(), "revoked".to_owned())
+        ]
+    );
+}
