@@ -109,17 +109,7 @@ impl Service {
         };
         // The request and its number are recorded together; the seal follows.
         let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO svc_requests (id, kind, state, mission, requested_by, approved_by, data, \
-             created_at, updated_at) VALUES ($1, 'legalization', 'approved', $2, $3, $3, $4, $5, $5)",
-        )
-        .bind(&record.id)
-        .bind(&record.mission)
-        .bind(&actor.id)
-        .bind(data.to_string())
-        .bind(&now_text)
-        .execute(tx.conn())
-        .await?;
+        record.insert(&mut tx).await?;
         ledger::record(
             &mut tx,
             &LedgerEvent::new(

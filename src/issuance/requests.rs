@@ -2,7 +2,6 @@
 //! (the approver is never the requester) and mission scoping.
 
 use serde::Serialize;
-use sqlx::Row as _;
 
 use super::idempotency::{self, IdempotencyKey};
 use super::input::{PassportApplicationBody, TtdRequestBody};
@@ -74,6 +73,24 @@ pub(crate) struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// Records this request (in `tx`, with its ledger entry written by the caller).
+    pub(crate) async fn insert(&self, tx: &mut super::db::Tx) -> Result<(), IssuanceError> {
+        let data = self.data.to_string();
+        let request = travdoc_store::requests::NewRequest {
+            id: &self.id,
+            kind: self.kind.as_str(),
+            state: self.state.as_str(),
+            mission: self.mission.as_deref(),
+            requested_by: &self.requested_by,
+            approved_by: self.approved_by.as_deref(),
+            data: &data,
+            photo: self.photo.as_deref(),
+            now: &self.created_at,
+        };
+        travdoc_store::requests::insert(tx, &request).await?;
+        Ok(())
+    }
+
     pub fn view(&self) -> RequestView {
         RequestView {
             id: self.id.clone(),
@@ -162,19 +179,7 @@ impl Service {
         };
         let view = record.view();
         let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO svc_requests (id, kind, state, mission, requested_by, data, photo, \
-             created_at, updated_at) VALUES ($1, $2, 'requested', $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(&record.id)
-        .bind(kind.as_str())
-        .bind(&record.mission)
-        .bind(&actor.id)
-        .bind(record.data.to_string())
-        .bind(record.photo.clone())
-        .bind(&now)
-        .execute(tx.conn())
-        .await?;
+        record.insert(&mut tx).await?;
         let action = match kind {
             Kind::Ttd => "ttd.requested",
             Kind::Passport => "passport.applied",
@@ -202,14 +207,11 @@ impl Service {
             what: "request",
             id: id.to_owned(),
         };
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {REQUEST_COLUMNS} FROM svc_requests WHERE id = $1"
-        )))
-        .bind(id.to_owned())
-        .fetch_optional(self.db.reader())
-        .await?
-        .ok_or_else(not_found)?;
-        let record = request_from_row(&row)?;
+        let record = travdoc_store::requests::by_id(self.db.reader(), id)
+            .await?
+            .map(request_record)
+            .transpose()?
+            .ok_or_else(not_found)?;
         if record.kind != kind || !actor.can_see_mission(record.mission.as_deref()) {
             return Err(not_found());
         }
@@ -273,17 +275,15 @@ impl Service {
         }
         let now = self.now_text();
         let mut tx = self.db.begin().await?;
-        let done = sqlx::query(
-            "UPDATE svc_requests SET state = 'approved', approved_by = $2, updated_at = $3 \
-             WHERE id = $1 AND state = 'requested' AND (requested_by <> $2 OR $4 = 1)",
+        let moved = travdoc_store::requests::approve(
+            &mut tx,
+            id,
+            &actor.id,
+            &now,
+            four_eyes == FourEyes::Waived,
         )
-        .bind(id)
-        .bind(&actor.id)
-        .bind(&now)
-        .bind(i64::from(four_eyes == FourEyes::Waived))
-        .execute(tx.conn())
         .await?;
-        if done.rows_affected() != 1 {
+        if !moved {
             return Err(IssuanceError::WrongState {
                 what: "request",
                 id: id.to_owned(),
@@ -332,23 +332,29 @@ enum FourEyes {
 }
 
 /// The columns [`request_from_row`] reads.
-pub(crate) const REQUEST_COLUMNS: &str = "id, kind, state, mission, requested_by, approved_by, \
-     data, photo, document_number, created_at, updated_at";
+pub(crate) use travdoc_store::requests::REQUEST_COLUMNS;
 
+/// The request a row of [`REQUEST_COLUMNS`] holds.
 pub(crate) fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord, IssuanceError> {
-    let kind: String = row.try_get("kind")?;
-    let data: String = row.try_get("data")?;
+    request_record(travdoc_store::requests::request_row(row)?)
+}
+
+/// The stored row as the domain's record: kind and state parsed, the data read as JSON.
+pub(crate) fn request_record(
+    row: travdoc_store::requests::RequestRow,
+) -> Result<RequestRecord, IssuanceError> {
     Ok(RequestRecord {
-        id: row.try_get("id")?,
-        kind: Kind::parse(&kind).ok_or_else(|| IssuanceError::Corrupt(format!("kind {kind}")))?,
-        state: RequestState::parse(&row.try_get::<String, _>("state")?)?,
-        mission: row.try_get("mission")?,
-        requested_by: row.try_get("requested_by")?,
-        approved_by: row.try_get("approved_by")?,
-        data: serde_json::from_str(&data)?,
-        photo: row.try_get("photo")?,
-        document_number: row.try_get("document_number")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        kind: Kind::parse(&row.kind)
+            .ok_or_else(|| IssuanceError::Corrupt(format!("kind {}", row.kind)))?,
+        state: RequestState::parse(&row.state)?,
+        data: serde_json::from_str(&row.data)?,
+        id: row.id,
+        mission: row.mission,
+        requested_by: row.requested_by,
+        approved_by: row.approved_by,
+        photo: row.photo,
+        document_number: row.document_number,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     })
 }

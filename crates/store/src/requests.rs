@@ -1,9 +1,127 @@
-//! The requests' rows (`svc_requests`, migration `0100_service.sql`). Only what has moved here
-//! so far: the rest of the request SQL is still in the service's `issuance/requests.rs`.
+//! The requests' rows (`svc_requests`, migration `0100_service.sql`): recording one, reading
+//! one, approving one, and the row every statement that reads requests returns. The batched
+//! issuing statements (the service's `numbering.rs` and `issue.rs`) still write their own SQL
+//! over these columns and read their rows with [`request_row`].
 
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
-use crate::{Result, StoreError};
+use crate::{Result, StoreError, Transaction};
+
+/// The columns of [`RequestRow`], for a `SELECT`.
+pub const REQUEST_COLUMNS: &str = "id, kind, state, mission, requested_by, approved_by, \
+     data, photo, document_number, created_at, updated_at";
+
+/// A request as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: String,
+    /// `ttd`, `passport` or `legalization`.
+    pub kind: String,
+    /// `requested`, `approved` or `issued`.
+    pub state: String,
+    pub mission: Option<String>,
+    pub requested_by: String,
+    pub approved_by: Option<String>,
+    /// The request's data as JSON.
+    pub data: String,
+    pub photo: Option<Vec<u8>>,
+    pub document_number: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The request a row of [`REQUEST_COLUMNS`] holds.
+pub fn request_row(row: &AnyRow) -> std::result::Result<RequestRow, sqlx::Error> {
+    Ok(RequestRow {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        state: row.try_get("state")?,
+        mission: row.try_get("mission")?,
+        requested_by: row.try_get("requested_by")?,
+        approved_by: row.try_get("approved_by")?,
+        data: row.try_get("data")?,
+        photo: row.try_get("photo")?,
+        document_number: row.try_get("document_number")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// A request to record.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRequest<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    /// `requested`, or `approved` for a kind approved when it is made (legalization).
+    pub state: &'a str,
+    pub mission: Option<&'a str>,
+    pub requested_by: &'a str,
+    pub approved_by: Option<&'a str>,
+    /// JSON.
+    pub data: &'a str,
+    pub photo: Option<&'a [u8]>,
+    /// RFC 3339; both the creation and the update time.
+    pub now: &'a str,
+}
+
+/// Records a request.
+pub async fn insert(tx: &mut Transaction, request: &NewRequest<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO svc_requests (id, kind, state, mission, requested_by, approved_by, data, \
+         photo, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(request.id)
+    .bind(request.kind)
+    .bind(request.state)
+    .bind(request.mission)
+    .bind(request.requested_by)
+    .bind(request.approved_by)
+    .bind(request.data)
+    .bind(request.photo.map(<[u8]>::to_vec))
+    .bind(request.now)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("recording a request"))?;
+    Ok(())
+}
+
+/// The request `id`, if any.
+pub async fn by_id(pool: &sqlx::AnyPool, id: &str) -> Result<Option<RequestRow>> {
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM svc_requests WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::db("reading a request"))?;
+    row.as_ref()
+        .map(request_row)
+        .transpose()
+        .map_err(StoreError::db("reading a request"))
+}
+
+/// Moves request `id` from `requested` to `approved` by `approver`, unless the approver made
+/// the request and `allow_own` is false (four eyes). Whether it moved.
+pub async fn approve(
+    tx: &mut Transaction,
+    id: &str,
+    approver: &str,
+    now: &str,
+    allow_own: bool,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE svc_requests SET state = 'approved', approved_by = $2, updated_at = $3 \
+         WHERE id = $1 AND state = 'requested' AND (requested_by <> $2 OR $4 = 1)",
+    )
+    .bind(id)
+    .bind(approver)
+    .bind(now)
+    .bind(i64::from(allow_own))
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("approving a request"))?;
+    Ok(done.rows_affected() == 1)
+}
 
 /// The applicant's photo of request `id` (none when the request has none or does not exist).
 pub async fn photo(pool: &sqlx::AnyPool, id: &str) -> Result<Option<Vec<u8>>> {
