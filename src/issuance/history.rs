@@ -2,10 +2,9 @@
 //! (its recorded acts, each with its integrity-ledger index when the ledger records it).
 
 use serde::Serialize;
-use sqlx::Row as _;
 
 use super::numbering::Kind;
-use super::requests::{RequestView, request_from_row};
+use super::requests::{RequestView, request_record};
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
 
@@ -49,21 +48,17 @@ impl Service {
             (crate::auth::Role::Mission, None) => return Ok(Vec::new()),
             _ => None,
         };
-        let rows = sqlx::query(
-            "SELECT id, kind, state, mission, requested_by, approved_by, data, photo, \
-             document_number, created_at, updated_at FROM svc_requests \
-             WHERE kind = $1 AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR mission = $3) \
-             ORDER BY created_at DESC, id DESC LIMIT $4",
+        travdoc_store::requests::list(
+            self.db.reader(),
+            kind.as_str(),
+            state,
+            mission.as_deref(),
+            limit,
         )
-        .bind(kind.as_str())
-        .bind(state.map(str::to_owned))
-        .bind(mission)
-        .bind(limit)
-        .fetch_all(self.db.reader())
-        .await?;
-        rows.iter()
-            .map(|row| request_from_row(row).map(|record| record.view()))
-            .collect()
+        .await?
+        .into_iter()
+        .map(|row| request_record(row).map(|record| record.view()))
+        .collect()
     }
 
     /// The acts recorded on document `number` and on its request, oldest first (404 when
@@ -74,33 +69,17 @@ impl Service {
         number: &str,
     ) -> Result<Vec<HistoryEntry>, IssuanceError> {
         let record = self.load_document(actor, number).await?;
-        // Print jobs are recorded as `<number>:<job id>`.
-        let jobs = format!("{number}:%");
-        let rows = sqlx::query(
-            "SELECT e.at, e.action, e.actor_id, u.name, l.idx FROM svc_events e \
-             LEFT JOIN svc_users u ON u.id = e.actor_id \
-             LEFT JOIN ledger_entry l ON l.idempotency_key = e.action || ':' || e.subject \
-             WHERE e.subject = $1 OR e.subject = $2 OR e.subject LIKE $3 \
-             ORDER BY e.at",
-        )
-        .bind(number)
-        .bind(&record.request_id)
-        .bind(jobs)
-        .fetch_all(self.db.reader())
-        .await?;
-        let mut entries = rows
-            .iter()
-            .map(|row| {
-                let actor_id: String = row.try_get("actor_id")?;
-                let name: Option<String> = row.try_get("name")?;
-                Ok(HistoryEntry {
-                    at: row.try_get("at")?,
-                    action: row.try_get("action")?,
-                    actor: name.unwrap_or(actor_id),
-                    ledger_index: row.try_get("idx")?,
+        let mut entries: Vec<HistoryEntry> =
+            travdoc_store::requests::document_events(self.db.reader(), number, &record.request_id)
+                .await?
+                .into_iter()
+                .map(|event| HistoryEntry {
+                    at: event.at,
+                    action: event.action,
+                    actor: event.actor_name.unwrap_or(event.actor_id),
+                    ledger_index: event.ledger_index,
                 })
-            })
-            .collect::<Result<Vec<_>, IssuanceError>>()?;
+                .collect();
         // RFC 3339 text with a variable number of fraction digits does not sort as text.
         let instant = |entry: &HistoryEntry| {
             time::OffsetDateTime::parse(&entry.at, &time::format_description::well_known::Rfc3339)

@@ -3,7 +3,6 @@
 //! key and body gets the stored response; the same key with another body is refused.
 
 use sha2::{Digest, Sha256};
-use sqlx::Row as _;
 
 use super::db::Tx;
 use super::{Db, IssuanceError};
@@ -45,20 +44,14 @@ pub async fn lookup(
     actor_id: &str,
     key: &IdempotencyKey,
 ) -> Result<Option<StoredResponse>, IssuanceError> {
-    let row = sqlx::query(
-        "SELECT request_hash, status, response FROM svc_idempotency WHERE actor_id = $1 AND key = $2",
-    )
-    .bind(actor_id)
-    .bind(&key.key)
-    .fetch_optional(db.reader())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let hash: String = row.try_get("request_hash")?;
-    if hash != key.request_hash {
+    let Some(row) = travdoc_store::idempotency::lookup(db.reader(), actor_id, &key.key).await?
+    else {
+        return Ok(None);
+    };
+    if row.request_hash != key.request_hash {
         return Err(IssuanceError::IdempotencyConflict(key.key.clone()));
     }
-    let status: i64 = row.try_get("status")?;
-    let response: String = row.try_get("response")?;
+    let (status, response) = (row.status, row.response);
     Ok(Some(StoredResponse {
         status: u16::try_from(status).map_err(|_| IssuanceError::Corrupt("status".into()))?,
         body: serde_json::from_str(&response)?,
@@ -75,18 +68,12 @@ pub async fn store(
     now: &str,
 ) -> Result<(), IssuanceError> {
     let Some(key) = key else { return Ok(()) };
-    sqlx::query(
-        "INSERT INTO svc_idempotency (actor_id, key, request_hash, status, response, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(actor_id)
-    .bind(&key.key)
-    .bind(&key.request_hash)
-    .bind(i64::from(status))
-    .bind(serde_json::to_string(body)?)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
+    let stored = travdoc_store::idempotency::StoredRow {
+        request_hash: key.request_hash.clone(),
+        status: i64::from(status),
+        response: serde_json::to_string(body)?,
+    };
+    travdoc_store::idempotency::insert(tx, actor_id, &key.key, &stored, now).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 
 pub mod documents;
 mod group;
+pub mod idempotency;
 pub mod ledger;
 pub mod requests;
 

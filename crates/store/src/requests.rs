@@ -137,3 +137,78 @@ pub async fn photo(pool: &sqlx::AnyPool, id: &str) -> Result<Option<Vec<u8>>> {
         None => Ok(None),
     }
 }
+
+/// The newest `limit` requests of `kind`, optionally of one state and one mission.
+pub async fn list(
+    pool: &sqlx::AnyPool,
+    kind: &str,
+    state: Option<&str>,
+    mission: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestRow>> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM svc_requests \
+         WHERE kind = $1 AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR mission = $3) \
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(kind)
+        .bind(state.map(str::to_owned))
+        .bind(mission.map(str::to_owned))
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::db("listing requests"))?;
+    rows.iter()
+        .map(request_row)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(StoreError::db("listing requests"))
+}
+
+/// One act recorded on a document or its request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// RFC 3339.
+    pub at: String,
+    pub action: String,
+    pub actor_id: String,
+    /// The actor's user name, when the actor is a user.
+    pub actor_name: Option<String>,
+    /// The act's ledger entry, when it has one.
+    pub ledger_index: Option<i64>,
+}
+
+/// The acts recorded on document `number`, on its request `request_id` and on its print jobs
+/// (subjects `<number>:<job id>`).
+pub async fn document_events(
+    pool: &sqlx::AnyPool,
+    number: &str,
+    request_id: &str,
+) -> Result<Vec<EventRow>> {
+    let jobs = format!("{number}:%");
+    let rows = sqlx::query(
+        "SELECT e.at, e.action, e.actor_id, u.name, l.idx FROM svc_events e \
+         LEFT JOIN svc_users u ON u.id = e.actor_id \
+         LEFT JOIN ledger_entry l ON l.idempotency_key = e.action || ':' || e.subject \
+         WHERE e.subject = $1 OR e.subject = $2 OR e.subject LIKE $3 \
+         ORDER BY e.at",
+    )
+    .bind(number)
+    .bind(request_id)
+    .bind(jobs)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::db("reading a document's history"))?;
+    rows.iter()
+        .map(|row| {
+            Ok(EventRow {
+                at: row.try_get("at")?,
+                action: row.try_get("action")?,
+                actor_id: row.try_get("actor_id")?,
+                actor_name: row.try_get("name")?,
+                ledger_index: row.try_get("idx")?,
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(StoreError::db("reading a document's history"))
+}
