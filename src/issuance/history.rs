@@ -70,7 +70,7 @@ impl Service {
     ) -> Result<Vec<HistoryEntry>, IssuanceError> {
         let record = self.load_document(actor, number).await?;
         let mut entries: Vec<HistoryEntry> =
-            travdoc_store::requests::document_events(self.db.reader(), number, &record.request_id)
+            travdoc_store::events::document_events(self.db.reader(), number, &record.request_id)
                 .await?
                 .into_iter()
                 .map(|event| HistoryEntry {

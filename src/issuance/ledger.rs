@@ -105,18 +105,15 @@ pub async fn record(tx: &mut Tx, event: &LedgerEvent) -> Result<Option<i64>, Iss
 /// The operational half of [`record`]: the `svc_events` row.
 pub async fn insert_event(tx: &mut Tx, event: &LedgerEvent) -> Result<(), IssuanceError> {
     let (id, leaf_sha256) = event.row_values();
-    sqlx::query(
-        "INSERT INTO svc_events (id, at, actor_id, action, subject, leaf_sha256) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(&event.at)
-    .bind(&event.actor_id)
-    .bind(event.action)
-    .bind(&event.subject)
-    .bind(leaf_sha256)
-    .execute(tx.conn())
-    .await?;
+    let row = travdoc_store::events::NewEvent {
+        id: &id,
+        at: &event.at,
+        actor_id: &event.actor_id,
+        action: event.action,
+        subject: &event.subject,
+        leaf_sha256: &leaf_sha256,
+    };
+    travdoc_store::events::insert(tx, &row).await?;
     Ok(())
 }
 

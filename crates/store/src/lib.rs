@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod documents;
+pub mod events;
 mod group;
 pub mod idempotency;
 pub mod ledger;
