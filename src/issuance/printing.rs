@@ -5,7 +5,6 @@
 //! failure, reprint and spoilage is a ledger entry.
 
 use serde::Serialize;
-use sqlx::Row as _;
 use travdoc_store::ledger::{Event, PrintStatus};
 
 use super::documents::{DocumentRecord, DocumentState, DocumentStatus, PrintJobView};
@@ -118,26 +117,15 @@ impl Service {
         let now = self.now_text();
         let mut tx = self.db.begin().await?;
         for serial in &serials {
-            let inserted = sqlx::query(
-                "INSERT INTO svc_blanks (serial, doc_type, location, state, added_by, added_at, \
-                 updated_at) VALUES ($1, $2, $3, 'available', $4, $5, $5)",
+            let added = travdoc_store::printing::insert_blank(
+                &mut tx, serial, kind, &location, &actor.id, &now,
             )
-            .bind(serial)
-            .bind(kind)
-            .bind(&location)
-            .bind(&actor.id)
-            .bind(&now)
-            .execute(tx.conn())
-            .await;
-            match inserted {
-                Ok(_) => {}
-                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                    return Err(IssuanceError::invalid(
-                        "from",
-                        format!("blank {serial} is already registered; nothing was added"),
-                    ));
-                }
-                Err(error) => return Err(error.into()),
+            .await?;
+            if !added {
+                return Err(IssuanceError::invalid(
+                    "from",
+                    format!("blank {serial} is already registered; nothing was added"),
+                ));
             }
         }
         let data = serde_json::json!({
@@ -161,25 +149,18 @@ impl Service {
 
     /// Blank stock by type, location and state.
     pub async fn stock(&self) -> Result<Vec<StockLine>, IssuanceError> {
-        let rows = sqlx::query(
-            "SELECT doc_type, location, state, COUNT(*) AS n, MIN(serial) AS first, \
-             MAX(serial) AS last FROM svc_blanks GROUP BY doc_type, location, state \
-             ORDER BY doc_type, location, state",
-        )
-        .fetch_all(self.db.reader())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StockLine {
-                    doc_type: row.try_get("doc_type")?,
-                    location: row.try_get("location")?,
-                    state: row.try_get("state")?,
-                    count: row.try_get("n")?,
-                    first: row.try_get("first")?,
-                    last: row.try_get("last")?,
-                })
+        Ok(travdoc_store::printing::stock(self.db.reader())
+            .await?
+            .into_iter()
+            .map(|row| StockLine {
+                doc_type: row.doc_type,
+                location: row.location,
+                state: row.state,
+                count: row.count,
+                first: row.first,
+                last: row.last,
             })
-            .collect()
+            .collect())
     }
 
     /// Reserves the lowest available blank for `record` (its type, at its mission or HQ).
@@ -195,45 +176,31 @@ impl Service {
             .mission
             .clone()
             .unwrap_or_else(|| HEADQUARTERS.to_owned());
-        let registered: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM svc_blanks WHERE doc_type = $1 AND location = $2",
-        )
-        .bind(kind)
-        .bind(&location)
-        .fetch_one(self.db.writer())
-        .await?
-        .try_get("n")?;
+        let registered =
+            travdoc_store::printing::registered_blanks(self.db.writer(), kind, &location).await?;
         if registered == 0 {
             return Ok(None);
         }
         // Another node may take the same blank between the two statements: try the next one.
         for _ in 0..8 {
-            let Some(row) = sqlx::query(
-                "SELECT serial FROM svc_blanks WHERE doc_type = $1 AND location = $2 \
-                 AND state = 'available' ORDER BY serial LIMIT 1",
-            )
-            .bind(kind)
-            .bind(&location)
-            .fetch_optional(self.db.writer())
-            .await?
+            let Some(serial) =
+                travdoc_store::printing::lowest_available_blank(self.db.writer(), kind, &location)
+                    .await?
             else {
                 return Err(IssuanceError::invalid(
                     "printer",
                     format!("no {kind} blank left at {location}: register stock first"),
                 ));
             };
-            let serial: String = row.try_get("serial")?;
-            let taken = sqlx::query(
-                "UPDATE svc_blanks SET state = 'reserved', job_id = $2, number = $3, \
-                 updated_at = $4 WHERE serial = $1 AND state = 'available'",
+            let taken = travdoc_store::printing::reserve_blank(
+                self.db.writer(),
+                &serial,
+                job_id,
+                &record.number,
+                &self.now_text(),
             )
-            .bind(&serial)
-            .bind(job_id)
-            .bind(&record.number)
-            .bind(self.now_text())
-            .execute(self.db.writer())
             .await?;
-            if taken.rows_affected() == 1 {
+            if taken {
                 return Ok(Some(serial));
             }
         }
@@ -245,17 +212,7 @@ impl Service {
 
     /// The blank of the document's last successful print (the one a reprint spoils).
     async fn last_printed_blank(&self, number: &str) -> Result<Option<String>, IssuanceError> {
-        let row = sqlx::query(
-            "SELECT blank_serial FROM svc_print_jobs WHERE number = $1 \
-             AND state IN ('sent', 'completed') ORDER BY attempt DESC LIMIT 1",
-        )
-        .bind(number)
-        .fetch_optional(self.db.reader())
-        .await?;
-        Ok(row
-            .map(|row| row.try_get("blank_serial"))
-            .transpose()?
-            .flatten())
+        Ok(travdoc_store::printing::last_printed_blank(self.db.reader(), number).await?)
     }
 
     /// `POST /v1/documents/{number}/print` with an optional reprint reason: renders for the
@@ -360,28 +317,16 @@ impl Service {
     ) -> Result<i64, IssuanceError> {
         let now = self.now_text();
         let mut tx = self.db.begin().await?;
-        let attempt: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM svc_print_jobs WHERE number = $1")
-                .bind(&record.number)
-                .fetch_one(tx.conn())
-                .await?
-                .try_get("n")?;
-        let attempt = attempt + 1;
-        sqlx::query(
-            "INSERT INTO svc_print_jobs (id, number, printer, state, detail, created_by, \
-             created_at, updated_at, blank_serial, reprint_reason, attempt) \
-             VALUES ($1, $2, $3, 'queued', NULL, $4, $5, $5, $6, $7, $8)",
-        )
-        .bind(job_id)
-        .bind(&record.number)
-        .bind(printer)
-        .bind(&actor.id)
-        .bind(&now)
-        .bind(blank)
-        .bind(reprint_reason)
-        .bind(attempt)
-        .execute(tx.conn())
-        .await?;
+        let job = travdoc_store::printing::NewJob {
+            id: job_id,
+            number: &record.number,
+            printer,
+            created_by: &actor.id,
+            now: &now,
+            blank_serial: blank,
+            reprint_reason,
+        };
+        let attempt = travdoc_store::printing::queue_job(&mut tx, &job).await?;
         tx.commit().await?;
         Ok(attempt)
     }
@@ -414,34 +359,17 @@ impl Service {
             attempt: Some(job.attempt),
         };
         let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "UPDATE svc_print_jobs SET state = $2, detail = $3, updated_at = $4 WHERE id = $1",
+        travdoc_store::printing::finish_job(
+            &mut tx,
+            &view.id,
+            &view.state,
+            view.detail.as_deref(),
+            &now,
         )
-        .bind(&view.id)
-        .bind(&view.state)
-        .bind(&view.detail)
-        .bind(&now)
-        .execute(tx.conn())
         .await?;
         if let Some(serial) = &job.blank {
-            let (query, blank_state) = if outcome.is_ok() {
-                (
-                    "UPDATE svc_blanks SET state = 'used', updated_at = $2 WHERE serial = $1",
-                    "used",
-                )
-            } else {
-                (
-                    "UPDATE svc_blanks SET state = 'available', job_id = NULL, number = NULL, \
-                     updated_at = $2 WHERE serial = $1",
-                    "available",
-                )
-            };
-            sqlx::query(query)
-                .bind(serial)
-                .bind(&now)
-                .execute(tx.conn())
-                .await?;
-            tracing::debug!(blank = %serial, state = blank_state, "blank");
+            travdoc_store::printing::settle_blank(&mut tx, serial, outcome.is_ok(), &now).await?;
+            tracing::debug!(blank = %serial, used = outcome.is_ok(), "blank settled");
         }
         if outcome.is_ok() && job.reprint.is_none() {
             self.change_state(
@@ -501,15 +429,8 @@ impl Service {
             )
             .await?;
             if let Some(previous) = &reprint.previous_blank {
-                sqlx::query(
-                    "UPDATE svc_blanks SET state = 'spoiled', reason = $2, updated_at = $3 \
-                     WHERE serial = $1",
-                )
-                .bind(previous)
-                .bind(&reprint.reason)
-                .bind(&now)
-                .execute(tx.conn())
-                .await?;
+                travdoc_store::printing::spoil_blank(&mut tx, previous, &reprint.reason, &now)
+                    .await?;
                 ledger::record(
                     &mut tx,
                     &LedgerEvent::new(

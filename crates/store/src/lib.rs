@@ -16,6 +16,7 @@ pub mod events;
 mod group;
 pub mod idempotency;
 pub mod ledger;
+pub mod printing;
 pub mod requests;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
