@@ -107,9 +107,13 @@ pub async fn revoke(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::Revoke)?;
     let key = idempotency.bind("POST", &format!("/v1/documents/{number}/revoke"), &body.raw)?;
-    let act = state
-        .service
-        .revoke(actor, &number, body.value.reason, key.as_ref());
+    let act = crate::usecase::revoke::revoke(
+        &state.service,
+        actor,
+        &number,
+        body.value.reason,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
 
@@ -129,6 +133,7 @@ pub async fn clear_arrival(
         &format!("/v1/documents/{number}/clear-arrival"),
         b"",
     )?;
-    let act = state.service.clear_arrival(actor, &number, key.as_ref());
+    let act =
+        crate::usecase::clear_arrival::clear_arrival(&state.service, actor, &number, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }

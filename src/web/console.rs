@@ -665,10 +665,7 @@ pub async fn document_revoke(
             });
         }
     };
-    state
-        .service
-        .revoke(&session.actor, &number, reason, None)
-        .await?;
+    crate::usecase::revoke::revoke(&state.service, &session.actor, &number, reason, None).await?;
     Ok(see_other(&format!(
         "/console/documents/{number}?msg=revoked"
     )))
@@ -683,9 +680,7 @@ pub async fn document_clear_arrival(
 ) -> Result<Response, WebError> {
     session.check_csrf(&form(body)?.csrf)?;
     require(&session, Act::ClearArrival, "clear arrivals")?;
-    state
-        .service
-        .clear_arrival(&session.actor, &number, None)
+    crate::usecase::clear_arrival::clear_arrival(&state.service, &session.actor, &number, None)
         .await?;
     Ok(see_other(&format!(
         "/console/documents/{number}?msg=cleared"
