@@ -67,9 +67,8 @@ pub async fn approve(
         &format!("/v1/passport-applications/{id}/approve"),
         b"",
     )?;
-    let act = state
-        .service
-        .approve(actor, Kind::Passport, &id, key.as_ref());
+    let act =
+        crate::usecase::approve::approve(&state.service, actor, Kind::Passport, &id, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
 

@@ -58,7 +58,7 @@ pub async fn approve(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::ApproveTtd)?;
     let key = idempotency.bind("POST", &format!("/v1/ttds/{id}/approve"), b"")?;
-    let act = state.service.approve(actor, Kind::Ttd, &id, key.as_ref());
+    let act = crate::usecase::approve::approve(&state.service, actor, Kind::Ttd, &id, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
 

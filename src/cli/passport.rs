@@ -190,14 +190,23 @@ fn personalize(
             .await?;
         match &approver {
             Some(approver) => {
-                service
-                    .approve(approver, Kind::Passport, &applied.id, None)
-                    .await?
+                crate::usecase::approve::approve(
+                    service,
+                    approver,
+                    Kind::Passport,
+                    &applied.id,
+                    None,
+                )
+                .await?
             }
             None => {
-                service
-                    .approve_waiving_four_eyes(&applicant_officer, Kind::Passport, &applied.id)
-                    .await?
+                crate::usecase::approve::approve_waiving_four_eyes(
+                    service,
+                    &applicant_officer,
+                    Kind::Passport,
+                    &applied.id,
+                )
+                .await?
             }
         };
         let issued = service

@@ -87,14 +87,17 @@ fn issue(
         let requested = service.request_ttd(&requester, &body, None).await?;
         match &approver {
             Some(approver) => {
-                service
-                    .approve(approver, Kind::Ttd, &requested.id, None)
+                crate::usecase::approve::approve(service, approver, Kind::Ttd, &requested.id, None)
                     .await?
             }
             None => {
-                service
-                    .approve_waiving_four_eyes(&requester, Kind::Ttd, &requested.id)
-                    .await?
+                crate::usecase::approve::approve_waiving_four_eyes(
+                    service,
+                    &requester,
+                    Kind::Ttd,
+                    &requested.id,
+                )
+                .await?
             }
         };
         let issued = service.issue_ttd(&requester, &requested.id, None).await?;

@@ -10,7 +10,6 @@ use super::numbering::Kind;
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
 
-/// What the API shows of a request.
 /// Where a request is: waiting for a second officer, approved, or issued as a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -40,6 +39,7 @@ impl RequestState {
     }
 }
 
+/// What the API shows of a request.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RequestView {
     pub id: String,
@@ -227,108 +227,6 @@ impl Service {
     ) -> Result<RequestView, IssuanceError> {
         Ok(self.load_request(actor, kind, id).await?.view())
     }
-
-    /// Approves a request (four-eyes: the approver must not be the requester).
-    pub async fn approve(
-        &self,
-        actor: &Actor,
-        kind: Kind,
-        id: &str,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<RequestView, IssuanceError> {
-        self.approve_with(actor, kind, id, idempotency_key, FourEyes::Required)
-            .await
-    }
-
-    /// Offline issuance by a local administrator (`travdoc ttd issue` without `--approved-by`):
-    /// the request is approved by its own requester. The ledgered approval says so
-    /// (`"four_eyes": false`), so an auditor sees every document issued without a second officer.
-    pub async fn approve_waiving_four_eyes(
-        &self,
-        actor: &Actor,
-        kind: Kind,
-        id: &str,
-    ) -> Result<RequestView, IssuanceError> {
-        self.approve_with(actor, kind, id, None, FourEyes::Waived)
-            .await
-    }
-
-    async fn approve_with(
-        &self,
-        actor: &Actor,
-        kind: Kind,
-        id: &str,
-        idempotency_key: Option<&IdempotencyKey>,
-        four_eyes: FourEyes,
-    ) -> Result<RequestView, IssuanceError> {
-        let record = self.load_request(actor, kind, id).await?;
-        if four_eyes == FourEyes::Required && record.requested_by == actor.id {
-            return Err(IssuanceError::FourEyes);
-        }
-        if record.state != RequestState::Requested {
-            return Err(IssuanceError::WrongState {
-                what: "request",
-                id: id.to_owned(),
-                state: record.state.as_str().to_owned(),
-                expected: "requested",
-            });
-        }
-        let now = self.now_text();
-        let mut tx = self.db.begin().await?;
-        let moved = travdoc_store::requests::approve(
-            &mut tx,
-            id,
-            &actor.id,
-            &now,
-            four_eyes == FourEyes::Waived,
-        )
-        .await?;
-        if !moved {
-            return Err(IssuanceError::WrongState {
-                what: "request",
-                id: id.to_owned(),
-                state: "changed concurrently".to_owned(),
-                expected: "requested",
-            });
-        }
-        let action = match kind {
-            Kind::Ttd => "ttd.approved",
-            Kind::Passport => "passport.approved",
-            Kind::Legalization => "legalization.approved",
-        };
-        ledger::record(
-            &mut tx,
-            &LedgerEvent::new(
-                action,
-                id,
-                &actor.id,
-                &serde_json::json!({
-                    "request": id,
-                    "approved_by": actor.id,
-                    "four_eyes": four_eyes == FourEyes::Required,
-                }),
-                &now,
-            ),
-        )
-        .await?;
-        let view = RequestRecord {
-            state: RequestState::Approved,
-            approved_by: Some(actor.id.clone()),
-            updated_at: now.clone(),
-            ..record
-        }
-        .view();
-        idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &view, &now).await?;
-        tx.commit().await?;
-        Ok(view)
-    }
-}
-
-/// Whether an approval must come from someone other than the requester.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FourEyes {
-    Required,
-    Waived,
 }
 
 /// The columns [`request_from_row`] reads.

@@ -2,6 +2,7 @@
 //! applies the job's rules once, and returns a typed result that the API, the web pages and
 //! the CLI render each in their own way.
 
+pub mod approve;
 pub mod clear_arrival;
 pub mod ledger;
 pub mod publication;

@@ -502,10 +502,7 @@ pub async fn request_approve(
         Act::ApproveTtd
     };
     require(&session, act, "approve requests")?;
-    state
-        .service
-        .approve(&session.actor, kind, &id, None)
-        .await?;
+    crate::usecase::approve::approve(&state.service, &session.actor, kind, &id, None).await?;
     Ok(see_other(&format!(
         "/console/requests/{}/{id}?msg=approved",
         kind.as_str()

@@ -10,6 +10,7 @@ use travdoc::issuance::numbering::{self, Kind};
 use travdoc::issuance::ports::{NoPrinters, Signers};
 use travdoc::issuance::{Clock, Db, IssuanceError, NumberingConfig, Service, Settings};
 use travdoc::metrics::Metrics;
+use travdoc::usecase::approve::approve;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -71,15 +72,13 @@ async fn the_requester_cannot_approve_and_issuing_needs_the_hsm() -> TestResult 
     assert_eq!(request.state.as_str(), "requested");
     // The same person acting as approver is refused (four-eyes).
     let same = actor("u-1", Role::Approver, None);
-    let refused = service.approve(&same, Kind::Ttd, &request.id, None).await;
+    let refused = approve(&service, &same, Kind::Ttd, &request.id, None).await;
     assert!(
         matches!(refused, Err(IssuanceError::FourEyes)),
         "{refused:?}"
     );
     let approver = actor("u-2", Role::Approver, None);
-    let approved = service
-        .approve(&approver, Kind::Ttd, &request.id, None)
-        .await?;
+    let approved = approve(&service, &approver, Kind::Ttd, &request.id, None).await?;
     assert_eq!(approved.state.as_str(), "approved");
     assert_eq!(approved.approved_by.as_deref(), Some("u-2"));
     // No HSM configured: nothing is allocated, nothing stored.
