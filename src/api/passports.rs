@@ -28,9 +28,8 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::ApplyPassport)?;
     let key = idempotency.bind("POST", "/v1/passport-applications", &body.raw)?;
-    let act = state
-        .service
-        .apply_passport(actor, &body.value, key.as_ref());
+    let act =
+        crate::usecase::request::apply_passport(&state.service, actor, &body.value, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
 }
 

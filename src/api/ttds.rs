@@ -28,7 +28,8 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::RequestTtd)?;
     let key = idempotency.bind("POST", "/v1/ttds", &body.raw)?;
-    let act = state.service.request_ttd(actor, &body.value, key.as_ref());
+    let act =
+        crate::usecase::request::request_ttd(&state.service, actor, &body.value, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
 }
 

@@ -185,9 +185,9 @@ fn personalize(
         mission: None,
     });
     let (outputs, number) = offline::with_service(context, async |service| {
-        let applied = service
-            .apply_passport(&applicant_officer, &body, None)
-            .await?;
+        let applied =
+            crate::usecase::request::apply_passport(service, &applicant_officer, &body, None)
+                .await?;
         match &approver {
             Some(approver) => {
                 crate::usecase::approve::approve(

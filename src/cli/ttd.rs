@@ -84,7 +84,8 @@ fn issue(
         mission: None,
     });
     let outputs = offline::with_service(context, async |service| {
-        let requested = service.request_ttd(&requester, &body, None).await?;
+        let requested =
+            crate::usecase::request::request_ttd(service, &requester, &body, None).await?;
         match &approver {
             Some(approver) => {
                 crate::usecase::approve::approve(service, approver, Kind::Ttd, &requested.id, None)

@@ -3,9 +3,6 @@
 
 use serde::Serialize;
 
-use super::idempotency::{self, IdempotencyKey};
-use super::input::{PassportApplicationBody, TtdRequestBody};
-use super::ledger::{self, LedgerEvent};
 use super::numbering::Kind;
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
@@ -112,89 +109,6 @@ impl RequestRecord {
 }
 
 impl Service {
-    /// `POST /v1/ttds`: a mission asks for a TTD.
-    pub async fn request_ttd(
-        &self,
-        actor: &Actor,
-        body: &TtdRequestBody,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<RequestView, IssuanceError> {
-        let request = body.validate(actor.mission.as_ref(), self.now().date())?;
-        // Names must transliterate and fit the MRZ now, not at issuance.
-        self.precheck_ttd(&request)?;
-        let data = serde_json::to_value(&request)?;
-        self.insert_request(
-            actor,
-            Kind::Ttd,
-            Some(request.mission.clone()),
-            data,
-            request.photo.clone(),
-            idempotency_key,
-        )
-        .await
-    }
-
-    /// `POST /v1/passport-applications`.
-    pub async fn apply_passport(
-        &self,
-        actor: &Actor,
-        body: &PassportApplicationBody,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<RequestView, IssuanceError> {
-        let application = body.validate(self.now().date())?;
-        let data = serde_json::to_value(&application)?;
-        self.insert_request(
-            actor,
-            Kind::Passport,
-            None,
-            data,
-            Some(application.photo.clone()),
-            idempotency_key,
-        )
-        .await
-    }
-
-    async fn insert_request(
-        &self,
-        actor: &Actor,
-        kind: Kind,
-        mission: Option<String>,
-        data: serde_json::Value,
-        photo: Option<Vec<u8>>,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<RequestView, IssuanceError> {
-        let now = self.now_text();
-        let record = RequestRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            kind,
-            state: RequestState::Requested,
-            mission,
-            requested_by: actor.id.clone(),
-            approved_by: None,
-            data,
-            photo,
-            document_number: None,
-            created_at: now.clone(),
-            updated_at: now.clone(),
-        };
-        let view = record.view();
-        let mut tx = self.db.begin().await?;
-        record.insert(&mut tx).await?;
-        let action = match kind {
-            Kind::Ttd => "ttd.requested",
-            Kind::Passport => "passport.applied",
-            Kind::Legalization => "legalization.requested",
-        };
-        ledger::record(
-            &mut tx,
-            &LedgerEvent::new(action, &record.id, &actor.id, &record.data, &now),
-        )
-        .await?;
-        idempotency::store(&mut tx, &actor.id, idempotency_key, 201, &view, &now).await?;
-        tx.commit().await?;
-        Ok(view)
-    }
-
     /// Loads a request of `kind` that `actor` may see (404 otherwise, so that a mission cannot
     /// probe another mission's requests).
     pub(crate) async fn load_request(

@@ -6,5 +6,6 @@ pub mod approve;
 pub mod clear_arrival;
 pub mod ledger;
 pub mod publication;
+pub mod request;
 pub mod revoke;
 pub mod verify;

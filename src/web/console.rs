@@ -428,7 +428,7 @@ pub async fn ttd_create(
         previous_document: optional(&ttd.previous_document),
         photo: None,
     };
-    match state.service.request_ttd(&session.actor, &body, None).await {
+    match crate::usecase::request::request_ttd(&state.service, &session.actor, &body, None).await {
         Ok(view) => Ok(see_other(&format!(
             "/console/requests/ttd/{}?msg=requested",
             view.id

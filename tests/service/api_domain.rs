@@ -11,6 +11,7 @@ use travdoc::issuance::ports::{NoPrinters, Signers};
 use travdoc::issuance::{Clock, Db, IssuanceError, NumberingConfig, Service, Settings};
 use travdoc::metrics::Metrics;
 use travdoc::usecase::approve::approve;
+use travdoc::usecase::request::request_ttd;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -68,7 +69,7 @@ async fn the_requester_cannot_approve_and_issuing_needs_the_hsm() -> TestResult 
     let clock = Arc::new(FixedClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))));
     let service = service(&dir, clock).await?;
     let mission = actor("u-1", Role::Mission, Some("LON"));
-    let request = service.request_ttd(&mission, &body(), None).await?;
+    let request = request_ttd(&service, &mission, &body(), None).await?;
     assert_eq!(request.state.as_str(), "requested");
     // The same person acting as approver is refused (four-eyes).
     let same = actor("u-1", Role::Approver, None);
@@ -153,7 +154,7 @@ async fn invalid_input_stores_nothing() -> TestResult {
     let mission = actor("u-1", Role::Mission, Some("LON"));
     let mut bad = body();
     bad.valid_until = "2028-01-01".to_owned();
-    let refused = service.request_ttd(&mission, &bad, None).await;
+    let refused = request_ttd(&service, &mission, &bad, None).await;
     assert!(
         matches!(&refused, Err(IssuanceError::InvalidField { field, .. }) if field == "valid_until"),
         "{refused:?}"
