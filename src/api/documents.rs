@@ -78,7 +78,8 @@ pub async fn print(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::Print)?;
     let key = idempotency.bind("POST", &format!("/v1/documents/{number}/print"), &body.raw)?;
-    let act = state.service.print_document(
+    let act = crate::usecase::print::print_document(
+        &state.service,
         actor,
         &number,
         &body.value.printer,

@@ -74,15 +74,17 @@ pub fn stock(context: &Context, command: &StockCommand) -> anyhow::Result<ExitCo
             to,
         } => {
             let added = offline::with_service(context, async |service| {
-                Ok(service
-                    .add_stock(&actor, doc_type, location, from, to)
-                    .await?)
+                Ok(
+                    crate::usecase::print::add_stock(service, &actor, doc_type, location, from, to)
+                        .await?,
+                )
             })?;
             println!("registered {added} {doc_type} blanks at {location} ({from} to {to})");
         }
         StockCommand::List { json } => {
-            let lines =
-                offline::with_service(context, async |service| Ok(service.stock().await?))?;
+            let lines = offline::with_service(context, async |service| {
+                Ok(crate::usecase::print::stock(service).await?)
+            })?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&lines)?);
             } else {
@@ -105,15 +107,15 @@ pub fn stock(context: &Context, command: &StockCommand) -> anyhow::Result<ExitCo
 pub fn print(context: &Context, args: &PrintArgs) -> anyhow::Result<ExitCode> {
     let actor = operator_actor();
     let job = offline::with_service(context, async |service| {
-        Ok(service
-            .print_document(
-                &actor,
-                &args.document,
-                &args.printer,
-                args.reprint_reason.as_deref(),
-                None,
-            )
-            .await?)
+        Ok(crate::usecase::print::print_document(
+            service,
+            &actor,
+            &args.document,
+            &args.printer,
+            args.reprint_reason.as_deref(),
+            None,
+        )
+        .await?)
     })?;
     println!("{}", serde_json::to_string_pretty(&job)?);
     Ok(ExitCode::SUCCESS)
@@ -121,8 +123,9 @@ pub fn print(context: &Context, args: &PrintArgs) -> anyhow::Result<ExitCode> {
 
 pub fn printers(context: &Context, command: &PrintersCommand) -> anyhow::Result<ExitCode> {
     let PrintersCommand::Check { json } = command;
-    let answers =
-        offline::with_service(context, async |service| Ok(service.check_printers().await))?;
+    let answers = offline::with_service(context, async |service| {
+        Ok(crate::usecase::print::check_printers(service).await)
+    })?;
     let all_ok = answers.iter().all(|(_, answer)| answer.is_ok());
     if *json {
         let value: serde_json::Map<String, serde_json::Value> = answers

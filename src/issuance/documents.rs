@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::idempotency::IdempotencyKey;
 use super::input::{date_text, parse_date};
 use super::numbering::Kind;
 use super::status::StatusRow;
@@ -399,18 +398,5 @@ impl Service {
             .await
             .map_err(|error| IssuanceError::Build(error.to_string()))?
             .map_err(IssuanceError::Build)
-    }
-
-    /// `POST /v1/documents/{number}/print` (first print; see [`Service::print_document`] for
-    /// reprints and blank stock).
-    pub async fn print(
-        &self,
-        actor: &Actor,
-        number: &str,
-        printer: &str,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<PrintJobView, IssuanceError> {
-        self.print_document(actor, number, printer, None, idempotency_key)
-            .await
     }
 }

@@ -5,6 +5,7 @@
 pub mod approve;
 pub mod clear_arrival;
 pub mod ledger;
+pub mod print;
 pub mod publication;
 pub mod request;
 pub mod revoke;

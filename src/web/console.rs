@@ -625,16 +625,15 @@ pub async fn document_print(
         });
     }
     let reprint_reason = optional(&print.reprint_reason);
-    state
-        .service
-        .print_document(
-            &session.actor,
-            &number,
-            print.printer.trim(),
-            reprint_reason.as_deref(),
-            None,
-        )
-        .await?;
+    crate::usecase::print::print_document(
+        &state.service,
+        &session.actor,
+        &number,
+        print.printer.trim(),
+        reprint_reason.as_deref(),
+        None,
+    )
+    .await?;
     Ok(see_other(&format!(
         "/console/documents/{number}?msg=printed"
     )))

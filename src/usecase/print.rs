@@ -1,0 +1,410 @@
+//! Printing a document on secure stock: the use case of `POST /v1/documents/{number}/print`,
+//! the console and `travdoc print`, and blank stock (`travdoc stock`). A print job reserves a
+//! blank, prints its serial on the document and uses it only when the printer accepted the
+//! job (a failed job returns it, so a retry consumes one blank, not two); a reprint needs a
+//! reason and spoils the blank of the print it replaces. Every print, failure, reprint and
+//! spoilage is a ledger entry. The rules of serials and locations are in
+//! `issuance/printing.rs`; the SQL is `travdoc_store::printing`.
+
+use travdoc_store::ledger::{Event, PrintStatus};
+
+use crate::auth::Actor;
+use crate::issuance::documents::{DocumentRecord, DocumentState, DocumentStatus, PrintJobView};
+use crate::issuance::idempotency::{self, IdempotencyKey};
+use crate::issuance::ledger::{self, LedgerEvent};
+use crate::issuance::printing::{HEADQUARTERS, StockLine, doc_type, location_code, serial_range};
+use crate::issuance::{IssuanceError, Service};
+
+/// Registers blanks `from`..=`to` of `doc_type` at `location`; returns how many. A serial
+/// registered before makes the whole batch fail (nothing is added).
+pub async fn add_stock(
+    service: &Service,
+    actor: &Actor,
+    doc_type_text: &str,
+    location: &str,
+    from: &str,
+    to: &str,
+) -> Result<u64, IssuanceError> {
+    let kind = doc_type(doc_type_text)?;
+    let location = location_code(location)?;
+    let serials = serial_range(from, to)?;
+    let now = service.now_text();
+    let mut tx = service.db.begin().await?;
+    for serial in &serials {
+        let added = travdoc_store::printing::insert_blank(
+            &mut tx, serial, kind, &location, &actor.id, &now,
+        )
+        .await?;
+        if !added {
+            return Err(IssuanceError::invalid(
+                "from",
+                format!("blank {serial} is already registered; nothing was added"),
+            ));
+        }
+    }
+    let data = serde_json::json!({
+        "type": kind, "location": location, "from": serials.first(), "to": serials.last(),
+        "count": serials.len(),
+    });
+    ledger::record(
+        &mut tx,
+        &LedgerEvent::new(
+            "stock.added",
+            &format!("{kind}:{location}:{from}"),
+            &actor.id,
+            &data,
+            &now,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(serials.len() as u64)
+}
+
+/// Blank stock by type, location and state.
+pub async fn stock(service: &Service) -> Result<Vec<StockLine>, IssuanceError> {
+    Ok(travdoc_store::printing::stock(service.db.reader())
+        .await?
+        .into_iter()
+        .map(|row| StockLine {
+            doc_type: row.doc_type,
+            location: row.location,
+            state: row.state,
+            count: row.count,
+            first: row.first,
+            last: row.last,
+        })
+        .collect())
+}
+
+/// Reserves the lowest available blank for `record` (its type, at its mission or HQ).
+/// `None` when no stock was ever registered there (the embedded default prints on plain
+/// paper); an error when the registered stock is used up.
+async fn reserve_blank(
+    service: &Service,
+    record: &DocumentRecord,
+    job_id: &str,
+) -> Result<Option<String>, IssuanceError> {
+    let kind = record.kind.as_str();
+    let location = record
+        .mission
+        .clone()
+        .unwrap_or_else(|| HEADQUARTERS.to_owned());
+    let registered =
+        travdoc_store::printing::registered_blanks(service.db.writer(), kind, &location).await?;
+    if registered == 0 {
+        return Ok(None);
+    }
+    // Another node may take the same blank between the two statements: try the next one.
+    for _ in 0..8 {
+        let Some(serial) =
+            travdoc_store::printing::lowest_available_blank(service.db.writer(), kind, &location)
+                .await?
+        else {
+            return Err(IssuanceError::invalid(
+                "printer",
+                format!("no {kind} blank left at {location}: register stock first"),
+            ));
+        };
+        let taken = travdoc_store::printing::reserve_blank(
+            service.db.writer(),
+            &serial,
+            job_id,
+            &record.number,
+            &service.now_text(),
+        )
+        .await?;
+        if taken {
+            return Ok(Some(serial));
+        }
+    }
+    Err(IssuanceError::invalid(
+        "printer",
+        "blank stock is contended; try again",
+    ))
+}
+
+/// The blank of the document's last successful print (the one a reprint spoils).
+async fn last_printed_blank(
+    service: &Service,
+    number: &str,
+) -> Result<Option<String>, IssuanceError> {
+    Ok(travdoc_store::printing::last_printed_blank(service.db.reader(), number).await?)
+}
+
+/// `POST /v1/documents/{number}/print` with an optional reprint reason: renders for the
+/// printer with the reserved blank's serial, sends, and records the job.
+pub async fn print_document(
+    service: &Service,
+    actor: &Actor,
+    number: &str,
+    printer: &str,
+    reprint_reason: Option<&str>,
+    idempotency_key: Option<&IdempotencyKey>,
+) -> Result<PrintJobView, IssuanceError> {
+    let record = service.load_document(actor, number).await?;
+    if !service
+        .printers
+        .printers()
+        .iter()
+        .any(|name| name == printer)
+    {
+        return Err(IssuanceError::invalid(
+            "printer",
+            format!("no printer named `{printer}`"),
+        ));
+    }
+    let status = record.status(service.now().date());
+    if status != DocumentStatus::Valid {
+        return Err(IssuanceError::WrongState {
+            what: "document",
+            id: number.to_owned(),
+            state: status.as_str().to_owned(),
+            expected: "valid",
+        });
+    }
+    let reason = reprint_reason.map(str::trim).filter(|r| !r.is_empty());
+    let printed = record.state == DocumentState::Printed;
+    let reprint = match (printed, reason) {
+        (true, None) => {
+            return Err(IssuanceError::invalid(
+                "reprint_reason",
+                "the document was already printed: a reprint needs a reason",
+            ));
+        }
+        (true, Some(reason)) if reason.chars().count() > 200 => {
+            return Err(IssuanceError::invalid(
+                "reprint_reason",
+                "at most 200 characters",
+            ));
+        }
+        (true, Some(reason)) => Some(Reprint {
+            reason: reason.to_owned(),
+            previous_blank: last_printed_blank(service, &record.number).await?,
+        }),
+        (_, Some(_)) => {
+            return Err(IssuanceError::invalid(
+                "reprint_reason",
+                "the document has not been printed yet",
+            ));
+        }
+        (_, None) => None,
+    };
+    let job_id = uuid::Uuid::new_v4().to_string();
+    let blank = reserve_blank(service, &record, &job_id).await?;
+    // The job is on record as `queued` before the printer sees it: a crash while printing
+    // leaves a visible queued job and a reserved blank, never a silent print.
+    let attempt = queue_job(
+        service,
+        actor,
+        &record,
+        &job_id,
+        printer,
+        blank.as_deref(),
+        reason,
+    )
+    .await?;
+    let mut input = service.render_input(&record).await?;
+    if let (Some(serial), Some(data)) = (&blank, input.data.as_object_mut()) {
+        data.insert("blank_serial".into(), serial.clone().into());
+    }
+    let outcome = service
+        .printers
+        .print(printer, &record.number, &input)
+        .await;
+    let failed = outcome.as_ref().err().cloned();
+    let job = record_job(
+        service,
+        actor,
+        &record,
+        Job {
+            id: job_id,
+            printer: printer.to_owned(),
+            blank,
+            reprint,
+            attempt,
+        },
+        outcome,
+        idempotency_key,
+    )
+    .await?;
+    match failed {
+        None => Ok(job),
+        Some(message) => Err(IssuanceError::Printer(format!(
+            "print job {} failed: {message}",
+            job.id
+        ))),
+    }
+}
+
+/// Records the job as `queued` and returns which attempt it is for the document.
+async fn queue_job(
+    service: &Service,
+    actor: &Actor,
+    record: &DocumentRecord,
+    job_id: &str,
+    printer: &str,
+    blank: Option<&str>,
+    reprint_reason: Option<&str>,
+) -> Result<i64, IssuanceError> {
+    let now = service.now_text();
+    let mut tx = service.db.begin().await?;
+    let job = travdoc_store::printing::NewJob {
+        id: job_id,
+        number: &record.number,
+        printer,
+        created_by: &actor.id,
+        now: &now,
+        blank_serial: blank,
+        reprint_reason,
+    };
+    let attempt = travdoc_store::printing::queue_job(&mut tx, &job).await?;
+    tx.commit().await?;
+    Ok(attempt)
+}
+
+/// Records a print job once the printer accepted or refused it (one transaction): the job,
+/// the blank (used, or returned), the document's state, the spoiled blank of a reprint, and
+/// their ledger entries.
+async fn record_job(
+    service: &Service,
+    actor: &Actor,
+    record: &DocumentRecord,
+    job: Job,
+    outcome: Result<crate::issuance::ports::Printed, String>,
+    idempotency_key: Option<&IdempotencyKey>,
+) -> Result<PrintJobView, IssuanceError> {
+    let now = service.now_text();
+    let (state, detail) = match &outcome {
+        Ok(printed) if printed.completed => ("completed", printed.reference.clone()),
+        Ok(printed) => ("sent", printed.reference.clone()),
+        Err(message) => ("failed", message.clone()),
+    };
+    let view = PrintJobView {
+        id: job.id.clone(),
+        number: record.number.clone(),
+        printer: job.printer.clone(),
+        state: state.to_owned(),
+        detail: Some(detail),
+        blank_serial: job.blank.clone(),
+        reprint_reason: job.reprint.as_ref().map(|r| r.reason.clone()),
+        attempt: Some(job.attempt),
+    };
+    let mut tx = service.db.begin().await?;
+    travdoc_store::printing::finish_job(
+        &mut tx,
+        &view.id,
+        &view.state,
+        view.detail.as_deref(),
+        &now,
+    )
+    .await?;
+    if let Some(serial) = &job.blank {
+        travdoc_store::printing::settle_blank(&mut tx, serial, outcome.is_ok(), &now).await?;
+        tracing::debug!(blank = %serial, used = outcome.is_ok(), "blank settled");
+    }
+    if outcome.is_ok() && job.reprint.is_none() {
+        service
+            .change_state(
+                &mut tx,
+                &record.number,
+                &[DocumentState::Issued],
+                DocumentState::Printed,
+                None,
+                &now,
+            )
+            .await?;
+    }
+    ledger::record(
+        &mut tx,
+        &LedgerEvent::new(
+            if outcome.is_ok() {
+                "document.printed"
+            } else {
+                "document.print_failed"
+            },
+            &format!("{}:{}", record.number, view.id),
+            &actor.id,
+            &serde_json::json!({"number": record.number, "printer": view.printer,
+                "job": view.id, "state": state, "blank": view.blank_serial}),
+            &now,
+        )
+        .with_entry(Event::PrintJob {
+            document_ref: record.number.clone(),
+            job_ref: view.id.clone(),
+            printer: view.printer.clone(),
+            status: match state {
+                "completed" => PrintStatus::Completed,
+                "sent" => PrintStatus::Sent,
+                _ => PrintStatus::Failed,
+            },
+            blank_serial: view.blank_serial.clone(),
+        }),
+    )
+    .await?;
+    if let (Ok(_), Some(reprint)) = (&outcome, &job.reprint) {
+        ledger::record(
+            &mut tx,
+            &LedgerEvent::new(
+                "document.reprinted",
+                &format!("{}:{}", record.number, view.id),
+                &actor.id,
+                &serde_json::json!({"number": record.number, "job": view.id,
+                    "reason": reprint.reason, "previous_blank": reprint.previous_blank}),
+                &now,
+            )
+            .with_entry(Event::Reprint {
+                document_ref: record.number.clone(),
+                reason: reprint.reason.clone(),
+                previous_blank_serial: reprint.previous_blank.clone(),
+                operator_ref: actor.id.clone(),
+            }),
+        )
+        .await?;
+        if let Some(previous) = &reprint.previous_blank {
+            travdoc_store::printing::spoil_blank(&mut tx, previous, &reprint.reason, &now).await?;
+            ledger::record(
+                &mut tx,
+                &LedgerEvent::new(
+                    "blank.spoiled",
+                    previous,
+                    &actor.id,
+                    &serde_json::json!({"blank": previous, "reason": reprint.reason,
+                        "replaced_by_job": view.id}),
+                    &now,
+                )
+                .with_entry(Event::BlankSpoiled {
+                    blank_serial: previous.clone(),
+                    reason: reprint.reason.clone(),
+                    operator_ref: actor.id.clone(),
+                }),
+            )
+            .await?;
+        }
+    }
+    if outcome.is_ok() {
+        idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &view, &now).await?;
+    }
+    tx.commit().await?;
+    service.metrics.record_print_job(state);
+    Ok(view)
+}
+
+/// Every configured printer's state (reachability and attributes).
+pub async fn check_printers(service: &Service) -> Vec<(String, Result<serde_json::Value, String>)> {
+    service.printers.check().await
+}
+
+/// A print job in the making.
+struct Job {
+    id: String,
+    printer: String,
+    blank: Option<String>,
+    reprint: Option<Reprint>,
+    attempt: i64,
+}
+
+struct Reprint {
+    reason: String,
+    previous_blank: Option<String>,
+}
