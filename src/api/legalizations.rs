@@ -10,7 +10,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, Caller, IdempotencyHeader};
 use crate::issuance::input::LegalizationBody;
-use crate::issuance::legalization::IssuedLegalization;
+use crate::usecase::legalize::IssuedLegalization;
 
 /// Issues a legalization certificate: number, document hash, signed seal and its QR text.
 #[utoipa::path(post, path = "/v1/legalizations", request_body = LegalizationBody,
@@ -26,6 +26,6 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::Legalize)?;
     let key = idempotency.bind("POST", "/v1/legalizations", &body.raw)?;
-    let act = state.service.legalize(actor, &body.value, key.as_ref());
+    let act = crate::usecase::legalize::legalize(&state.service, actor, &body.value, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
 }

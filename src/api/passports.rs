@@ -11,8 +11,8 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, Caller, IdempotencyHeader};
 use crate::issuance::input::PassportApplicationBody;
 use crate::issuance::numbering::Kind;
-use crate::issuance::passport::IssuedPassport;
 use crate::issuance::requests::RequestView;
+use crate::usecase::personalize::IssuedPassport;
 
 /// Lodges a passport application (stored as `requested`).
 #[utoipa::path(post, path = "/v1/passport-applications", request_body = PassportApplicationBody,
@@ -87,6 +87,6 @@ pub async fn issue(
         &format!("/v1/passport-applications/{id}/issue"),
         b"",
     )?;
-    let act = state.service.issue_passport(actor, &id, key.as_ref());
+    let act = crate::usecase::personalize::issue_passport(&state.service, actor, &id, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }

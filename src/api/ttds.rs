@@ -12,7 +12,7 @@ use crate::http::extract::{ApiJson, Caller, IdempotencyHeader};
 use crate::issuance::input::TtdRequestBody;
 use crate::issuance::numbering::Kind;
 use crate::issuance::requests::RequestView;
-use crate::issuance::ttd::IssuedTtd;
+use crate::usecase::issue_ttd::IssuedTtd;
 
 /// A mission requests a TTD (stored as `requested`).
 #[utoipa::path(post, path = "/v1/ttds", request_body = TtdRequestBody,
@@ -75,6 +75,6 @@ pub async fn issue(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::IssueTtd)?;
     let key = idempotency.bind("POST", &format!("/v1/ttds/{id}/issue"), b"")?;
-    let act = state.service.issue_ttd(actor, &id, key.as_ref());
+    let act = crate::usecase::issue_ttd::issue_ttd(&state.service, actor, &id, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }

@@ -100,7 +100,7 @@ fn issue(
         mission: None,
     };
     let (outputs, number) = offline::with_service(context, async |service| {
-        let issued = service.legalize(&actor, &body, None).await?;
+        let issued = crate::usecase::legalize::legalize(service, &actor, &body, None).await?;
         let seal = base64::engine::general_purpose::STANDARD
             .decode(&issued.seal)
             .context("the service answered a seal that is not base64")?;

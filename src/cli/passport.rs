@@ -209,14 +209,14 @@ fn personalize(
                 .await?
             }
         };
-        let issued = service
-            .issue_passport_numbered(
-                &applicant_officer,
-                &applied.id,
-                booklet_number.as_deref(),
-                None,
-            )
-            .await?;
+        let issued = crate::usecase::personalize::issue_passport_numbered(
+            service,
+            &applicant_officer,
+            &applied.id,
+            booklet_number.as_deref(),
+            None,
+        )
+        .await?;
         let part = |name: &str| -> anyhow::Result<Vec<u8>> {
             let text = issued.personalization[name]
                 .as_str()

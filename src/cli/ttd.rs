@@ -101,7 +101,8 @@ fn issue(
                 .await?
             }
         };
-        let issued = service.issue_ttd(&requester, &requested.id, None).await?;
+        let issued =
+            crate::usecase::issue_ttd::issue_ttd(service, &requester, &requested.id, None).await?;
         let seal = base64::engine::general_purpose::STANDARD
             .decode(&issued.seal)
             .context("the service answered a seal that is not base64")?;

@@ -13,17 +13,14 @@ pub mod idempotency;
 pub mod input;
 pub(crate) mod issue;
 pub mod ledger;
-pub mod legalization;
 pub(crate) mod lifecycle;
 pub mod numbering;
-pub mod passport;
 pub mod pki_events;
 pub mod ports;
 pub mod printing;
 pub mod requests;
 pub(crate) mod seal;
 pub mod status;
-pub mod ttd;
 
 use std::sync::Arc;
 

@@ -4,7 +4,10 @@
 
 pub mod approve;
 pub mod clear_arrival;
+pub mod issue_ttd;
 pub mod ledger;
+pub mod legalize;
+pub mod personalize;
 pub mod print;
 pub mod publication;
 pub mod request;

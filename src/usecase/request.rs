@@ -20,7 +20,7 @@ pub async fn request_ttd(
 ) -> Result<RequestView, IssuanceError> {
     let request = body.validate(actor.mission.as_ref(), service.now().date())?;
     // Names must transliterate and fit the MRZ now, not at issuance.
-    service.precheck_ttd(&request)?;
+    crate::usecase::issue_ttd::precheck_ttd(service, &request)?;
     let data = serde_json::to_value(&request)?;
     insert_request(
         service,

@@ -520,16 +520,12 @@ pub async fn request_issue(
     let kind = kind_of(&kind)?;
     let number = if kind == Kind::Passport {
         require(&session, Act::IssuePassport, "issue passports")?;
-        state
-            .service
-            .issue_passport(&session.actor, &id, None)
+        crate::usecase::personalize::issue_passport(&state.service, &session.actor, &id, None)
             .await?
             .document_number
     } else {
         require(&session, Act::IssueTtd, "issue TTDs")?;
-        state
-            .service
-            .issue_ttd(&session.actor, &id, None)
+        crate::usecase::issue_ttd::issue_ttd(&state.service, &session.actor, &id, None)
             .await?
             .document_number
     };

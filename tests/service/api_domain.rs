@@ -83,7 +83,8 @@ async fn the_requester_cannot_approve_and_issuing_needs_the_hsm() -> TestResult 
     assert_eq!(approved.state.as_str(), "approved");
     assert_eq!(approved.approved_by.as_deref(), Some("u-2"));
     // No HSM configured: nothing is allocated, nothing stored.
-    let issued = service.issue_ttd(&mission, &request.id, None).await;
+    let issued =
+        travdoc::usecase::issue_ttd::issue_ttd(&service, &mission, &request.id, None).await;
     assert!(
         matches!(issued, Err(IssuanceError::NotConfigured(_))),
         "{issued:?}"

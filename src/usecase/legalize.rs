@@ -6,16 +6,16 @@ use std::time::Instant;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use super::documents::Built;
-use super::idempotency::IdempotencyKey;
-use super::input::{LegalizationBody, LegalizationRequest, date_text};
-use super::ledger::{self, LedgerEvent};
-use super::numbering::{self, Kind};
-use super::ports::SealKey;
-use super::requests::RequestRecord;
-use super::seal::{seal_date, seal_error, sign_seal};
-use super::{IssuanceError, Service};
 use crate::auth::Actor;
+use crate::issuance::documents::Built;
+use crate::issuance::idempotency::IdempotencyKey;
+use crate::issuance::input::{LegalizationBody, LegalizationRequest, date_text};
+use crate::issuance::ledger::{self, LedgerEvent};
+use crate::issuance::numbering::{self, Kind};
+use crate::issuance::ports::SealKey;
+use crate::issuance::requests::RequestRecord;
+use crate::issuance::seal::{seal_date, seal_error, sign_seal};
+use crate::issuance::{IssuanceError, Service};
 
 /// `POST /v1/legalizations` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -75,68 +75,68 @@ pub(crate) fn legalization_seal(
     sign_seal(builder, key)?.to_bytes().map_err(seal_error)
 }
 
-impl Service {
-    /// `POST /v1/legalizations`: validated, numbered, sealed and recorded in one act.
-    pub async fn legalize(
-        &self,
-        actor: &Actor,
-        body: &LegalizationBody,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<IssuedLegalization, IssuanceError> {
-        let started = Instant::now();
-        let (mut request, _document) = body.validate()?;
-        if request.place.is_none() {
-            request.place = Some(self.settings.place.clone());
-        }
-        let key = self.signers.legalization()?.clone();
-        self.signers.check()?;
-        let now = self.now();
-        let now_text = self.now_text();
-        let today = now.date();
-        let data = serde_json::to_value(&request)?;
-        let record = RequestRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            kind: Kind::Legalization,
-            state: super::requests::RequestState::Approved,
-            mission: actor.mission.as_ref().map(|m| m.as_str().to_owned()),
-            requested_by: actor.id.clone(),
-            approved_by: Some(actor.id.clone()),
-            data: data.clone(),
-            photo: None,
-            document_number: None,
-            created_at: now_text.clone(),
-            updated_at: now_text.clone(),
-        };
-        // The request and its number are recorded together; the seal follows.
-        let mut tx = self.db.begin().await?;
-        record.insert(&mut tx).await?;
-        ledger::record(
-            &mut tx,
-            &LedgerEvent::new(
-                "legalization.requested",
-                &record.id,
-                &actor.id,
-                &data,
-                &now_text,
-            ),
-        )
-        .await?;
-        let number = numbering::allocate_in(
-            &mut tx,
-            &self.numbering,
-            Kind::Legalization,
+/// `POST /v1/legalizations`: validated, numbered, sealed and recorded in one act.
+pub async fn legalize(
+    service: &Service,
+    actor: &Actor,
+    body: &LegalizationBody,
+    idempotency_key: Option<&IdempotencyKey>,
+) -> Result<IssuedLegalization, IssuanceError> {
+    let started = Instant::now();
+    let (mut request, _document) = body.validate()?;
+    if request.place.is_none() {
+        request.place = Some(service.settings.place.clone());
+    }
+    let key = service.signers.legalization()?.clone();
+    service.signers.check()?;
+    let now = service.now();
+    let now_text = service.now_text();
+    let today = now.date();
+    let data = serde_json::to_value(&request)?;
+    let record = RequestRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: Kind::Legalization,
+        state: crate::issuance::requests::RequestState::Approved,
+        mission: actor.mission.as_ref().map(|m| m.as_str().to_owned()),
+        requested_by: actor.id.clone(),
+        approved_by: Some(actor.id.clone()),
+        data: data.clone(),
+        photo: None,
+        document_number: None,
+        created_at: now_text.clone(),
+        updated_at: now_text.clone(),
+    };
+    // The request and its number are recorded together; the seal follows.
+    let mut tx = service.db.begin().await?;
+    record.insert(&mut tx).await?;
+    ledger::record(
+        &mut tx,
+        &LedgerEvent::new(
+            "legalization.requested",
             &record.id,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        let country = self.country.clone();
-        let verify_url = self.settings.verify_url.clone();
-        let public_url = self.settings.public_url.clone();
-        let valid_until = date_text(super::input::add_years(today, 100));
-        // The officer who certifies (printed under the signature line of the certificate).
-        let certified_by = actor.name.clone();
-        self.finish_issue(
+            &actor.id,
+            &data,
+            &now_text,
+        ),
+    )
+    .await?;
+    let number = numbering::allocate_in(
+        &mut tx,
+        &service.numbering,
+        Kind::Legalization,
+        &record.id,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let country = service.country.clone();
+    let verify_url = service.settings.verify_url.clone();
+    let public_url = service.settings.public_url.clone();
+    let valid_until = date_text(crate::issuance::input::add_years(today, 100));
+    // The officer who certifies (printed under the signature line of the certificate).
+    let certified_by = actor.name.clone();
+    service
+        .finish_issue(
             actor,
             &record,
             &number,
@@ -182,5 +182,4 @@ impl Service {
             started,
         )
         .await
-    }
 }

@@ -5,15 +5,15 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::documents::Built;
-use super::idempotency::IdempotencyKey;
-use super::input::TtdRequest;
-use super::input::mrz_error;
-use super::numbering::Kind;
-use super::ports::SealKey;
-use super::seal::{seal_date, seal_error, sign_seal};
-use super::{IssuanceError, Service};
 use crate::auth::Actor;
+use crate::issuance::documents::Built;
+use crate::issuance::idempotency::IdempotencyKey;
+use crate::issuance::input::TtdRequest;
+use crate::issuance::input::mrz_error;
+use crate::issuance::numbering::Kind;
+use crate::issuance::ports::SealKey;
+use crate::issuance::seal::{seal_date, seal_error, sign_seal};
+use crate::issuance::{IssuanceError, Service};
 
 /// `POST /v1/ttds/{id}/issue` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -77,36 +77,36 @@ pub(crate) fn ttd_seal(
     seal.to_bytes().map_err(seal_error)
 }
 
-impl Service {
-    /// Checks that a TTD request would produce a valid MRZ (names transliterate, fields fit),
-    /// using a placeholder number of the series' length.
-    pub(crate) fn precheck_ttd(&self, request: &TtdRequest) -> Result<(), IssuanceError> {
-        let format = self.numbering.format(Kind::Ttd)?;
-        let sample = format
-            .render(self.now().year(), 1)
-            .ok_or_else(|| IssuanceError::NumberFormat("ttd".into()))?;
-        ttd_mrz(&self.country, &sample, request).map(|_| ())
-    }
+/// Checks that a TTD request would produce a valid MRZ (names transliterate, fields fit),
+/// using a placeholder number of the series' length.
+pub(crate) fn precheck_ttd(service: &Service, request: &TtdRequest) -> Result<(), IssuanceError> {
+    let format = service.numbering.format(Kind::Ttd)?;
+    let sample = format
+        .render(service.now().year(), 1)
+        .ok_or_else(|| IssuanceError::NumberFormat("ttd".into()))?;
+    ttd_mrz(&service.country, &sample, request).map(|_| ())
+}
 
-    /// `POST /v1/ttds/{id}/issue`: MRZ + ETD seal in the HSM + document + ledger.
-    pub async fn issue_ttd(
-        &self,
-        actor: &Actor,
-        id: &str,
-        idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<IssuedTtd, IssuanceError> {
-        let key = self.signers.ttd()?.clone();
-        let (record, source) = self.load_for_issue(actor, Kind::Ttd, id, None).await?;
-        let request: TtdRequest = match serde_json::from_value(record.data.clone()) {
-            Ok(request) => request,
-            Err(error) => return Err(self.abandon_source(actor, &source, error.into()).await),
-        };
-        let country = self.country.clone();
-        let today = self.now().date();
-        let public_url = self.settings.public_url.clone();
-        let case_reference = request.case_reference.clone();
-        let valid_until = request.valid_until.clone();
-        self.issue_request(
+/// `POST /v1/ttds/{id}/issue`: MRZ + ETD seal in the HSM + document + ledger.
+pub async fn issue_ttd(
+    service: &Service,
+    actor: &Actor,
+    id: &str,
+    idempotency_key: Option<&IdempotencyKey>,
+) -> Result<IssuedTtd, IssuanceError> {
+    let key = service.signers.ttd()?.clone();
+    let (record, source) = service.load_for_issue(actor, Kind::Ttd, id, None).await?;
+    let request: TtdRequest = match serde_json::from_value(record.data.clone()) {
+        Ok(request) => request,
+        Err(error) => return Err(service.abandon_source(actor, &source, error.into()).await),
+    };
+    let country = service.country.clone();
+    let today = service.now().date();
+    let public_url = service.settings.public_url.clone();
+    let case_reference = request.case_reference.clone();
+    let valid_until = request.valid_until.clone();
+    service
+        .issue_request(
             actor,
             &record,
             source,
@@ -146,5 +146,4 @@ impl Service {
             },
         )
         .await
-    }
 }
