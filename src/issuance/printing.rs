@@ -2,25 +2,12 @@
 //! Printing itself (jobs, blanks reserved and settled, reprints) is the use case
 //! `usecase/print.rs`.
 
-use serde::Serialize;
-
 use super::IssuanceError;
 
 /// Where blanks of documents without a mission (passports, legalizations) are kept.
 pub const HEADQUARTERS: &str = "HQ";
 /// Most blanks one `stock add` registers.
 pub const MAX_BATCH: u64 = 100_000;
-
-/// One line of `stock list`: how many blanks of a type are at a location in a state.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StockLine {
-    pub doc_type: String,
-    pub location: String,
-    pub state: String,
-    pub count: i64,
-    pub first: String,
-    pub last: String,
-}
 
 /// A serial as prefix + zero-padded number (`LKA-T000100` -> `LKA-T`, 100, width 6).
 fn split_serial(field: &str, serial: &str) -> Result<(String, u64, usize), IssuanceError> {

@@ -12,8 +12,9 @@ use crate::auth::Actor;
 use crate::issuance::documents::{DocumentRecord, DocumentState, DocumentStatus, PrintJobView};
 use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::ledger::{self, LedgerEvent};
-use crate::issuance::printing::{HEADQUARTERS, StockLine, doc_type, location_code, serial_range};
+use crate::issuance::printing::{HEADQUARTERS, doc_type, location_code, serial_range};
 use crate::issuance::{IssuanceError, Service};
+use travdoc_store::printing::StockRow;
 
 /// Registers blanks `from`..=`to` of `doc_type` at `location`; returns how many. A serial
 /// registered before makes the whole batch fail (nothing is added).
@@ -62,19 +63,8 @@ pub async fn add_stock(
 }
 
 /// Blank stock by type, location and state.
-pub async fn stock(service: &Service) -> Result<Vec<StockLine>, IssuanceError> {
-    Ok(travdoc_store::printing::stock(service.db.reader())
-        .await?
-        .into_iter()
-        .map(|row| StockLine {
-            doc_type: row.doc_type,
-            location: row.location,
-            state: row.state,
-            count: row.count,
-            first: row.first,
-            last: row.last,
-        })
-        .collect())
+pub async fn stock(service: &Service) -> Result<Vec<StockRow>, IssuanceError> {
+    Ok(travdoc_store::printing::stock(service.db.reader()).await?)
 }
 
 /// Reserves the lowest available blank for `record` (its type, at its mission or HQ).

@@ -36,8 +36,8 @@ pub async fn insert_blank(
     }
 }
 
-/// Blanks of one type, location and state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Blanks of one type, location and state (one line of `travdoc stock list`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StockRow {
     pub doc_type: String,
     pub location: String,
