@@ -22,7 +22,7 @@ pub async fn get(
 ) -> Result<axum::Json<DocumentView>, ApiError> {
     let actor = caller.require(&state, Act::ReadDocument)?;
     Ok(axum::Json(
-        state.service.get_document(actor, &number).await?,
+        crate::usecase::read::get_document(&state.service, actor, &number).await?,
     ))
 }
 
@@ -38,7 +38,7 @@ pub async fn list(
     let Query(filter) =
         query.map_err(|rejection| ApiError::invalid("query", rejection.body_text()))?;
     Ok(axum::Json(
-        state.service.list_documents(actor, &filter).await?,
+        crate::usecase::read::list_documents(&state.service, actor, &filter).await?,
     ))
 }
 
@@ -51,7 +51,7 @@ pub async fn pdf(
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::ReadDocument)?;
-    let pdf = state.service.document_pdf(actor, &number).await?;
+    let pdf = crate::usecase::read::document_pdf(&state.service, actor, &number).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 

@@ -43,10 +43,7 @@ pub async fn get(
 ) -> Result<axum::Json<RequestView>, ApiError> {
     let actor = caller.require(&state, Act::ReadRequest)?;
     Ok(axum::Json(
-        state
-            .service
-            .get_request(actor, Kind::Passport, &id)
-            .await?,
+        crate::usecase::read::get_request(&state.service, actor, Kind::Passport, &id).await?,
     ))
 }
 

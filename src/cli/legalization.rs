@@ -105,9 +105,8 @@ fn issue(
             .decode(&issued.seal)
             .context("the service answered a seal that is not base64")?;
         let key = service.signers().legalization()?;
-        let pdf = service
-            .document_pdf(&actor, &issued.certificate_number)
-            .await?;
+        let pdf =
+            crate::usecase::read::document_pdf(service, &actor, &issued.certificate_number).await?;
         let matrix = travdoc_render::barcode::encode_qr(issued.qr_payload.as_bytes())?;
         let png = travdoc_render::barcode::to_png(
             &matrix,

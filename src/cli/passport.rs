@@ -226,9 +226,12 @@ fn personalize(
         let (ef_com, dg1, dg2, sod) =
             (part("ef_com")?, part("dg1")?, part("dg2")?, part("ef_sod")?);
         let signer = service.signers().passport()?;
-        let datapage = service
-            .document_pdf(&applicant_officer, &issued.document_number)
-            .await?;
+        let datapage = crate::usecase::read::document_pdf(
+            service,
+            &applicant_officer,
+            &issued.document_number,
+        )
+        .await?;
         let sha256 = |bytes: &[u8]| hex::encode(sha2::Sha256::digest(bytes));
         let manifest = serde_json::json!({
             "document_number": issued.document_number,

@@ -107,8 +107,7 @@ fn issue(
             .decode(&issued.seal)
             .context("the service answered a seal that is not base64")?;
         let key = service.signers().ttd()?;
-        let pdf = service
-            .document_pdf(&requester, &issued.document_number)
+        let pdf = crate::usecase::read::document_pdf(service, &requester, &issued.document_number)
             .await?;
         let matrix = travdoc_render::barcode::encode_datamatrix(&seal)?;
         let png = travdoc_render::barcode::to_png(

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::input::{date_text, parse_date};
+use super::input::parse_date;
 use super::numbering::Kind;
 use super::status::StatusRow;
 use super::{IssuanceError, Service};
@@ -295,85 +295,6 @@ impl Service {
         })
     }
 
-    /// `GET /v1/documents/{number}`.
-    pub async fn get_document(
-        &self,
-        actor: &Actor,
-        number: &str,
-    ) -> Result<DocumentView, IssuanceError> {
-        let record = self.load_document(actor, number).await?;
-        Ok(record.view(self.now().date()))
-    }
-
-    /// `GET /v1/documents`: a mission sees only its own documents.
-    pub async fn list_documents(
-        &self,
-        actor: &Actor,
-        filter: &DocumentFilter,
-    ) -> Result<Vec<DocumentView>, IssuanceError> {
-        if let Some(kind) = &filter.kind
-            && Kind::parse(kind).is_none()
-        {
-            return Err(IssuanceError::invalid(
-                "type",
-                "must be ttd, passport or legalization",
-            ));
-        }
-        if let Some(state) = &filter.state
-            && !matches!(
-                state.as_str(),
-                "issued" | "printed" | "used" | "revoked" | "valid" | "expired"
-            )
-        {
-            return Err(IssuanceError::invalid(
-                "state",
-                "must be issued, printed, used, revoked, valid or expired",
-            ));
-        }
-        let mission = match (&actor.mission, &filter.mission) {
-            (Some(own), Some(asked)) if own.as_str() != asked => {
-                return Err(IssuanceError::NotFound {
-                    what: "mission",
-                    id: asked.clone(),
-                });
-            }
-            (Some(own), _) => Some(own.as_str().to_owned()),
-            (None, asked) => asked.clone(),
-        };
-        let limit = filter.limit.unwrap_or(100);
-        if !(1..=1000).contains(&limit) {
-            return Err(IssuanceError::invalid("limit", "must be 1 to 1000"));
-        }
-        let offset = filter.offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(IssuanceError::invalid("offset", "must not be negative"));
-        }
-        let today = self.now().date();
-        let today_text = date_text(today);
-        let query = travdoc_store::documents::DocumentQuery {
-            kind: filter.kind.as_deref(),
-            mission: mission.as_deref(),
-            state: filter.state.as_deref(),
-            today: &today_text,
-            limit,
-            offset,
-        };
-        travdoc_store::documents::list(self.db.reader(), &query)
-            .await?
-            .into_iter()
-            .map(|row| document_record(row).map(|record| record.view(today)))
-            .collect()
-    }
-    /// Renders the document's PDF (staff; mission-scoped).
-    pub async fn document_pdf(
-        &self,
-        actor: &Actor,
-        number: &str,
-    ) -> Result<Vec<u8>, IssuanceError> {
-        let record = self.load_document(actor, number).await?;
-        self.render_record(&record).await
-    }
-
     pub(crate) async fn render_input(
         &self,
         record: &DocumentRecord,
@@ -391,7 +312,10 @@ impl Service {
         })
     }
 
-    async fn render_record(&self, record: &DocumentRecord) -> Result<Vec<u8>, IssuanceError> {
+    pub(crate) async fn render_record(
+        &self,
+        record: &DocumentRecord,
+    ) -> Result<Vec<u8>, IssuanceError> {
         let input = self.render_input(record).await?;
         let renderer = self.renderer.clone();
         tokio::task::spawn_blocking(move || renderer.render(&input))

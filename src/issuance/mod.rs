@@ -8,7 +8,6 @@
 pub(crate) mod batch;
 pub mod db;
 pub mod documents;
-pub mod history;
 pub mod idempotency;
 pub mod input;
 pub(crate) mod issue;

@@ -131,16 +131,6 @@ impl Service {
         }
         Ok(record)
     }
-
-    /// `GET /v1/ttds/{id}` and `GET /v1/passport-applications/{id}`.
-    pub async fn get_request(
-        &self,
-        actor: &Actor,
-        kind: Kind,
-        id: &str,
-    ) -> Result<RequestView, IssuanceError> {
-        Ok(self.load_request(actor, kind, id).await?.view())
-    }
 }
 
 /// The columns [`request_from_row`] reads.

@@ -1,6 +1,8 @@
-//! Use cases: one module per job. Each takes typed input that its constructor has checked,
-//! applies the job's rules once, and returns a typed result that the API, the web pages and
-//! the CLI render each in their own way.
+//! Use cases: one module per job, called by the API, the web pages and the CLI alike. Each
+//! applies its job's rules once and returns a typed result that every caller renders in its
+//! own way. Verification takes input that its constructor has checked (`VerifyInput`); the
+//! other jobs still check their request bodies with `validate()` (`issuance/input.rs`). The
+//! jobs run over `issuance::Service`, the bundle of their dependencies.
 
 pub mod approve;
 pub mod clear_arrival;
@@ -10,6 +12,7 @@ pub mod legalize;
 pub mod personalize;
 pub mod print;
 pub mod publication;
+pub mod read;
 pub mod request;
 pub mod revoke;
 pub mod verify;

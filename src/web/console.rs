@@ -291,7 +291,7 @@ pub async fn dashboard(
             limit: Some(200),
             offset: None,
         };
-        state.service.list_documents(actor, &filter).await?
+        crate::usecase::read::list_documents(&state.service, actor, &filter).await?
     } else {
         Vec::new()
     };
@@ -313,10 +313,14 @@ pub async fn dashboard(
         },
     };
     let requests = if actor.role.may(Act::ReadRequest) {
-        state
-            .service
-            .list_requests(actor, request_kind, request_state.as_deref(), 100)
-            .await?
+        crate::usecase::read::list_requests(
+            &state.service,
+            actor,
+            request_kind,
+            request_state.as_deref(),
+            100,
+        )
+        .await?
     } else {
         Vec::new()
     };
@@ -360,9 +364,7 @@ pub async fn find(
     }
     if uuid::Uuid::parse_str(&wanted).is_ok() && session.actor.role.may(Act::ReadRequest) {
         for kind in [Kind::Ttd, Kind::Passport] {
-            if state
-                .service
-                .get_request(&session.actor, kind, &wanted)
+            if crate::usecase::read::get_request(&state.service, &session.actor, kind, &wanted)
                 .await
                 .is_ok()
             {
@@ -461,7 +463,7 @@ pub async fn request_page(
 ) -> Result<Html<String>, WebError> {
     require(&session, Act::ReadRequest, "read requests")?;
     let kind = kind_of(&kind)?;
-    let view = state.service.get_request(&session.actor, kind, &id).await?;
+    let view = crate::usecase::read::get_request(&state.service, &session.actor, kind, &id).await?;
     let role = session.actor.role;
     let (approve, issue) = match kind {
         Kind::Passport => (Act::ApprovePassport, Act::IssuePassport),
@@ -568,10 +570,8 @@ pub async fn document_page(
         Vec::new()
     };
     let mrz = view.mrz.clone().unwrap_or_default().join("\n");
-    let history = state
-        .service
-        .document_history(&session.actor, &number)
-        .await?;
+    let history =
+        crate::usecase::read::document_history(&state.service, &session.actor, &number).await?;
     page(
         "document.html",
         &session,
@@ -599,7 +599,7 @@ pub async fn document_pdf(
     Path(number): Path<String>,
 ) -> Result<Response, WebError> {
     require(&session, Act::ReadDocument, "read documents")?;
-    let pdf = state.service.document_pdf(&session.actor, &number).await?;
+    let pdf = crate::usecase::read::document_pdf(&state.service, &session.actor, &number).await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 

@@ -89,9 +89,8 @@ async fn the_requester_cannot_approve_and_issuing_needs_the_hsm() -> TestResult 
         matches!(issued, Err(IssuanceError::NotConfigured(_))),
         "{issued:?}"
     );
-    let documents = service
-        .list_documents(&approver, &Default::default())
-        .await?;
+    let documents =
+        travdoc::usecase::read::list_documents(&service, &approver, &Default::default()).await?;
     assert!(documents.is_empty());
     let row = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM svc_document_numbers")
         .fetch_one(service.db().reader())

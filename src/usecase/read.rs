@@ -1,0 +1,185 @@
+//! What staff read: a document, a page of documents, its PDF and its history (its recorded
+//! acts, each with its integrity-ledger index when the ledger records it), a request and the
+//! requests listed by kind and state. Each read is scoped to what the actor may see (404
+//! otherwise). Called by the API, the console and the CLI.
+
+use serde::Serialize;
+
+use crate::auth::Actor;
+use crate::issuance::documents::{DocumentFilter, DocumentView, document_record};
+use crate::issuance::input::date_text;
+use crate::issuance::numbering::Kind;
+use crate::issuance::requests::{RequestView, request_record};
+use crate::issuance::{IssuanceError, Service};
+
+/// One recorded act on a document (or on the request it was issued from).
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// RFC 3339 time of the act.
+    pub at: String,
+    /// e.g. `ttd.requested`, `ttd.approved`, `ttd.issued`, `document.printed`, `document.revoked`.
+    pub action: String,
+    /// The acting user's name (the id when the user is unknown).
+    pub actor: String,
+    /// The integrity-ledger index of the act, for acts the ledger records.
+    pub ledger_index: Option<i64>,
+}
+
+/// Requests of `kind` in `state` (`requested`, `approved`, `issued`; `None`: any), newest
+/// first; a mission sees only its own.
+pub async fn list_requests(
+    service: &Service,
+    actor: &Actor,
+    kind: Kind,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestView>, IssuanceError> {
+    if let Some(state) = state
+        && !matches!(state, "requested" | "approved" | "issued")
+    {
+        return Err(IssuanceError::invalid(
+            "state",
+            "must be requested, approved or issued",
+        ));
+    }
+    if !(1..=1000).contains(&limit) {
+        return Err(IssuanceError::invalid("limit", "must be 1 to 1000"));
+    }
+    let mission = match (actor.role, &actor.mission) {
+        (crate::auth::Role::Mission, Some(own)) => Some(own.as_str().to_owned()),
+        // A mission user without a mission sees nothing (as `can_see_mission`).
+        (crate::auth::Role::Mission, None) => return Ok(Vec::new()),
+        _ => None,
+    };
+    travdoc_store::requests::list(
+        service.db.reader(),
+        kind.as_str(),
+        state,
+        mission.as_deref(),
+        limit,
+    )
+    .await?
+    .into_iter()
+    .map(|row| request_record(row).map(|record| record.view()))
+    .collect()
+}
+
+/// The acts recorded on document `number` and on its request, oldest first (404 when
+/// `actor` may not see the document).
+pub async fn document_history(
+    service: &Service,
+    actor: &Actor,
+    number: &str,
+) -> Result<Vec<HistoryEntry>, IssuanceError> {
+    let record = service.load_document(actor, number).await?;
+    let mut entries: Vec<HistoryEntry> =
+        travdoc_store::events::document_events(service.db.reader(), number, &record.request_id)
+            .await?
+            .into_iter()
+            .map(|event| HistoryEntry {
+                at: event.at,
+                action: event.action,
+                actor: event.actor_name.unwrap_or(event.actor_id),
+                ledger_index: event.ledger_index,
+            })
+            .collect();
+    // RFC 3339 text with a variable number of fraction digits does not sort as text.
+    let instant = |entry: &HistoryEntry| {
+        time::OffsetDateTime::parse(&entry.at, &time::format_description::well_known::Rfc3339).ok()
+    };
+    entries.sort_by(|a, b| {
+        instant(a)
+            .cmp(&instant(b))
+            .then(a.ledger_index.cmp(&b.ledger_index))
+    });
+    Ok(entries)
+}
+
+/// `GET /v1/documents/{number}`.
+pub async fn get_document(
+    service: &Service,
+    actor: &Actor,
+    number: &str,
+) -> Result<DocumentView, IssuanceError> {
+    let record = service.load_document(actor, number).await?;
+    Ok(record.view(service.now().date()))
+}
+
+/// `GET /v1/documents`: a mission sees only its own documents.
+pub async fn list_documents(
+    service: &Service,
+    actor: &Actor,
+    filter: &DocumentFilter,
+) -> Result<Vec<DocumentView>, IssuanceError> {
+    if let Some(kind) = &filter.kind
+        && Kind::parse(kind).is_none()
+    {
+        return Err(IssuanceError::invalid(
+            "type",
+            "must be ttd, passport or legalization",
+        ));
+    }
+    if let Some(state) = &filter.state
+        && !matches!(
+            state.as_str(),
+            "issued" | "printed" | "used" | "revoked" | "valid" | "expired"
+        )
+    {
+        return Err(IssuanceError::invalid(
+            "state",
+            "must be issued, printed, used, revoked, valid or expired",
+        ));
+    }
+    let mission = match (&actor.mission, &filter.mission) {
+        (Some(own), Some(asked)) if own.as_str() != asked => {
+            return Err(IssuanceError::NotFound {
+                what: "mission",
+                id: asked.clone(),
+            });
+        }
+        (Some(own), _) => Some(own.as_str().to_owned()),
+        (None, asked) => asked.clone(),
+    };
+    let limit = filter.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(IssuanceError::invalid("limit", "must be 1 to 1000"));
+    }
+    let offset = filter.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(IssuanceError::invalid("offset", "must not be negative"));
+    }
+    let today = service.now().date();
+    let today_text = date_text(today);
+    let query = travdoc_store::documents::DocumentQuery {
+        kind: filter.kind.as_deref(),
+        mission: mission.as_deref(),
+        state: filter.state.as_deref(),
+        today: &today_text,
+        limit,
+        offset,
+    };
+    travdoc_store::documents::list(service.db.reader(), &query)
+        .await?
+        .into_iter()
+        .map(|row| document_record(row).map(|record| record.view(today)))
+        .collect()
+}
+/// Renders the document's PDF (staff; mission-scoped).
+pub async fn document_pdf(
+    service: &Service,
+    actor: &Actor,
+    number: &str,
+) -> Result<Vec<u8>, IssuanceError> {
+    let record = service.load_document(actor, number).await?;
+    service.render_record(&record).await
+}
+
+/// `GET /v1/ttds/{id}` and `GET /v1/passport-applications/{id}`.
+pub async fn get_request(
+    service: &Service,
+    actor: &Actor,
+    kind: Kind,
+    id: &str,
+) -> Result<RequestView, IssuanceError> {
+    Ok(service.load_request(actor, kind, id).await?.view())
+}
