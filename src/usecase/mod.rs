@@ -1,8 +1,9 @@
 //! Use cases: one module per job, called by the API, the web pages and the CLI alike. Each
 //! applies its job's rules once and returns a typed result that every caller renders in its
 //! own way. Verification takes input that its constructor has checked (`VerifyInput`); the
-//! other jobs still check their request bodies with `validate()` (`issuance/input.rs`). The
-//! jobs run over `issuance::Service`, the bundle of their dependencies.
+//! other jobs parse their request bodies with `validate()` into the typed requests of
+//! `issuance/input.rs`. The jobs run over `issuance::Service`, the bundle of their
+//! dependencies.
 
 pub mod approve;
 pub mod clear_arrival;
