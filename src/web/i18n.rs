@@ -109,6 +109,12 @@ const TABLE: &[Row] = &[
         "சட்டமாக்கப்பட்ட ஆவணம் (விருப்பத்தேர்வு, சான்றளிக்கப்பட்டதுதானா எனச் சரிபார்க்க)",
     ),
     (
+        "verify.printed_mrz",
+        "The two MRZ lines printed on a temporary travel document (optional, to check they match the seal)",
+        "තාවකාලික ගමන් ලේඛනයක මුද්‍රිත MRZ පේළි දෙක (විකල්ප, මුද්‍රාවට ගැළපේදැයි පරීක්ෂා කිරීමට)",
+        "தற்காலிகப் பயண ஆவணத்தில் அச்சிடப்பட்ட இரண்டு MRZ வரிகள் (விருப்பத்தேர்வு, முத்திரையுடன் பொருந்துகிறதா எனச் சரிபார்க்க)",
+    ),
+    (
         "verify.chip",
         "A passport chip: EF.SOD and data groups",
         "ගමන් බලපත්‍ර චිපයක්: EF.SOD සහ දත්ත කාණ්ඩ",

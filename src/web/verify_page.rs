@@ -36,6 +36,8 @@ struct Submission {
     text: String,
     image: Option<Vec<u8>>,
     document: Option<Vec<u8>>,
+    /// The two MRZ lines printed on a TTD, as typed or read by OCR.
+    printed_mrz: String,
     /// A passport chip's EF.SOD and its data group files.
     sod: Option<Vec<u8>>,
     data_groups: Vec<Vec<u8>>,
@@ -309,6 +311,16 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, WebErro
                 }
                 submission.text = text.trim().to_owned();
             }
+            "printed_mrz" => {
+                let text = field.text().await.map_err(|_| unreadable("printed_mrz"))?;
+                if text.chars().count() > 200 {
+                    return Err(WebError::Field {
+                        field: "printed_mrz",
+                        message: "the two MRZ lines, at most 200 characters".to_owned(),
+                    });
+                }
+                submission.printed_mrz = text.trim().to_owned();
+            }
             "image" | "document" | "sod" | "data_group" => {
                 let (label, limit): (&'static str, usize) = match name.as_str() {
                     "image" => ("image", MAX_IMAGE_BYTES),
@@ -350,9 +362,30 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, WebErro
 /// The use case's input for a submission: an image wins over text; text with `#` (or a URL)
 /// is QR text, other text is seal bytes in base64. `None` when nothing was given.
 fn input_of(submission: &Submission) -> Option<Result<VerifyInput, WebError>> {
-    let presented = match &submission.document {
-        Some(bytes) => Presented::Document(bytes.clone()),
-        None => Presented::Nothing,
+    let printed: Vec<&str> = submission
+        .printed_mrz
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let presented = match (&submission.document, printed.as_slice()) {
+        (Some(_), [_, ..]) => {
+            return Some(Err(WebError::Field {
+                field: "printed_mrz",
+                message: "give the legalized document or the printed MRZ, not both".to_owned(),
+            }));
+        }
+        (Some(bytes), []) => Presented::Document(bytes.clone()),
+        (None, [first, second]) => {
+            Presented::PrintedMrz([(*first).to_owned(), (*second).to_owned()])
+        }
+        (None, []) => Presented::Nothing,
+        (None, _) => {
+            return Some(Err(WebError::Field {
+                field: "printed_mrz",
+                message: "give the two MRZ lines".to_owned(),
+            }));
+        }
     };
     let artifact = if let Some(sod) = &submission.sod {
         let mut data_groups = std::collections::BTreeMap::new();
@@ -404,6 +437,7 @@ fn input_of(submission: &Submission) -> Option<Result<VerifyInput, WebError>> {
                 "barcode_image" => "image",
                 "document" => "document",
                 "sod" => "sod",
+                "printed_mrz" => "printed_mrz",
                 field if field.starts_with("data_group") => "data_group",
                 _ => "text",
             },

@@ -20,6 +20,8 @@ struct Case {
     kind: Input,
     /// A legalized document (or any file) presented with a seal.
     document: Option<Vec<u8>>,
+    /// The two MRZ lines printed on a TTD, presented with its seal.
+    printed_mrz: Option<[String; 2]>,
     /// What the verdict must contain: the status, and codes that must be among the reasons.
     expect_status: &'static str,
     expect_codes: &'static [&'static str],
@@ -59,6 +61,9 @@ async fn by_api(server: &Server, case: &Case) -> Result<Verdict, BoxError> {
     };
     if let Some(document) = &case.document {
         body["document"] = Value::String(b64(document));
+    }
+    if let Some(lines) = &case.printed_mrz {
+        body["printed_mrz"] = json!(lines);
     }
     let answer = server.call("POST", "/v1/verify", None, Some(&body)).await?;
     if answer.status != 200 {
@@ -138,6 +143,9 @@ fn form(case: &Case) -> Result<(String, Vec<u8>), BoxError> {
     if let Some(document) = &case.document {
         part("document", Some("document.pdf"), document);
     }
+    if let Some([first, second]) = &case.printed_mrz {
+        part("printed_mrz", None, format!("{first}\n{second}").as_bytes());
+    }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     Ok((format!("multipart/form-data; boundary={boundary}"), body))
 }
@@ -214,6 +222,14 @@ fn by_cli(data_dir: &Path, work: &Path, case: &Case) -> Result<Verdict, BoxError
     if let Some(document) = &case.document {
         args.push("--document".into());
         args.push(file("document.pdf", document)?.display().to_string());
+    }
+    if let Some([first, second]) = &case.printed_mrz {
+        args.push("--printed-mrz".into());
+        args.push(
+            file("mrz.txt", format!("{first}\n{second}\n").as_bytes())?
+                .display()
+                .to_string(),
+        );
     }
     args.push("--json".into());
     let output = Command::new(env!("CARGO_BIN_EXE_travdoc"))
@@ -407,6 +423,10 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
 
     let good = common::issue_ttd(&server, &staff).await?;
     let seal = engine.decode(good["seal"].as_str().ok_or("seal")?)?;
+    let printed: [String; 2] = [
+        good["mrz"][0].as_str().ok_or("mrz")?.to_owned(),
+        good["mrz"][1].as_str().ok_or("mrz")?.to_owned(),
+    ];
     let revoked = common::issue_ttd(&server, &staff).await?;
     let revoked_number = revoked["document_number"].as_str().ok_or("number")?;
     let answer = server
@@ -452,6 +472,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
         name,
         kind: Input::Seal(bytes),
         document: None,
+        printed_mrz: None,
         expect_status: status,
         expect_codes: codes,
     };
@@ -516,13 +537,31 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "ttd-with-a-document",
             kind: Input::Seal(seal.clone()),
             document: Some(legalized.clone()),
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["NOT_COMPARABLE"],
+        },
+        Case {
+            name: "ttd-with-its-printed-mrz",
+            kind: Input::Seal(seal.clone()),
+            document: None,
+            printed_mrz: Some(printed.clone()),
+            expect_status: "VALID",
+            expect_codes: &[],
+        },
+        Case {
+            name: "ttd-with-another-printed-mrz",
+            kind: Input::Seal(seal.clone()),
+            document: None,
+            printed_mrz: Some([printed[0].replace("NIMAL", "NIMAR"), printed[1].clone()]),
+            expect_status: "INVALID",
+            expect_codes: &["SEAL_DOCUMENT_MISMATCH"],
         },
         Case {
             name: "image-valid",
             kind: Input::Image(datamatrix_png(&seal)?),
             document: None,
+            printed_mrz: None,
             expect_status: "VALID",
             expect_codes: &[],
         },
@@ -530,6 +569,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "image-of-a-tampered-seal",
             kind: Input::Image(datamatrix_png(&flipped(&seal, seal.len() - 1))?),
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["INVALID_SIGNATURE"],
         },
@@ -537,6 +577,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "image-without-barcode",
             kind: Input::Image(blank_png()?),
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["READ_ERROR"],
         },
@@ -544,6 +585,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "qr-valid",
             kind: Input::Qr(qr.clone()),
             document: Some(legalized.clone()),
+            printed_mrz: None,
             expect_status: "VALID",
             expect_codes: &[],
         },
@@ -551,6 +593,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "qr-other-document",
             kind: Input::Qr(qr.clone()),
             document: Some(b"%PDF-1.4 another file".to_vec()),
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["DOCUMENT_HASH_MISMATCH"],
         },
@@ -558,6 +601,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "qr-tampered",
             kind: Input::Qr(tampered_qr),
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &[],
         },
@@ -565,6 +609,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "qr-unreadable",
             kind: Input::Qr(format!("{}#***", qr.split('#').next().unwrap_or_default())),
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["READ_ERROR"],
         },
@@ -575,6 +620,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
                 dgs: vec![dg1.clone(), dg2.clone()],
             },
             document: None,
+            printed_mrz: None,
             expect_status: "VALID",
             expect_codes: &[],
         },
@@ -585,6 +631,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
                 dgs: vec![dg1_altered, dg2.clone()],
             },
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["DATA_GROUP_HASH_MISMATCH"],
         },
@@ -595,6 +642,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
                 dgs: vec![dg1.clone(), dg2.clone()],
             },
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["INVALID_SIGNATURE"],
         },
@@ -605,6 +653,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
                 dgs: vec![dg1.clone()],
             },
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["WRONG_FORMAT"],
         },
@@ -659,6 +708,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             name: "revoked-signer-image",
             kind: Input::Image(datamatrix_png(&seal)?),
             document: None,
+            printed_mrz: None,
             expect_status: "INVALID",
             expect_codes: &["REVOKED_CERTIFICATE"],
         },
