@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ClientAddr};
-use crate::usecase::verify::{Artifact, InputError, Presented, RecordStatus, VerifyInput};
+use crate::usecase::verify::{
+    Artifact, InputError, Presented, RecordStatus, VerifyInput, decode_base64,
+};
 
 /// Exactly one of `seal`, `barcode_image`, `qr` or `sod` (+ `data_groups`).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -60,10 +61,7 @@ fn invalid(error: InputError) -> ApiError {
 }
 
 fn decode(field: &str, text: &str) -> Result<Vec<u8>, ApiError> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim()))
-        .map_err(|_| ApiError::invalid(field, "is not valid base64"))
+    decode_base64(field, text).map_err(invalid)
 }
 
 impl VerifyBody {
@@ -137,4 +135,57 @@ pub async fn verify(
     let input = body.value.input()?;
     let outcome = crate::http::verify_public(&state, &client, input).await?;
     Ok(axum::Json(outcome).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi as _;
+
+    use crate::usecase::verify::{Artifact, Presented, Verifier, VerifyInput};
+
+    /// The documented answer (`VerifyResponse` in the OpenAPI document) names exactly the
+    /// fields the use case's outcome serialises, so the two cannot drift apart.
+    #[test]
+    fn the_documented_answer_is_the_outcome() {
+        let verifier = Verifier::new(travdoc_pkix::TrustStore::new(), Vec::new());
+        let input = VerifyInput::new(Artifact::Seal(vec![0xDC, 0x03]), Presented::Nothing)
+            .unwrap_or_else(|error| panic!("{error}"));
+        let outcome = serde_json::to_value(verifier.check(&input, 0)).unwrap_or_default();
+        let mut answered: Vec<String> = outcome
+            .as_object()
+            .map(|object| object.keys().cloned().collect())
+            .unwrap_or_default();
+        answered.sort();
+        let document = serde_json::to_value(crate::api::ApiDoc::openapi()).unwrap_or_default();
+        let mut documented: Vec<String> =
+            document["components"]["schemas"]["VerifyResponse"]["properties"]
+                .as_object()
+                .map(|object| object.keys().cloned().collect())
+                .unwrap_or_default();
+        documented.sort();
+        assert!(!answered.is_empty());
+        assert_eq!(answered, documented);
+    }
+
+    #[test]
+    fn seal_text_may_be_standard_or_url_safe_base64_with_line_breaks() {
+        let body = super::VerifyBody {
+            seal: Some("3AP/\nAA==".to_owned()),
+            ..Default::default()
+        };
+        let input = body
+            .input()
+            .unwrap_or_else(|error| panic!("{}", error.message));
+        assert!(
+            matches!(input.artifact(), Artifact::Seal(bytes) if bytes == &[0xDC, 0x03, 0xFF, 0x00])
+        );
+        let body = super::VerifyBody {
+            seal: Some("not base64!".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(
+            body.input().err().map(|error| error.field),
+            Some(Some("seal".to_owned()))
+        );
+    }
 }

@@ -40,7 +40,7 @@ pub fn run(command: &SealCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Whether `input` starts like a PNG or JPEG file.
-fn is_image(input: &[u8]) -> bool {
+pub(crate) fn is_image(input: &[u8]) -> bool {
     input.starts_with(b"\x89PNG\r\n\x1a\n") || input.starts_with(&[0xFF, 0xD8, 0xFF])
 }
 

@@ -167,17 +167,13 @@ fn now_or(at: Option<u64>) -> anyhow::Result<u64> {
     }
 }
 
-fn is_image(input: &[u8]) -> bool {
-    input.starts_with(b"\x89PNG\r\n\x1a\n") || input.starts_with(&[0xFF, 0xD8, 0xFF])
-}
-
 /// The seal file as the use case's artifact: a PNG or JPEG of the barcode, hexadecimal text,
 /// QR text, or else raw seal bytes.
 fn seal_artifact(input: Vec<u8>) -> anyhow::Result<Artifact> {
     if input.first() == Some(&travdoc_seal::header::MAGIC) {
         return Ok(Artifact::Seal(input));
     }
-    if is_image(&input) {
+    if super::seal::is_image(&input) {
         return Ok(Artifact::BarcodeImage(input));
     }
     // Bytes that are not text are taken as seal bytes, as the API takes them: a damaged

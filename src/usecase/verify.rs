@@ -79,6 +79,17 @@ fn refuse(field: &str, message: impl Into<String>) -> InputError {
     }
 }
 
+/// Bytes sent as text: standard base64, or URL-safe base64 without padding (the form a QR
+/// code's URL carries), with any white space (line breaks of a pasted block) left out.
+pub fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>, InputError> {
+    use base64::Engine as _;
+    let compact: String = text.split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&compact))
+        .map_err(|_| refuse(field, "is not valid base64"))
+}
+
 /// A verification request within every limit; one exists only when it is acceptable.
 #[derive(Debug, Clone)]
 pub struct VerifyInput {
@@ -516,10 +527,6 @@ impl Outcome {
         self.reasons.iter().map(|reason| reason.code).collect()
     }
 
-    pub fn has(&self, code: Code) -> bool {
-        self.reasons.iter().any(|reason| reason.code == code)
-    }
-
     /// Whether the artifact was proven genuine (no reason leaves it unproven).
     pub fn proven(&self) -> bool {
         !self.reasons.iter().any(|reason| reason.code.unproven())
@@ -850,10 +857,6 @@ impl Verification {
     /// Verification against `verifier`'s trust material and, when given, the records.
     pub fn new(verifier: Arc<Verifier>, records: Option<Arc<dyn DocumentRecords>>) -> Self {
         Verification { verifier, records }
-    }
-
-    pub fn verifier(&self) -> &Arc<Verifier> {
-        &self.verifier
     }
 
     /// Verifies `input` at `now_unix`: the cryptographic checks (a barcode image is read on a

@@ -10,7 +10,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use base64::Engine as _;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -21,7 +20,7 @@ use crate::http::AppState;
 use crate::http::extract::ClientAddr;
 use crate::usecase::verify::{
     Artifact, Code, MAX_ARTIFACT_BYTES as MAX_IMAGE_BYTES, MAX_DOCUMENT_BYTES, MAX_TEXT_CHARS,
-    Outcome, Presented, RecordStatus, VerifyInput,
+    Outcome, Presented, RecordStatus, VerifyInput, decode_base64,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -280,29 +279,56 @@ pub async fn show(
     page(lang, context! {})
 }
 
+/// Reads one form field, refusing it as soon as it passes `limit` bytes (nothing larger is
+/// ever held in memory).
+async fn read_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    label: &'static str,
+    limit: usize,
+) -> Result<Vec<u8>, WebError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| WebError::Field {
+        field: label,
+        message: "the form could not be read".to_owned(),
+    })? {
+        if bytes.len() + chunk.len() > limit {
+            return Err(WebError::Field {
+                field: label,
+                message: format!("at most {limit} bytes"),
+            });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// A text field of at most `limit` bytes.
+async fn read_text(
+    field: axum::extract::multipart::Field<'_>,
+    label: &'static str,
+    limit: usize,
+) -> Result<String, WebError> {
+    String::from_utf8(read_field(field, label, limit).await?).map_err(|_| WebError::Field {
+        field: label,
+        message: "is not UTF-8 text".to_owned(),
+    })
+}
+
 async fn read_submission(mut multipart: Multipart) -> Result<Submission, WebError> {
     let mut submission = Submission::default();
-    let too_large = |field: &'static str| WebError::Field {
-        field,
-        message: "the file is too large".to_owned(),
-    };
-    let unreadable = |field: &'static str| WebError::Field {
-        field,
+    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::Field {
+        field: "form",
         message: "the form could not be read".to_owned(),
-    };
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| unreadable("form"))?
-    {
+    })? {
         let name = field.name().unwrap_or("").to_owned();
         match name.as_str() {
             "lang" => {
-                let text = field.text().await.map_err(|_| unreadable("lang"))?;
+                let text = read_text(field, "lang", 16).await?;
                 submission.lang = Lang::parse(Some(&text));
             }
             "text" => {
-                let text = field.text().await.map_err(|_| unreadable("text"))?;
+                // At most four UTF-8 bytes a character.
+                let text = read_text(field, "text", 4 * MAX_TEXT_CHARS).await?;
                 if text.chars().count() > MAX_TEXT_CHARS {
                     return Err(WebError::Field {
                         field: "text",
@@ -312,45 +338,33 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, WebErro
                 submission.text = text.trim().to_owned();
             }
             "printed_mrz" => {
-                let text = field.text().await.map_err(|_| unreadable("printed_mrz"))?;
-                if text.chars().count() > 200 {
+                submission.printed_mrz = read_text(field, "printed_mrz", 200)
+                    .await?
+                    .trim()
+                    .to_owned();
+            }
+            "image" => {
+                let bytes = read_field(field, "image", MAX_IMAGE_BYTES).await?;
+                submission.image = Some(bytes).filter(|bytes| !bytes.is_empty());
+            }
+            "document" => {
+                let bytes = read_field(field, "document", MAX_DOCUMENT_BYTES).await?;
+                submission.document = Some(bytes).filter(|bytes| !bytes.is_empty());
+            }
+            "sod" => {
+                let bytes = read_field(field, "sod", MAX_IMAGE_BYTES).await?;
+                submission.sod = Some(bytes).filter(|bytes| !bytes.is_empty());
+            }
+            "data_group" => {
+                if submission.data_groups.len() >= 16 {
                     return Err(WebError::Field {
-                        field: "printed_mrz",
-                        message: "the two MRZ lines, at most 200 characters".to_owned(),
+                        field: "data_group",
+                        message: "at most 16 data groups".to_owned(),
                     });
                 }
-                submission.printed_mrz = text.trim().to_owned();
-            }
-            "image" | "document" | "sod" | "data_group" => {
-                let (label, limit): (&'static str, usize) = match name.as_str() {
-                    "image" => ("image", MAX_IMAGE_BYTES),
-                    "document" => ("document", MAX_DOCUMENT_BYTES),
-                    "sod" => ("sod", MAX_IMAGE_BYTES),
-                    _ => ("data_group", MAX_IMAGE_BYTES),
-                };
-                let mut field = field;
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|_| unreadable(label))? {
-                    if bytes.len() + chunk.len() > limit {
-                        return Err(too_large(label));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
+                let bytes = read_field(field, "data_group", MAX_IMAGE_BYTES).await?;
                 if !bytes.is_empty() {
-                    match label {
-                        "image" => submission.image = Some(bytes),
-                        "document" => submission.document = Some(bytes),
-                        "sod" => submission.sod = Some(bytes),
-                        _ => {
-                            if submission.data_groups.len() >= 16 {
-                                return Err(WebError::Field {
-                                    field: "data_group",
-                                    message: "at most 16 data groups".to_owned(),
-                                });
-                            }
-                            submission.data_groups.push(bytes);
-                        }
-                    }
+                    submission.data_groups.push(bytes);
                 }
             }
             _ => {}
@@ -417,11 +431,7 @@ fn input_of(submission: &Submission) -> Option<Result<VerifyInput, WebError>> {
     } else if submission.text.contains('#') || submission.text.contains("://") {
         Artifact::Qr(submission.text.clone())
     } else {
-        let compact: String = submission.text.split_whitespace().collect();
-        match base64::engine::general_purpose::STANDARD
-            .decode(&compact)
-            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&compact))
-        {
+        match decode_base64("text", &submission.text) {
             Ok(bytes) => Artifact::Seal(bytes),
             Err(_) => {
                 return Some(Err(WebError::Field {
