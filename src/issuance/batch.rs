@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use super::db::Db;
-use super::issue::{IssueItem, PostgresIssue, SqliteIssue};
+use super::issue::IssueStatement;
 use super::numbering::{AllocationItem, AllocationStatement, Kind, NumberingConfig};
 use super::status::StatusLookup;
 use super::{Clock, IssuanceError};
@@ -251,7 +251,7 @@ type AllocationBatcher = Batcher<AllocationItem, ItemResult<AllocationStatement>
 /// The batched statements of a node: reading and allocating, issuing, and the document
 /// lookups of verification.
 pub(crate) struct Batches {
-    pub(crate) issue: Batcher<IssueItem, ItemResult<PostgresIssue>>,
+    pub(crate) issue: Batcher<travdoc_store::issuing::IssueRow, ItemResult<IssueStatement>>,
     pub(crate) status: Batcher<String, ItemResult<StatusLookup>>,
     ttd: AllocationBatcher,
     passport: AllocationBatcher,
@@ -278,18 +278,13 @@ impl Batches {
             )
         };
         Batches {
-            issue: match db.backend() {
-                super::db::Backend::Postgres => of_statement(
-                    MAX_BATCH,
-                    PostgresIssue {
-                        pool: db.writer().clone(),
-                    },
-                    metrics.clone(),
-                ),
-                super::db::Backend::Sqlite => {
-                    of_statement(MAX_BATCH, SqliteIssue { db: db.clone() }, metrics.clone())
-                }
-            },
+            issue: of_statement(
+                MAX_BATCH,
+                IssueStatement {
+                    store: db.store().clone(),
+                },
+                metrics.clone(),
+            ),
             status: of_statement(MAX_BATCH, StatusLookup { db: db.clone() }, metrics.clone()),
             ttd: allocation(Kind::Ttd),
             passport: allocation(Kind::Passport),

@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use sqlx::Row as _;
 
 use super::batch::BatchStatement;
 use super::documents::Built;
@@ -15,6 +14,7 @@ use super::numbering::{self, Kind};
 use super::requests::{RequestRecord, RequestState};
 use super::{IssuanceError, Service};
 use crate::auth::Actor;
+use travdoc_store::issuing::{IssueError, IssueOutcome, IssueRow};
 use travdoc_store::ledger::Event;
 
 /// Where an issuance's document number comes from.
@@ -308,11 +308,10 @@ impl Service {
         match outcome {
             Ok(IssueOutcome::Issued) => {}
             Ok(IssueOutcome::RequestChanged) => return Err(request_changed(record)),
-            Err(IssuanceError::Database(super::db::DbFault::Raised { code, .. }))
-                if code == NUMBER_NOT_ALLOCATED =>
-            {
-                return Err(number_not_allocated(number));
-            }
+            // The batch names all its numbers; this issuance's own is the one to report.
+            Err(IssuanceError::WrongState {
+                what: NUMBER_WHAT, ..
+            }) => return Err(number_not_allocated(number)),
             Err(error) => return Err(error),
         }
         Ok(response)
@@ -340,52 +339,25 @@ struct IssueRows<'a> {
     idempotent: Option<(&'a IdempotencyKey, String)>,
 }
 
-/// The SQLSTATE `issue_documents` raises when an item's number is not allocated any more.
-const NUMBER_NOT_ALLOCATED: &str = "TDN01";
+const NUMBER_WHAT: &str = "document number";
 
 fn number_not_allocated(number: &str) -> IssuanceError {
     IssuanceError::WrongState {
-        what: "document number",
+        what: NUMBER_WHAT,
         id: number.to_owned(),
         state: "not allocated".to_owned(),
         expected: "allocated",
     }
 }
 
-/// One signed issuance, ready to store: the document row, the event row, the ledger entry and
-/// the idempotent response.
-#[derive(Debug, Clone)]
-pub(crate) struct IssueItem {
-    number: String,
-    kind: Kind,
-    request_id: String,
-    mission: Option<String>,
-    valid_until: String,
-    at: String,
-    actor: String,
-    /// JSON list of the MRZ lines.
-    mrz: Option<String>,
-    seal: Option<Vec<u8>>,
-    sod: Option<Vec<u8>>,
-    payload: String,
-    document_sha256: Option<String>,
-    event_id: String,
-    action: &'static str,
-    leaf_sha256: String,
-    entry_key: String,
-    entry: travdoc_store::ledger::Entry,
-    /// The Idempotency-Key, its request hash and the response stored under it.
-    idempotent: Option<(String, String, String)>,
-}
-
-fn issue_item(rows: &IssueRows<'_>) -> Result<IssueItem, IssuanceError> {
+fn issue_item(rows: &IssueRows<'_>) -> Result<IssueRow, IssuanceError> {
     let (entry_key, entry) = ledger::entry(rows.event)
         .ok_or_else(|| IssuanceError::Build("an issuance without a ledger entry".into()))?;
     let (event_id, leaf_sha256) = rows.event.row_values();
     let (record, built) = (rows.record, rows.built);
-    Ok(IssueItem {
+    Ok(IssueRow {
         number: rows.number.to_owned(),
-        kind: record.kind,
+        kind: record.kind.as_str(),
         request_id: record.id.clone(),
         mission: record.mission.clone(),
         valid_until: built.valid_until.clone(),
@@ -411,283 +383,31 @@ fn issue_item(rows: &IssueRows<'_>) -> Result<IssueItem, IssuanceError> {
     })
 }
 
-impl IssueItem {
-    /// The item as `issue_documents` (migration 0120) reads it, bytes as hex.
-    fn postgres_json(&self) -> Result<serde_json::Value, IssuanceError> {
-        let entry = travdoc_store::ledger::PreparedEntry::new(&self.entry_key, &self.entry)?;
-        let idempotent = self.idempotent.as_ref();
-        Ok(serde_json::json!({
-            "number": self.number,
-            "kind": self.kind.as_str(),
-            "request_id": self.request_id,
-            "mission": self.mission,
-            "valid_until": self.valid_until,
-            "at": self.at,
-            "actor": self.actor,
-            "mrz": self.mrz,
-            "seal": self.seal.as_ref().map(hex::encode),
-            "sod": self.sod.as_ref().map(hex::encode),
-            "payload": self.payload,
-            "document_sha256": self.document_sha256,
-            "event_id": self.event_id,
-            "action": self.action,
-            "leaf_sha256": self.leaf_sha256,
-            "entry_key": entry.key(),
-            "entry_kind": entry.kind(),
-            "entry_time": entry.time(),
-            "entry_leaf": hex::encode(entry.leaf()),
-            "entry_body": hex::encode(entry.body()),
-            "idempotency_key": idempotent.map(|(key, _, _)| key),
-            "request_hash": idempotent.map(|(_, hash, _)| hash),
-            "response": idempotent.map(|(_, _, body)| body),
-        }))
-    }
+/// Issuing a batch of signed documents in one commit (see [`travdoc_store::issuing::issue`]).
+pub(crate) struct IssueStatement {
+    pub(crate) store: travdoc_store::Store,
 }
 
-/// What became of one issuance of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IssueOutcome {
-    /// Stored, appended and committed.
-    Issued,
-    /// The request was not approved any more (a concurrent issue of it won): nothing of this
-    /// item was written, and its number is still allocated (the caller voids it).
-    RequestChanged,
-}
-
-/// Issuing on PostgreSQL: a batch of issuances in one autocommit statement, the server-side
-/// `issue_documents` (migration 0120). The requests and numbers move to issued, the ledger
-/// entries are appended, the events, documents and idempotent responses inserted: one round
-/// trip, one ledger lock and one commit for the batch, the lock held inside the server only.
-/// A failure anywhere (a unique key, the connection) rolls the whole statement back.
-pub(crate) struct PostgresIssue {
-    pub(crate) pool: sqlx::AnyPool,
-}
-
-impl BatchStatement for PostgresIssue {
-    type Item = IssueItem;
+impl BatchStatement for IssueStatement {
+    type Item = IssueRow;
     type Outcome = IssueOutcome;
     const NAME: &'static str = "issue";
 
-    fn run<'a>(
-        &'a self,
-        items: &'a [IssueItem],
-    ) -> super::batch::StatementFuture<'a, IssueOutcome> {
+    fn run<'a>(&'a self, items: &'a [IssueRow]) -> super::batch::StatementFuture<'a, IssueOutcome> {
         Box::pin(async move {
-            let list = items
-                .iter()
-                .map(IssueItem::postgres_json)
-                .collect::<Result<Vec<_>, _>>()?;
-            let rows = sqlx::query(
-                "SELECT item_ord::BIGINT AS item_ord, item_outcome \
-                 FROM issue_documents($1::jsonb)",
-            )
-            .bind(serde_json::Value::Array(list).to_string())
-            .fetch_all(&self.pool)
-            .await?;
-            let mut outcomes = vec![None; items.len()];
-            for row in rows {
-                let ord: i64 = row.try_get("item_ord")?;
-                let outcome: String = row.try_get("item_outcome")?;
-                let slot = usize::try_from(ord)
-                    .ok()
-                    .and_then(|ord| ord.checked_sub(1))
-                    .and_then(|index| outcomes.get_mut(index))
-                    .ok_or_else(|| {
-                        IssuanceError::Corrupt(format!("issue_documents answered item {ord}"))
-                    })?;
-                *slot = Some(match outcome.as_str() {
-                    "issued" => IssueOutcome::Issued,
-                    "request_changed" => IssueOutcome::RequestChanged,
-                    other => {
-                        return Err(IssuanceError::Corrupt(format!(
-                            "issue_documents answered `{other}`"
-                        )));
-                    }
-                });
-            }
-            outcomes
-                .into_iter()
-                .map(|outcome| {
-                    outcome.ok_or_else(|| {
-                        IssuanceError::Corrupt("issue_documents skipped an item".into())
-                    })
-                })
-                .collect()
+            travdoc_store::issuing::issue(&self.store, items)
+                .await
+                .map_err(IssuanceError::from)
         })
     }
 }
 
-/// Issuing on SQLite: a batch of issuances in one transaction of the group commit, with one
-/// multi-row statement per table instead of one statement per table and issuance (on the single
-/// writer connection every statement waits its turn). The same rules as `issue_documents` on
-/// PostgreSQL: a request not approved any more (or named twice: the first item wins) answers
-/// [`IssueOutcome::RequestChanged`] with nothing written; a number not allocated any more fails
-/// the batch, so a request is never issued without its number.
-pub(crate) struct SqliteIssue {
-    pub(crate) db: super::Db,
-}
-
-impl BatchStatement for SqliteIssue {
-    type Item = IssueItem;
-    type Outcome = IssueOutcome;
-    const NAME: &'static str = "issue";
-
-    fn run<'a>(
-        &'a self,
-        items: &'a [IssueItem],
-    ) -> super::batch::StatementFuture<'a, IssueOutcome> {
-        Box::pin(issue_sqlite(&self.db, items))
-    }
-}
-
-async fn issue_sqlite(
-    db: &super::Db,
-    items: &[IssueItem],
-) -> Result<Vec<IssueOutcome>, IssuanceError> {
-    use travdoc_store::Backend::Sqlite;
-    use travdoc_store::ledger::placeholders;
-
-    let mut requests = std::collections::HashSet::new();
-    let candidates: Vec<&IssueItem> = items
-        .iter()
-        .filter(|item| requests.insert(item.request_id.as_str()))
-        .collect();
-    let mut tx = db.begin().await?;
-
-    // The requests that move from approved to issued.
-    let sql = format!(
-        "UPDATE svc_requests SET state = 'issued', document_number = j.column2, \
-         updated_at = j.column3 FROM (VALUES {}) AS j \
-         WHERE svc_requests.id = j.column1 AND svc_requests.state = 'approved' \
-         RETURNING svc_requests.id",
-        placeholders(Sqlite, candidates.len(), 3)
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for item in &candidates {
-        query = query
-            .bind(item.request_id.clone())
-            .bind(item.number.clone())
-            .bind(item.at.clone());
-    }
-    let mut moved = std::collections::HashSet::new();
-    for row in query.fetch_all(tx.conn()).await? {
-        moved.insert(row.try_get::<String, _>(0)?);
-    }
-    let issued: Vec<&IssueItem> = candidates
-        .into_iter()
-        .filter(|item| moved.contains(&item.request_id))
-        .collect();
-
-    if !issued.is_empty() {
-        // Their numbers move from allocated to issued, all of them or the batch fails.
-        let sql = format!(
-            "UPDATE svc_document_numbers SET state = 'issued', closed_at = j.column2 \
-             FROM (VALUES {}) AS j \
-             WHERE svc_document_numbers.number = j.column1 \
-             AND svc_document_numbers.state = 'allocated'",
-            placeholders(Sqlite, issued.len(), 2)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for item in &issued {
-            query = query.bind(item.number.clone()).bind(item.at.clone());
-        }
-        let closed = query.execute(tx.conn()).await?.rows_affected();
-        if closed != issued.len() as u64 {
-            let numbers: Vec<&str> = issued.iter().map(|item| item.number.as_str()).collect();
-            return Err(number_not_allocated(&numbers.join(", ")));
-        }
-
-        let entries: Vec<(&str, &travdoc_store::ledger::Entry)> = issued
-            .iter()
-            .map(|item| (item.entry_key.as_str(), &item.entry))
-            .collect();
-        let appended = travdoc_store::ledger::append_batch_new(&mut tx, &entries).await?;
-        if appended.len() != issued.len() {
-            return Err(IssuanceError::Corrupt(
-                "the ledger appended another number of entries".into(),
-            ));
-        }
-
-        let sql = format!(
-            "INSERT INTO svc_events (id, at, actor_id, action, subject, leaf_sha256) VALUES {}",
-            placeholders(Sqlite, issued.len(), 6)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for item in &issued {
-            query = query
-                .bind(item.event_id.clone())
-                .bind(item.at.clone())
-                .bind(item.actor.clone())
-                .bind(item.action)
-                .bind(item.number.clone())
-                .bind(item.leaf_sha256.clone());
-        }
-        query.execute(tx.conn()).await?;
-
-        let sql = format!(
-            "INSERT INTO svc_documents (number, kind, request_id, mission, state, valid_until, \
-             issued_at, issued_by, mrz, seal, sod, payload, document_sha256, updated_at, \
-             ledger_index) VALUES {}",
-            placeholders(Sqlite, issued.len(), 15)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (item, appended) in issued.iter().zip(&appended) {
-            query = query
-                .bind(item.number.clone())
-                .bind(item.kind.as_str())
-                .bind(item.request_id.clone())
-                .bind(item.mission.clone())
-                .bind("issued")
-                .bind(item.valid_until.clone())
-                .bind(item.at.clone())
-                .bind(item.actor.clone())
-                .bind(item.mrz.clone())
-                .bind(item.seal.clone())
-                .bind(item.sod.clone())
-                .bind(item.payload.clone())
-                .bind(item.document_sha256.clone())
-                .bind(item.at.clone())
-                .bind(
-                    i64::try_from(appended.index)
-                        .map_err(|_| IssuanceError::Corrupt("a ledger index beyond i64".into()))?,
-                );
-        }
-        query.execute(tx.conn()).await?;
-
-        let keyed: Vec<(&IssueItem, &(String, String, String))> = issued
-            .iter()
-            .filter_map(|item| item.idempotent.as_ref().map(|keyed| (*item, keyed)))
-            .collect();
-        if !keyed.is_empty() {
-            let sql = format!(
-                "INSERT INTO svc_idempotency \
-                 (actor_id, key, request_hash, status, response, created_at) VALUES {}",
-                placeholders(Sqlite, keyed.len(), 6)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (item, (key, hash, body)) in keyed {
-                query = query
-                    .bind(item.actor.clone())
-                    .bind(key.clone())
-                    .bind(hash.clone())
-                    .bind(200i64)
-                    .bind(body.clone())
-                    .bind(item.at.clone());
-            }
-            query.execute(tx.conn()).await?;
+impl From<IssueError> for IssuanceError {
+    fn from(error: IssueError) -> Self {
+        match error {
+            IssueError::NumberNotAllocated(numbers) => number_not_allocated(&numbers),
+            IssueError::Store(error) => error.into(),
+            other => IssuanceError::Corrupt(other.to_string()),
         }
     }
-    tx.commit().await?;
-    let issued_numbers: std::collections::HashSet<&str> =
-        issued.iter().map(|item| item.number.as_str()).collect();
-    Ok(items
-        .iter()
-        .map(|item| {
-            if issued_numbers.contains(item.number.as_str()) {
-                IssueOutcome::Issued
-            } else {
-                IssueOutcome::RequestChanged
-            }
-        })
-        .collect())
 }

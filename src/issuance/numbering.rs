@@ -7,7 +7,6 @@
 //! entry). A crash leaves `allocated` rows, which [`recover`] voids at startup.
 
 use serde::Deserialize;
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::ledger::{self, LedgerEvent};
@@ -187,7 +186,8 @@ impl NumberingConfig {
 }
 
 /// Allocates the next number of `kind` for `request_id` and records it `allocated`
-/// (committed before the issuing transaction begins).
+/// (committed before the issuing transaction begins). On PostgreSQL one statement (see
+/// [`travdoc_store::numbers::allocate_one_postgres`]).
 pub async fn allocate(
     db: &Db,
     config: &NumberingConfig,
@@ -196,7 +196,16 @@ pub async fn allocate(
     now: OffsetDateTime,
 ) -> Result<String, IssuanceError> {
     if db.backend() == travdoc_store::Backend::Postgres {
-        return allocate_postgres(db, config, kind, request_id, now).await;
+        let allocation = Allocation::new(config, kind, now)?;
+        let rendered = travdoc_store::numbers::allocate_one_postgres(
+            db.writer(),
+            &allocation.pieces,
+            request_id,
+        )
+        .await?;
+        return allocation
+            .number_of(rendered)?
+            .ok_or_else(|| IssuanceError::Corrupt("no counter".into()));
     }
     let mut tx = db.begin().await?;
     let number = allocate_in(&mut tx, config, kind, request_id, now).await?;
@@ -204,58 +213,15 @@ pub async fn allocate(
     Ok(number)
 }
 
-/// [`allocate`] on PostgreSQL as one statement (its own transaction): the counter's upsert and
-/// the `allocated` row in data-modifying `WITH` queries, the number rendered in SQL from the
-/// format's pieces and checked against [`NumberFormat::render`]. Three round trips fewer than
-/// BEGIN, two statements and COMMIT, on the busiest path of a PostgreSQL node; the counter
-/// row stays locked only while the statement runs.
-async fn allocate_postgres(
-    db: &Db,
-    config: &NumberingConfig,
-    kind: Kind,
-    request_id: &str,
-    now: OffsetDateTime,
-) -> Result<String, IssuanceError> {
-    let allocation = Allocation::new(config, kind, now)?;
-    let sql = format!(
-        "WITH ok AS (SELECT 1), {} SELECT s.last_value, n.number FROM s LEFT JOIN n ON true",
-        Allocation::CTES
-    );
-    let row = allocation
-        .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), request_id)
-        .fetch_one(db.writer())
-        .await?;
-    allocation
-        .number_of(&row)?
-        .ok_or_else(|| IssuanceError::Corrupt("no counter".into()))
-}
-
-/// One allocation on PostgreSQL: the counter's upsert (`s`) and the `allocated` row (`n`) as
-/// data-modifying `WITH` queries over `ok`, a query the caller defines (one row: allocate;
-/// none: do not), the number rendered in SQL from the format's pieces and checked against
-/// [`NumberFormat::render`].
+/// One series' allocation: the format and the pieces SQL renders its numbers from. Every
+/// number SQL renders is checked against [`NumberFormat::render`].
 struct Allocation {
     format: NumberFormat,
     year: i32,
-    series: String,
-    before: String,
-    width: usize,
-    after: String,
-    limit: i64,
-    now: String,
+    pieces: travdoc_store::numbers::SeriesPieces,
 }
 
 impl Allocation {
-    /// The counter and number CTEs; `$1` to `$7` are bound by [`Allocation::bind`], and `ok`
-    /// must be defined before them.
-    const CTES: &'static str = "s AS (INSERT INTO svc_number_series (series, last_value) \
-           SELECT $1, 1 WHERE EXISTS (SELECT 1 FROM ok) \
-           ON CONFLICT (series) DO UPDATE SET last_value = svc_number_series.last_value + 1 \
-           RETURNING last_value), \
-         n AS (INSERT INTO svc_document_numbers (number, series, state, request_id, allocated_at) \
-           SELECT $2 || lpad(s.last_value::text, $3::int, '0') || $4, $1, 'allocated', $5, $6 \
-           FROM s WHERE s.last_value < $7 RETURNING number)";
-
     fn new(
         config: &NumberingConfig,
         kind: Kind,
@@ -272,45 +238,32 @@ impl Allocation {
         Ok(Allocation {
             format,
             year,
-            series,
-            before,
-            width,
-            after,
-            limit,
-            now: rfc3339(now),
+            pieces: travdoc_store::numbers::SeriesPieces {
+                series,
+                before,
+                width: i64::try_from(width).unwrap_or(i64::MAX),
+                after,
+                limit,
+                at: rfc3339(now),
+            },
         })
     }
 
-    fn bind<'q>(
+    /// The number SQL rendered for a counter value: `None` when nothing was allocated.
+    fn number_of(
         &self,
-        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-        request_id: &str,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-        query
-            .bind(self.series.clone())
-            .bind(self.before.clone())
-            .bind(i64::try_from(self.width).unwrap_or(i64::MAX))
-            .bind(self.after.clone())
-            .bind(request_id.to_owned())
-            .bind(self.now.clone())
-            .bind(self.limit)
-    }
-
-    /// The allocated number from a row with `last_value` and `number`: `None` when nothing
-    /// was allocated (`ok` was empty).
-    fn number_of(&self, row: &sqlx::any::AnyRow) -> Result<Option<String>, IssuanceError> {
-        let seq: Option<i64> = row.try_get("last_value")?;
+        (seq, number): travdoc_store::numbers::Rendered,
+    ) -> Result<Option<String>, IssuanceError> {
         let Some(seq) = seq else { return Ok(None) };
-        let number: Option<String> = row.try_get("number")?;
         let Some(number) = number else {
-            return Err(IssuanceError::SeriesExhausted(self.series.clone()));
+            return Err(IssuanceError::SeriesExhausted(self.pieces.series.clone()));
         };
         if self.format.render(self.year, seq).as_deref() != Some(number.as_str()) {
             // Never expected: the SQL and Rust renderings disagree. The row stays `allocated`
             // and the recovery pass voids it.
             return Err(IssuanceError::Build(format!(
                 "number {number} does not render counter {seq} of series {}",
-                self.series
+                self.pieces.series
             )));
         }
         Ok(Some(number))
@@ -318,12 +271,7 @@ impl Allocation {
 }
 
 /// One request to read and allocate a number for (see [`AllocationStatement`]).
-#[derive(Debug, Clone)]
-pub(crate) struct AllocationItem {
-    pub(crate) request_id: String,
-    /// The acting mission's code: allocate only for a request of that mission.
-    pub(crate) mission: Option<String>,
-}
+pub(crate) type AllocationItem = travdoc_store::numbers::AllocationAsk;
 
 /// The request (none: no such request) and the number allocated for it: none when the request
 /// may not be issued now (not of the kind, not approved, another mission's).
@@ -356,67 +304,23 @@ impl AllocationStatement {
         }
         let allocation =
             Allocation::new(&self.config, self.kind, super::now_utc(self.clock.as_ref()))?;
-        let list: Vec<serde_json::Value> = items
-            .iter()
-            .map(|item| serde_json::json!({"request": item.request_id, "mission": item.mission}))
-            .collect();
-        // `q` looks each request up by its key (LIMIT 1 keeps the planner from joining the
-        // whole table, as it would for a set of unknown size); `a` numbers the allowed items:
-        // the batch's k numbers are the counter's last k values, in item order.
-        let sql = format!(
-            "WITH i AS (SELECT e.ord, e.item->>'request' AS request, e.item->>'mission' AS scope \
-               FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS e(item, ord)), \
-             q AS (SELECT i.ord, i.scope, t.* FROM i CROSS JOIN LATERAL \
-               (SELECT {columns} FROM svc_requests WHERE id = i.request LIMIT 1) t), \
-             ok AS (SELECT q.ord, q.id, row_number() OVER (ORDER BY q.ord) AS rn FROM q \
-               WHERE q.kind = $7 AND q.state = 'approved' \
-               AND (q.scope IS NULL OR q.mission = q.scope)), \
-             c AS (SELECT count(*) AS k FROM ok), \
-             s AS (INSERT INTO svc_number_series (series, last_value) \
-               SELECT $1, c.k FROM c WHERE c.k > 0 \
-               ON CONFLICT (series) DO UPDATE \
-               SET last_value = svc_number_series.last_value + EXCLUDED.last_value \
-               RETURNING last_value), \
-             a AS (SELECT ok.ord, ok.id, s.last_value - c.k + ok.rn AS seq, \
-               $2 || lpad((s.last_value - c.k + ok.rn)::text, $3::int, '0') || $4 AS number \
-               FROM ok, s, c), \
-             n AS (INSERT INTO svc_document_numbers \
-               (number, series, state, request_id, allocated_at) \
-               SELECT a.number, $1, 'allocated', a.id, $5 FROM a WHERE a.seq < $6 \
-               RETURNING number) \
-             SELECT q.*, a.seq AS last_value, n.number AS number FROM q \
-               LEFT JOIN a ON a.ord = q.ord LEFT JOIN n ON n.number = a.number",
-            columns = super::requests::REQUEST_COLUMNS,
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(allocation.series.clone())
-            .bind(allocation.before.clone())
-            .bind(i64::try_from(allocation.width).unwrap_or(i64::MAX))
-            .bind(allocation.after.clone())
-            .bind(allocation.now.clone())
-            .bind(allocation.limit)
-            .bind(self.kind.as_str())
-            .bind(serde_json::Value::Array(list).to_string())
-            .fetch_all(self.db.writer())
-            .await?;
-        // From here on the numbers are committed: what goes wrong is the item's, never the
-        // batch's (which would be run again and allocate twice).
-        let mut loaded: Vec<Loaded> = (0..items.len()).map(|_| None).collect();
-        for row in rows {
-            let slot = row
-                .try_get::<i64, _>("ord")
-                .ok()
-                .and_then(|ord| usize::try_from(ord).ok())
-                .and_then(|ord| ord.checked_sub(1))
-                .and_then(|index| loaded.get_mut(index));
-            if let Some(slot) = slot {
-                let number = allocation.number_of(&row);
-                *slot = Some((super::requests::request_from_row(&row), number));
-            } else {
-                tracing::error!("the allocation statement answered a row of no item");
-            }
-        }
-        Ok(loaded)
+        let found = travdoc_store::numbers::allocate_batch_postgres(
+            self.db.writer(),
+            &allocation.pieces,
+            self.kind.as_str(),
+            items,
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .map(|found| {
+                let (request, rendered) = found?;
+                let record = request
+                    .map_err(IssuanceError::Corrupt)
+                    .and_then(super::requests::request_record);
+                Some((record, allocation.number_of(rendered)))
+            })
+            .collect())
     }
 
     /// The same on SQLite, in one transaction of the group commit: the requests read with one
@@ -426,27 +330,24 @@ impl AllocationStatement {
         &self,
         items: &[AllocationItem],
     ) -> Result<Vec<Loaded>, IssuanceError> {
-        use travdoc_store::Backend::Sqlite;
-        use travdoc_store::ledger::placeholders;
+        use travdoc_store::numbers;
 
         let now = super::now_utc(self.clock.as_ref());
         let allocation = Allocation::new(&self.config, self.kind, now)?;
         let mut tx = self.db.begin().await?;
         let ids: std::collections::BTreeSet<&str> =
             items.iter().map(|item| item.request_id.as_str()).collect();
-        let sql = format!(
-            "SELECT {} FROM svc_requests WHERE id IN {}",
-            super::requests::REQUEST_COLUMNS,
-            placeholders(Sqlite, 1, ids.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in &ids {
-            query = query.bind((*id).to_owned());
-        }
+        let ids: Vec<&str> = ids.into_iter().collect();
         let mut records = std::collections::HashMap::new();
-        for row in query.fetch_all(tx.conn()).await? {
-            let id: String = row.try_get("id")?;
-            records.insert(id, super::requests::request_from_row(&row));
+        for row in numbers::requests_in(&mut tx, &ids).await? {
+            match row {
+                Ok(row) => {
+                    records.insert(row.id.clone(), super::requests::request_record(row));
+                }
+                Err((id, error)) => {
+                    records.insert(id, Err(IssuanceError::Corrupt(error)));
+                }
+            }
         }
         let allowed: Vec<bool> = items
             .iter()
@@ -468,17 +369,9 @@ impl AllocationStatement {
         let mut numbers: Vec<Option<Result<String, IssuanceError>>> =
             (0..items.len()).map(|_| None).collect();
         if count > 0 {
-            let last: i64 = sqlx::query_scalar(
-                "INSERT INTO svc_number_series (series, last_value) VALUES ($1, $2) \
-                 ON CONFLICT (series) DO UPDATE \
-                 SET last_value = svc_number_series.last_value + excluded.last_value \
-                 RETURNING last_value",
-            )
-            .bind(allocation.series.clone())
-            .bind(i64::try_from(count).unwrap_or(i64::MAX))
-            .fetch_one(tx.conn())
-            .await?;
-            let mut seq = last - i64::try_from(count).unwrap_or(i64::MAX);
+            let series = &allocation.pieces.series;
+            let count = i64::try_from(count).unwrap_or(i64::MAX);
+            let mut seq = numbers::advance(&mut tx, series, count).await? - count;
             let mut rendered = Vec::new();
             for (index, _) in allowed.iter().enumerate().filter(|(_, allowed)| **allowed) {
                 seq += 1;
@@ -487,26 +380,10 @@ impl AllocationStatement {
                         rendered.push((number.clone(), items[index].request_id.clone()));
                         Ok(number)
                     }
-                    None => Err(IssuanceError::SeriesExhausted(allocation.series.clone())),
+                    None => Err(IssuanceError::SeriesExhausted(series.clone())),
                 });
             }
-            if !rendered.is_empty() {
-                let sql = format!(
-                    "INSERT INTO svc_document_numbers \
-                     (number, series, state, request_id, allocated_at) VALUES {}",
-                    placeholders(Sqlite, rendered.len(), 5)
-                );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (number, request_id) in rendered {
-                    query = query
-                        .bind(number)
-                        .bind(allocation.series.clone())
-                        .bind("allocated")
-                        .bind(request_id)
-                        .bind(allocation.now.clone());
-                }
-                query.execute(tx.conn()).await?;
-            }
+            numbers::insert_allocated(&mut tx, series, &rendered, &allocation.pieces.at).await?;
         }
         tx.commit().await?;
         Ok(items
@@ -534,7 +411,9 @@ impl super::batch::BatchStatement for AllocationStatement {
     }
 }
 
-/// [`allocate`] inside the caller's transaction (which must commit before issuing).
+/// [`allocate`] inside the caller's transaction (which must commit before issuing): the first
+/// number of a series creates its counter row; later ones increment it under its row lock
+/// (held until this short transaction commits).
 pub async fn allocate_in(
     tx: &mut super::db::Tx,
     config: &NumberingConfig,
@@ -544,29 +423,16 @@ pub async fn allocate_in(
 ) -> Result<String, IssuanceError> {
     let format = config.format(kind)?;
     let series = format.series(kind, now.year());
-    // One statement: the first number of a series creates its counter row; later ones
-    // increment it under its row lock (held until this short transaction commits).
-    let row = sqlx::query(
-        "INSERT INTO svc_number_series (series, last_value) VALUES ($1, 1) \
-         ON CONFLICT (series) DO UPDATE SET last_value = svc_number_series.last_value + 1 \
-         RETURNING last_value",
-    )
-    .bind(&series)
-    .fetch_one(tx.conn())
-    .await?;
-    let seq: i64 = row.try_get("last_value")?;
+    let seq = travdoc_store::numbers::advance(tx, &series, 1).await?;
     let number = format
         .render(now.year(), seq)
         .ok_or_else(|| IssuanceError::SeriesExhausted(series.clone()))?;
-    sqlx::query(
-        "INSERT INTO svc_document_numbers (number, series, state, request_id, allocated_at) \
-         VALUES ($1, $2, 'allocated', $3, $4)",
+    travdoc_store::numbers::insert_allocated(
+        tx,
+        &series,
+        &[(number.clone(), request_id.to_owned())],
+        &rfc3339(now),
     )
-    .bind(&number)
-    .bind(&series)
-    .bind(request_id)
-    .bind(rfc3339(now))
-    .execute(tx.conn())
     .await?;
     Ok(number)
 }
@@ -591,28 +457,15 @@ pub async fn claim(
             "1 to 9 characters A-Z or 0-9",
         ));
     }
-    let mut tx = db.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO svc_document_numbers (number, series, state, request_id, allocated_at) \
-         VALUES ($1, $2, 'allocated', $3, $4)",
-    )
-    .bind(number)
-    .bind(format!("given-{}", kind.as_str()))
-    .bind(request_id)
-    .bind(rfc3339(now))
-    .execute(tx.conn())
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            return Err(IssuanceError::invalid(
-                "document_number",
-                format!("{number} was already used"),
-            ));
-        }
-        Err(error) => return Err(error.into()),
+    let series = format!("given-{}", kind.as_str());
+    if !travdoc_store::numbers::claim(db.store(), &series, number, request_id, &rfc3339(now))
+        .await?
+    {
+        return Err(IssuanceError::invalid(
+            "document_number",
+            format!("{number} was already used"),
+        ));
     }
-    tx.commit().await?;
     Ok(number.to_owned())
 }
 
@@ -626,16 +479,7 @@ pub async fn void(
 ) -> Result<bool, IssuanceError> {
     let mut tx = db.begin().await?;
     let at = rfc3339(now);
-    let done = sqlx::query(
-        "UPDATE svc_document_numbers SET state = 'void', closed_at = $2, reason = $3 \
-         WHERE number = $1 AND state = 'allocated'",
-    )
-    .bind(number)
-    .bind(&at)
-    .bind(reason)
-    .execute(tx.conn())
-    .await?;
-    if done.rows_affected() != 1 {
+    if !travdoc_store::numbers::void(&mut tx, number, reason, &at).await? {
         tx.rollback().await?;
         return Ok(false);
     }
@@ -666,16 +510,9 @@ pub async fn recover(
     older_than: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<Vec<String>, IssuanceError> {
-    let rows = sqlx::query(
-        "SELECT number FROM svc_document_numbers WHERE state = 'allocated' AND allocated_at < $1 \
-         ORDER BY number",
-    )
-    .bind(rfc3339(older_than))
-    .fetch_all(db.writer())
-    .await?;
+    let stale = travdoc_store::numbers::allocated_before(db.writer(), &rfc3339(older_than)).await?;
     let mut voided = Vec::new();
-    for row in rows {
-        let number: String = row.try_get("number")?;
+    for number in stale {
         if void(
             db,
             &number,

@@ -133,14 +133,6 @@ impl Service {
     }
 }
 
-/// The columns [`request_from_row`] reads.
-pub(crate) use travdoc_store::requests::REQUEST_COLUMNS;
-
-/// The request a row of [`REQUEST_COLUMNS`] holds.
-pub(crate) fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord, IssuanceError> {
-    request_record(travdoc_store::requests::request_row(row)?)
-}
-
 /// The stored row as the domain's record: kind and state parsed, the data read as JSON.
 pub(crate) fn request_record(
     row: travdoc_store::requests::RequestRow,

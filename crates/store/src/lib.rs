@@ -15,7 +15,9 @@ pub mod documents;
 pub mod events;
 mod group;
 pub mod idempotency;
+pub mod issuing;
 pub mod ledger;
+pub mod numbers;
 pub mod printing;
 pub mod requests;
 
