@@ -163,7 +163,7 @@ impl DocumentRecords for ServiceRecords {
         number: &'a str,
     ) -> crate::usecase::verify::BoxFuture<'a, Result<Option<DocumentRecord>, IssuanceError>> {
         Box::pin(async move {
-            let (status, row) = self.service.document_status(number).await?;
+            let (status, row) = self.service.records().document_status(number).await?;
             Ok(row.map(|row| DocumentRecord {
                 kind: crate::issuance::numbering::Kind::parse(&row.kind),
                 status,

@@ -22,7 +22,7 @@ pub async fn get(
 ) -> Result<axum::Json<DocumentView>, ApiError> {
     let actor = caller.require(&state, Act::ReadDocument)?;
     Ok(axum::Json(
-        crate::usecase::read::get_document(&state.service, actor, &number).await?,
+        crate::usecase::read::get_document(state.service.records(), actor, &number).await?,
     ))
 }
 
@@ -38,7 +38,7 @@ pub async fn list(
     let Query(filter) =
         query.map_err(|rejection| ApiError::invalid("query", rejection.body_text()))?;
     Ok(axum::Json(
-        crate::usecase::read::list_documents(&state.service, actor, &filter).await?,
+        crate::usecase::read::list_documents(state.service.records(), actor, &filter).await?,
     ))
 }
 
@@ -51,7 +51,7 @@ pub async fn pdf(
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::ReadDocument)?;
-    let pdf = crate::usecase::read::document_pdf(&state.service, actor, &number).await?;
+    let pdf = crate::usecase::read::document_pdf(state.service.printing(), actor, &number).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
@@ -79,7 +79,7 @@ pub async fn print(
     let actor = caller.require(&state, Act::Print)?;
     let key = idempotency.bind("POST", &format!("/v1/documents/{number}/print"), &body.raw)?;
     let act = crate::usecase::print::print_document(
-        &state.service,
+        state.service.printing(),
         actor,
         &number,
         &body.value.printer,
@@ -109,7 +109,7 @@ pub async fn revoke(
     let actor = caller.require(&state, Act::Revoke)?;
     let key = idempotency.bind("POST", &format!("/v1/documents/{number}/revoke"), &body.raw)?;
     let act = crate::usecase::revoke::revoke(
-        &state.service,
+        state.service.records(),
         actor,
         &number,
         body.value.reason,
@@ -134,7 +134,11 @@ pub async fn clear_arrival(
         &format!("/v1/documents/{number}/clear-arrival"),
         b"",
     )?;
-    let act =
-        crate::usecase::clear_arrival::clear_arrival(&state.service, actor, &number, key.as_ref());
+    let act = crate::usecase::clear_arrival::clear_arrival(
+        state.service.records(),
+        actor,
+        &number,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }

@@ -26,6 +26,11 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::Legalize)?;
     let key = idempotency.bind("POST", "/v1/legalizations", &body.raw)?;
-    let act = crate::usecase::legalize::legalize(&state.service, actor, &body.value, key.as_ref());
+    let act = crate::usecase::legalize::legalize(
+        state.service.issuing(),
+        actor,
+        &body.value,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
 }

@@ -28,8 +28,12 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::ApplyPassport)?;
     let key = idempotency.bind("POST", "/v1/passport-applications", &body.raw)?;
-    let act =
-        crate::usecase::request::apply_passport(&state.service, actor, &body.value, key.as_ref());
+    let act = crate::usecase::request::apply_passport(
+        state.service.issuing(),
+        actor,
+        &body.value,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
 }
 
@@ -43,7 +47,8 @@ pub async fn get(
 ) -> Result<axum::Json<RequestView>, ApiError> {
     let actor = caller.require(&state, Act::ReadRequest)?;
     Ok(axum::Json(
-        crate::usecase::read::get_request(&state.service, actor, Kind::Passport, &id).await?,
+        crate::usecase::read::get_request(state.service.records(), actor, Kind::Passport, &id)
+            .await?,
     ))
 }
 
@@ -63,8 +68,13 @@ pub async fn approve(
         &format!("/v1/passport-applications/{id}/approve"),
         b"",
     )?;
-    let act =
-        crate::usecase::approve::approve(&state.service, actor, Kind::Passport, &id, key.as_ref());
+    let act = crate::usecase::approve::approve(
+        state.service.records(),
+        actor,
+        Kind::Passport,
+        &id,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
 
@@ -84,6 +94,11 @@ pub async fn issue(
         &format!("/v1/passport-applications/{id}/issue"),
         b"",
     )?;
-    let act = crate::usecase::personalize::issue_passport(&state.service, actor, &id, key.as_ref());
+    let act = crate::usecase::personalize::issue_passport(
+        state.service.issuing(),
+        actor,
+        &id,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }

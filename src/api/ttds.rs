@@ -28,8 +28,12 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::RequestTtd)?;
     let key = idempotency.bind("POST", "/v1/ttds", &body.raw)?;
-    let act =
-        crate::usecase::request::request_ttd(&state.service, actor, &body.value, key.as_ref());
+    let act = crate::usecase::request::request_ttd(
+        state.service.issuing(),
+        actor,
+        &body.value,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::CREATED, act).await
 }
 
@@ -43,7 +47,7 @@ pub async fn get(
 ) -> Result<axum::Json<RequestView>, ApiError> {
     let actor = caller.require(&state, Act::ReadRequest)?;
     Ok(axum::Json(
-        crate::usecase::read::get_request(&state.service, actor, Kind::Ttd, &id).await?,
+        crate::usecase::read::get_request(state.service.records(), actor, Kind::Ttd, &id).await?,
     ))
 }
 
@@ -59,7 +63,13 @@ pub async fn approve(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::ApproveTtd)?;
     let key = idempotency.bind("POST", &format!("/v1/ttds/{id}/approve"), b"")?;
-    let act = crate::usecase::approve::approve(&state.service, actor, Kind::Ttd, &id, key.as_ref());
+    let act = crate::usecase::approve::approve(
+        state.service.records(),
+        actor,
+        Kind::Ttd,
+        &id,
+        key.as_ref(),
+    );
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
 
@@ -75,6 +85,7 @@ pub async fn issue(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(&state, Act::IssueTtd)?;
     let key = idempotency.bind("POST", &format!("/v1/ttds/{id}/issue"), b"")?;
-    let act = crate::usecase::issue_ttd::issue_ttd(&state.service, actor, &id, key.as_ref());
+    let act =
+        crate::usecase::issue_ttd::issue_ttd(state.service.issuing(), actor, &id, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }

@@ -90,7 +90,7 @@ fn issue(
         document: base64::engine::general_purpose::STANDARD.encode(&document_bytes),
     };
     // Field checks before the HSM and database are touched.
-    body.validate()?;
+    body.validate(&context.config.service.place)?;
     offline::check_out_dir(out, &FILES)?;
     let operator = offline::operator();
     let actor = Actor {
@@ -100,13 +100,18 @@ fn issue(
         mission: None,
     };
     let (outputs, number) = offline::with_service(context, async |service| {
-        let issued = crate::usecase::legalize::legalize(service, &actor, &body, None).await?;
+        let issued =
+            crate::usecase::legalize::legalize(service.issuing(), &actor, &body, None).await?;
         let seal = base64::engine::general_purpose::STANDARD
             .decode(&issued.seal)
             .context("the service answered a seal that is not base64")?;
         let key = service.signers().legalization()?;
-        let pdf =
-            crate::usecase::read::document_pdf(service, &actor, &issued.certificate_number).await?;
+        let pdf = crate::usecase::read::document_pdf(
+            service.printing(),
+            &actor,
+            &issued.certificate_number,
+        )
+        .await?;
         let matrix = travdoc_render::barcode::encode_qr(issued.qr_payload.as_bytes())?;
         let png = travdoc_render::barcode::to_png(
             &matrix,

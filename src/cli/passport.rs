@@ -185,13 +185,17 @@ fn personalize(
         mission: None,
     });
     let (outputs, number) = offline::with_service(context, async |service| {
-        let applied =
-            crate::usecase::request::apply_passport(service, &applicant_officer, &body, None)
-                .await?;
+        let applied = crate::usecase::request::apply_passport(
+            service.issuing(),
+            &applicant_officer,
+            &body,
+            None,
+        )
+        .await?;
         match &approver {
             Some(approver) => {
                 crate::usecase::approve::approve(
-                    service,
+                    service.records(),
                     approver,
                     Kind::Passport,
                     &applied.id,
@@ -201,7 +205,7 @@ fn personalize(
             }
             None => {
                 crate::usecase::approve::approve_waiving_four_eyes(
-                    service,
+                    service.records(),
                     &applicant_officer,
                     Kind::Passport,
                     &applied.id,
@@ -210,7 +214,7 @@ fn personalize(
             }
         };
         let issued = crate::usecase::personalize::issue_passport_numbered(
-            service,
+            service.issuing(),
             &applicant_officer,
             &applied.id,
             booklet_number.as_deref(),
@@ -227,7 +231,7 @@ fn personalize(
             (part("ef_com")?, part("dg1")?, part("dg2")?, part("ef_sod")?);
         let signer = service.signers().passport()?;
         let datapage = crate::usecase::read::document_pdf(
-            service,
+            service.printing(),
             &applicant_officer,
             &issued.document_number,
         )

@@ -74,16 +74,21 @@ pub fn stock(context: &Context, command: &StockCommand) -> anyhow::Result<ExitCo
             to,
         } => {
             let added = offline::with_service(context, async |service| {
-                Ok(
-                    crate::usecase::print::add_stock(service, &actor, doc_type, location, from, to)
-                        .await?,
+                Ok(crate::usecase::print::add_stock(
+                    service.printing(),
+                    &actor,
+                    doc_type,
+                    location,
+                    from,
+                    to,
                 )
+                .await?)
             })?;
             println!("registered {added} {doc_type} blanks at {location} ({from} to {to})");
         }
         StockCommand::List { json } => {
             let lines = offline::with_service(context, async |service| {
-                Ok(crate::usecase::print::stock(service).await?)
+                Ok(crate::usecase::print::stock(service.printing()).await?)
             })?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&lines)?);
@@ -108,7 +113,7 @@ pub fn print(context: &Context, args: &PrintArgs) -> anyhow::Result<ExitCode> {
     let actor = operator_actor();
     let job = offline::with_service(context, async |service| {
         Ok(crate::usecase::print::print_document(
-            service,
+            service.printing(),
             &actor,
             &args.document,
             &args.printer,
@@ -124,7 +129,7 @@ pub fn print(context: &Context, args: &PrintArgs) -> anyhow::Result<ExitCode> {
 pub fn printers(context: &Context, command: &PrintersCommand) -> anyhow::Result<ExitCode> {
     let PrintersCommand::Check { json } = command;
     let answers = offline::with_service(context, async |service| {
-        Ok(crate::usecase::print::check_printers(service).await)
+        Ok(crate::usecase::print::check_printers(service.printing()).await)
     })?;
     let all_ok = answers.iter().all(|(_, answer)| answer.is_ok());
     if *json {

@@ -94,6 +94,7 @@ async fn serve(
         .and_then(|value| value.parse().ok())
         .unwrap_or(120);
     let voided = service
+        .records()
         .recover_numbers(time::Duration::seconds(grace_seconds))
         .await?;
     if !voided.is_empty() {
@@ -104,7 +105,11 @@ async fn serve(
         let mut interval = tokio::time::interval(Duration::from_secs(60));
         loop {
             interval.tick().await;
-            match recovery.recover_numbers(time::Duration::minutes(2)).await {
+            match recovery
+                .records()
+                .recover_numbers(time::Duration::minutes(2))
+                .await
+            {
                 Ok(voided) if !voided.is_empty() => {
                     tracing::warn!(
                         count = voided.len(),

@@ -85,15 +85,22 @@ fn issue(
     });
     let outputs = offline::with_service(context, async |service| {
         let requested =
-            crate::usecase::request::request_ttd(service, &requester, &body, None).await?;
+            crate::usecase::request::request_ttd(service.issuing(), &requester, &body, None)
+                .await?;
         match &approver {
             Some(approver) => {
-                crate::usecase::approve::approve(service, approver, Kind::Ttd, &requested.id, None)
-                    .await?
+                crate::usecase::approve::approve(
+                    service.records(),
+                    approver,
+                    Kind::Ttd,
+                    &requested.id,
+                    None,
+                )
+                .await?
             }
             None => {
                 crate::usecase::approve::approve_waiving_four_eyes(
-                    service,
+                    service.records(),
                     &requester,
                     Kind::Ttd,
                     &requested.id,
@@ -101,14 +108,23 @@ fn issue(
                 .await?
             }
         };
-        let issued =
-            crate::usecase::issue_ttd::issue_ttd(service, &requester, &requested.id, None).await?;
+        let issued = crate::usecase::issue_ttd::issue_ttd(
+            service.issuing(),
+            &requester,
+            &requested.id,
+            None,
+        )
+        .await?;
         let seal = base64::engine::general_purpose::STANDARD
             .decode(&issued.seal)
             .context("the service answered a seal that is not base64")?;
         let key = service.signers().ttd()?;
-        let pdf = crate::usecase::read::document_pdf(service, &requester, &issued.document_number)
-            .await?;
+        let pdf = crate::usecase::read::document_pdf(
+            service.printing(),
+            &requester,
+            &issued.document_number,
+        )
+        .await?;
         let matrix = travdoc_render::barcode::encode_datamatrix(&seal)?;
         let png = travdoc_render::barcode::to_png(
             &matrix,

@@ -248,11 +248,22 @@ const MAX_BATCH: usize = 32;
 
 type AllocationBatcher = Batcher<AllocationItem, ItemResult<AllocationStatement>>;
 
-/// The batched statements of a node: reading and allocating, issuing, and the document
-/// lookups of verification.
+/// The document lookups of verification, batched.
+pub(crate) struct StatusBatch(pub(crate) Batcher<String, ItemResult<StatusLookup>>);
+
+impl StatusBatch {
+    pub(crate) fn new(db: &Db, metrics: &Arc<Metrics>) -> Self {
+        StatusBatch(of_statement(
+            MAX_BATCH,
+            StatusLookup { db: db.clone() },
+            metrics.clone(),
+        ))
+    }
+}
+
+/// The batched statements of a node's issuing: reading and allocating, and issuing.
 pub(crate) struct Batches {
     pub(crate) issue: Batcher<travdoc_store::issuing::IssueRow, ItemResult<IssueStatement>>,
-    pub(crate) status: Batcher<String, ItemResult<StatusLookup>>,
     ttd: AllocationBatcher,
     passport: AllocationBatcher,
     legalization: AllocationBatcher,
@@ -285,7 +296,6 @@ impl Batches {
                 },
                 metrics.clone(),
             ),
-            status: of_statement(MAX_BATCH, StatusLookup { db: db.clone() }, metrics.clone()),
             ttd: allocation(Kind::Ttd),
             passport: allocation(Kind::Passport),
             legalization: allocation(Kind::Legalization),

@@ -8,7 +8,7 @@ use time::Date;
 use super::input::parse_date;
 use super::numbering::Kind;
 use super::status::StatusRow;
-use super::{IssuanceError, Service};
+use super::{IssuanceError, Printing, Records};
 use crate::auth::Actor;
 
 /// What a builder produced for a number: the parts stored with the document.
@@ -243,7 +243,7 @@ pub struct PrintJobView {
     pub attempt: Option<i64>,
 }
 
-impl Service {
+impl Records {
     /// A document by number, if `actor` may see it (404 otherwise).
     pub(crate) async fn load_document(
         &self,
@@ -281,8 +281,8 @@ impl Service {
     ) -> Result<(DocumentStatus, Option<StatusRow>), IssuanceError> {
         let today = self.now().date();
         let found = self
-            .batches
             .status
+            .0
             .submit(number.to_owned())
             .await
             .ok_or_else(|| super::batch::lost("status"))??;
@@ -294,7 +294,9 @@ impl Service {
             None => (DocumentStatus::Unknown, None),
         })
     }
+}
 
+impl Printing {
     pub(crate) async fn render_input(
         &self,
         record: &DocumentRecord,

@@ -75,52 +75,274 @@ pub struct LegalizationBody {
     pub document: String,
 }
 
-/// Person data common to TTDs and passports.
+/// Person data common to TTDs and passports. Only [`TtdRequestBody::validate`] and
+/// [`PassportApplicationBody::validate`] make one, and reading a stored one back runs the same
+/// rules (those that do not depend on the day: see [`StoredPerson`]); the fields are read
+/// through accessors, so a `Person` that exists is valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredPerson")]
 pub struct Person {
-    pub surname: String,
-    pub given_names: String,
-    pub nationality: String,
-    pub birth_date: String,
-    pub sex: String,
+    surname: String,
+    given_names: String,
+    nationality: String,
+    birth_date: String,
+    sex: String,
 }
 
-/// A validated TTD request.
+impl Person {
+    pub fn surname(&self) -> &str {
+        &self.surname
+    }
+    pub fn given_names(&self) -> &str {
+        &self.given_names
+    }
+    /// ICAO three-letter code.
+    pub fn nationality(&self) -> &str {
+        &self.nationality
+    }
+    /// `YYYY-MM-DD`.
+    pub fn birth_date(&self) -> &str {
+        &self.birth_date
+    }
+    /// `M`, `F` or `X`.
+    pub fn sex(&self) -> &str {
+        &self.sex
+    }
+}
+
+/// A validated TTD request (see [`Person`] for how it stays valid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredTtdRequest")]
 pub struct TtdRequest {
-    pub person: Person,
-    pub mission: String,
-    pub destination: String,
-    pub route: Vec<String>,
-    pub valid_until: String,
-    pub case_reference: Option<String>,
-    pub previous_document: Option<String>,
+    person: Person,
+    mission: String,
+    destination: String,
+    route: Vec<String>,
+    valid_until: String,
+    case_reference: Option<String>,
+    previous_document: Option<String>,
     #[serde(skip)]
-    pub photo: Option<Vec<u8>>,
+    photo: Option<Vec<u8>>,
 }
 
-/// A validated passport application.
+impl TtdRequest {
+    pub fn person(&self) -> &Person {
+        &self.person
+    }
+    /// The requesting mission's code.
+    pub fn mission(&self) -> &str {
+        &self.mission
+    }
+    /// ICAO three-letter code of the final destination.
+    pub fn destination(&self) -> &str {
+        &self.destination
+    }
+    pub fn route(&self) -> &[String] {
+        &self.route
+    }
+    /// `YYYY-MM-DD`.
+    pub fn valid_until(&self) -> &str {
+        &self.valid_until
+    }
+    pub fn case_reference(&self) -> Option<&str> {
+        self.case_reference.as_deref()
+    }
+    pub fn previous_document(&self) -> Option<&str> {
+        self.previous_document.as_deref()
+    }
+    /// The portrait (JPEG) given with the request; stored apart from the request's data, so
+    /// a request read back from storage has none.
+    pub fn photo(&self) -> Option<&[u8]> {
+        self.photo.as_deref()
+    }
+}
+
+/// A validated passport application (see [`Person`] for how it stays valid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredPassportApplication")]
 pub struct PassportApplication {
-    pub person: Person,
-    pub place_of_birth: Option<String>,
-    pub personal_number: Option<String>,
-    pub validity_years: u8,
+    person: Person,
+    place_of_birth: Option<String>,
+    personal_number: Option<String>,
+    validity_years: u8,
     #[serde(skip)]
-    pub photo: Vec<u8>,
+    photo: Vec<u8>,
 }
 
-/// A validated legalization request.
+impl PassportApplication {
+    pub fn person(&self) -> &Person {
+        &self.person
+    }
+    pub fn place_of_birth(&self) -> Option<&str> {
+        self.place_of_birth.as_deref()
+    }
+    /// The national personal number (MRZ optional data).
+    pub fn personal_number(&self) -> Option<&str> {
+        self.personal_number.as_deref()
+    }
+    /// 5 or 10.
+    pub fn validity_years(&self) -> u8 {
+        self.validity_years
+    }
+    /// The portrait (JPEG); stored apart from the application's data, so an application read
+    /// back from storage has an empty one (the stored photo is the record's).
+    pub fn photo(&self) -> &[u8] {
+        &self.photo
+    }
+}
+
+/// A validated legalization request (see [`Person`] for how it stays valid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredLegalizationRequest")]
 pub struct LegalizationRequest {
-    pub document_type: String,
-    pub signatory: Option<String>,
-    pub capacity: Option<String>,
-    pub authority: String,
-    pub country_of_use: Option<String>,
-    pub place: Option<String>,
+    document_type: String,
+    signatory: Option<String>,
+    capacity: Option<String>,
+    authority: String,
+    country_of_use: Option<String>,
+    place: String,
+    document_sha256: String,
+}
+
+impl LegalizationRequest {
+    pub fn document_type(&self) -> &str {
+        &self.document_type
+    }
+    pub fn signatory(&self) -> Option<&str> {
+        self.signatory.as_deref()
+    }
+    pub fn capacity(&self) -> Option<&str> {
+        self.capacity.as_deref()
+    }
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+    pub fn country_of_use(&self) -> Option<&str> {
+        self.country_of_use.as_deref()
+    }
+    /// Place of certification.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
     /// Hex SHA-256 of the legalized document.
-    pub document_sha256: String,
+    pub fn document_sha256(&self) -> &str {
+        &self.document_sha256
+    }
+}
+
+/// The stored forms, read back through the same rules as the bodies (those that do not depend
+/// on the day the request was made).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredPerson {
+    surname: String,
+    given_names: String,
+    nationality: String,
+    birth_date: String,
+    sex: String,
+}
+
+impl TryFrom<StoredPerson> for Person {
+    type Error = IssuanceError;
+    fn try_from(stored: StoredPerson) -> Result<Self, IssuanceError> {
+        person_fields(
+            &stored.surname,
+            &stored.given_names,
+            &stored.nationality,
+            &stored.birth_date,
+            &stored.sex,
+        )
+        .map(|(person, _)| person)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredTtdRequest {
+    person: Person,
+    mission: String,
+    destination: String,
+    route: Vec<String>,
+    valid_until: String,
+    case_reference: Option<String>,
+    previous_document: Option<String>,
+}
+
+impl TryFrom<StoredTtdRequest> for TtdRequest {
+    type Error = IssuanceError;
+    fn try_from(stored: StoredTtdRequest) -> Result<Self, IssuanceError> {
+        let fields = TtdFields {
+            mission: &stored.mission,
+            destination: &stored.destination,
+            route: &stored.route,
+            valid_until: &stored.valid_until,
+            case_reference: stored.case_reference.as_ref(),
+            previous_document: stored.previous_document.as_deref(),
+        };
+        fields
+            .check(stored.person, None)
+            .map(|(request, _, _)| request)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredPassportApplication {
+    person: Person,
+    place_of_birth: Option<String>,
+    personal_number: Option<String>,
+    validity_years: u8,
+}
+
+impl TryFrom<StoredPassportApplication> for PassportApplication {
+    type Error = IssuanceError;
+    fn try_from(stored: StoredPassportApplication) -> Result<Self, IssuanceError> {
+        passport_fields(
+            stored.person,
+            stored.place_of_birth.as_ref(),
+            stored.personal_number.as_deref(),
+            Some(stored.validity_years),
+            Vec::new(),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredLegalizationRequest {
+    document_type: String,
+    signatory: Option<String>,
+    capacity: Option<String>,
+    authority: String,
+    country_of_use: Option<String>,
+    place: String,
+    document_sha256: String,
+}
+
+impl TryFrom<StoredLegalizationRequest> for LegalizationRequest {
+    type Error = IssuanceError;
+    fn try_from(stored: StoredLegalizationRequest) -> Result<Self, IssuanceError> {
+        let sha256 = &stored.document_sha256;
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(IssuanceError::invalid(
+                "document_sha256",
+                "is not a hex SHA-256",
+            ));
+        }
+        let fields = LegalizationFields {
+            document_type: &stored.document_type,
+            signatory: stored.signatory.as_ref(),
+            capacity: stored.capacity.as_ref(),
+            authority: &stored.authority,
+            country_of_use: stored.country_of_use.as_deref(),
+            place: Some(&stored.place),
+        };
+        fields.check(&stored.place, stored.document_sha256.clone())
+    }
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -300,6 +522,28 @@ fn jpeg(field: &str, text: &str) -> Result<Vec<u8>, IssuanceError> {
     Ok(bytes)
 }
 
+/// The person rules that do not depend on the day; also gives the birth date.
+fn person_fields(
+    surname: &str,
+    given_names: &str,
+    nationality: &str,
+    birth_date: &str,
+    sex_text: &str,
+) -> Result<(Person, Date), IssuanceError> {
+    let birth = parse_date("birth_date", birth_date)?;
+    if birth.year() < 1900 {
+        return Err(IssuanceError::invalid("birth_date", "is before 1900"));
+    }
+    let person = Person {
+        surname: name("surname", surname, true)?,
+        given_names: name("given_names", given_names, false)?,
+        nationality: country("nationality", nationality)?,
+        birth_date: date_text(birth),
+        sex: sex(sex_text)?,
+    };
+    Ok((person, birth))
+}
+
 fn person(
     surname: &str,
     given_names: &str,
@@ -312,16 +556,113 @@ fn person(
     if birth > today {
         return Err(IssuanceError::invalid("birth_date", "is in the future"));
     }
-    if birth.year() < 1900 {
-        return Err(IssuanceError::invalid("birth_date", "is before 1900"));
+    person_fields(surname, given_names, nationality, birth_date, sex_text).map(|(person, _)| person)
+}
+
+/// A TTD request's own fields, before the rules.
+struct TtdFields<'a> {
+    mission: &'a str,
+    destination: &'a str,
+    route: &'a [String],
+    valid_until: &'a str,
+    case_reference: Option<&'a String>,
+    previous_document: Option<&'a str>,
+}
+
+impl TtdFields<'_> {
+    /// The rules that do not depend on the day or the caller; also gives the mission and the
+    /// last day of validity.
+    fn check(
+        &self,
+        person: Person,
+        photo: Option<Vec<u8>>,
+    ) -> Result<(TtdRequest, MissionCode, Date), IssuanceError> {
+        let mission: MissionCode = self
+            .mission
+            .parse()
+            .map_err(|_| IssuanceError::invalid("mission", "is not a mission code"))?;
+        let valid_until = parse_date("valid_until", self.valid_until)?;
+        if self.route.len() > 8 {
+            return Err(IssuanceError::invalid("route", "at most 8 transit points"));
+        }
+        let route = self
+            .route
+            .iter()
+            .map(|point| free_text("route", point, 64))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = TtdRequest {
+            person,
+            mission: mission.to_string(),
+            destination: country("destination", self.destination)?,
+            route,
+            valid_until: date_text(valid_until),
+            case_reference: optional_text("case_reference", self.case_reference, 64)?,
+            previous_document: optional_identifier(
+                "previous_document",
+                self.previous_document,
+                20,
+            )?,
+            photo,
+        };
+        Ok((request, mission, valid_until))
     }
-    Ok(Person {
-        surname: name("surname", surname, true)?,
-        given_names: name("given_names", given_names, false)?,
-        nationality: country("nationality", nationality)?,
-        birth_date: date_text(birth),
-        sex: sex(sex_text)?,
+}
+
+/// The passport application rules beyond the person's.
+fn passport_fields(
+    person: Person,
+    place_of_birth: Option<&String>,
+    personal_number: Option<&str>,
+    validity_years: Option<u8>,
+    photo: Vec<u8>,
+) -> Result<PassportApplication, IssuanceError> {
+    let validity_years = match validity_years {
+        None => 10,
+        Some(years @ (5 | 10)) => years,
+        Some(_) => return Err(IssuanceError::invalid("validity_years", "must be 5 or 10")),
+    };
+    Ok(PassportApplication {
+        person,
+        place_of_birth: optional_text("place_of_birth", place_of_birth, 64)?,
+        personal_number: optional_identifier("personal_number", personal_number, 14)?,
+        validity_years,
+        photo,
     })
+}
+
+/// A legalization request's own fields, before the rules.
+struct LegalizationFields<'a> {
+    document_type: &'a str,
+    signatory: Option<&'a String>,
+    capacity: Option<&'a String>,
+    authority: &'a str,
+    country_of_use: Option<&'a str>,
+    place: Option<&'a String>,
+}
+
+impl LegalizationFields<'_> {
+    /// The rules; `default_place` stands in for a blank place.
+    fn check(
+        &self,
+        default_place: &str,
+        document_sha256: String,
+    ) -> Result<LegalizationRequest, IssuanceError> {
+        Ok(LegalizationRequest {
+            document_type: free_text("document_type", self.document_type, 100)?,
+            signatory: optional_text("signatory", self.signatory, 100)?,
+            capacity: optional_text("capacity", self.capacity, 100)?,
+            authority: free_text("authority", self.authority, 100)?,
+            country_of_use: self
+                .country_of_use
+                .map(|code| country("country_of_use", code))
+                .transpose()?,
+            place: match optional_text("place", self.place, 64)? {
+                Some(place) => place,
+                None => free_text("place", default_place, 64)?,
+            },
+            document_sha256,
+        })
+    }
 }
 
 impl TtdRequestBody {
@@ -339,16 +680,25 @@ impl TtdRequestBody {
             &self.sex,
             today,
         )?;
-        let requested: MissionCode = self
-            .mission
-            .parse()
-            .map_err(|_| IssuanceError::invalid("mission", "is not a mission code"))?;
+        let photo = self
+            .photo
+            .as_deref()
+            .map(|photo| jpeg("photo", photo))
+            .transpose()?;
+        let fields = TtdFields {
+            mission: &self.mission,
+            destination: &self.destination,
+            route: &self.route,
+            valid_until: &self.valid_until,
+            case_reference: self.case_reference.as_ref(),
+            previous_document: self.previous_document.as_deref(),
+        };
+        let (request, requested, valid_until) = fields.check(person, photo)?;
         if mission != Some(&requested) {
             return Err(IssuanceError::MissionMismatch {
                 requested: requested.to_string(),
             });
         }
-        let valid_until = parse_date("valid_until", &self.valid_until)?;
         if valid_until < today {
             return Err(IssuanceError::invalid("valid_until", "is in the past"));
         }
@@ -358,30 +708,7 @@ impl TtdRequestBody {
                 "is more than 12 months ahead",
             ));
         }
-        if self.route.len() > 8 {
-            return Err(IssuanceError::invalid("route", "at most 8 transit points"));
-        }
-        let route = self
-            .route
-            .iter()
-            .map(|point| free_text("route", point, 64))
-            .collect::<Result<Vec<_>, _>>()?;
-        let previous_document =
-            optional_identifier("previous_document", self.previous_document.as_deref(), 20)?;
-        Ok(TtdRequest {
-            person,
-            mission: requested.to_string(),
-            destination: country("destination", &self.destination)?,
-            route,
-            valid_until: date_text(valid_until),
-            case_reference: optional_text("case_reference", self.case_reference.as_ref(), 64)?,
-            previous_document,
-            photo: self
-                .photo
-                .as_deref()
-                .map(|photo| jpeg("photo", photo))
-                .transpose()?,
-        })
+        Ok(request)
     }
 }
 
@@ -395,40 +722,35 @@ impl PassportApplicationBody {
             &self.sex,
             today,
         )?;
-        let validity_years = match self.validity_years {
-            None => 10,
-            Some(years @ (5 | 10)) => years,
-            Some(_) => return Err(IssuanceError::invalid("validity_years", "must be 5 or 10")),
-        };
-        let personal_number =
-            optional_identifier("personal_number", self.personal_number.as_deref(), 14)?;
-        Ok(PassportApplication {
+        let photo = jpeg("photo", &self.photo)?;
+        passport_fields(
             person,
-            place_of_birth: optional_text("place_of_birth", self.place_of_birth.as_ref(), 64)?,
-            personal_number,
-            validity_years,
-            photo: jpeg("photo", &self.photo)?,
-        })
+            self.place_of_birth.as_ref(),
+            self.personal_number.as_deref(),
+            self.validity_years,
+            photo,
+        )
     }
 }
 
 impl LegalizationBody {
-    pub fn validate(&self) -> Result<(LegalizationRequest, Vec<u8>), IssuanceError> {
+    /// Validates the body; a blank place becomes `default_place` (the service's). Also gives
+    /// the decoded document (only its hash is kept).
+    pub fn validate(
+        &self,
+        default_place: &str,
+    ) -> Result<(LegalizationRequest, Vec<u8>), IssuanceError> {
         use sha2::Digest as _;
         let document = base64("document", &self.document, MAX_DOCUMENT_BYTES)?;
-        let request = LegalizationRequest {
-            document_type: free_text("document_type", &self.document_type, 100)?,
-            signatory: optional_text("signatory", self.signatory.as_ref(), 100)?,
-            capacity: optional_text("capacity", self.capacity.as_ref(), 100)?,
-            authority: free_text("authority", &self.authority, 100)?,
-            country_of_use: self
-                .country_of_use
-                .as_deref()
-                .map(|code| country("country_of_use", code))
-                .transpose()?,
-            place: optional_text("place", self.place.as_ref(), 64)?,
-            document_sha256: hex::encode(sha2::Sha256::digest(&document)),
+        let fields = LegalizationFields {
+            document_type: &self.document_type,
+            signatory: self.signatory.as_ref(),
+            capacity: self.capacity.as_ref(),
+            authority: &self.authority,
+            country_of_use: self.country_of_use.as_deref(),
+            place: self.place.as_ref(),
         };
+        let request = fields.check(default_place, hex::encode(sha2::Sha256::digest(&document)))?;
         Ok((request, document))
     }
 }
@@ -517,6 +839,64 @@ mod tests {
             change(&mut bad);
             assert_eq!(field_of(bad.validate(Some(&mission), today)), field);
         }
+    }
+
+    #[test]
+    fn a_stored_request_reads_back_through_the_same_rules() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let today = date!(2026 - 11 - 27);
+        let mission: MissionCode = "KWI".parse().unwrap_or_else(|_| unreachable!());
+        let request = body().validate(Some(&mission), today)?;
+        let stored = serde_json::to_value(&request)?;
+        let read: TtdRequest = serde_json::from_value(stored.clone())?;
+        assert_eq!(read, request);
+        // Damaged stored data is refused with the field named, not trusted.
+        let damaged = [
+            ("/person/sex", serde_json::json!("Q"), "sex"),
+            ("/person/surname", serde_json::json!("Perera<<"), "surname"),
+            (
+                "/person/birth_date",
+                serde_json::json!("1985-02-30"),
+                "birth_date",
+            ),
+            ("/destination", serde_json::json!("lk"), "destination"),
+            ("/valid_until", serde_json::json!("soon"), "valid_until"),
+            ("/mission", serde_json::json!(""), "mission"),
+        ];
+        for (pointer, value, field) in damaged {
+            let mut bad = stored.clone();
+            *bad.pointer_mut(pointer).ok_or(pointer)? = value;
+            let error = serde_json::from_value::<TtdRequest>(bad)
+                .err()
+                .ok_or(pointer)?
+                .to_string();
+            assert!(error.contains(&format!("`{field}`")), "{pointer}: {error}");
+        }
+        let mut extra = stored;
+        extra["admin"] = serde_json::json!(true);
+        assert!(serde_json::from_value::<TtdRequest>(extra).is_err());
+
+        let legalization = LegalizationBody {
+            document_type: "Birth certificate".into(),
+            signatory: None,
+            capacity: None,
+            authority: "Registrar General".into(),
+            country_of_use: Some("ITA".into()),
+            place: Some("  ".into()),
+            document: "JVBERi0xLjQK".into(),
+        };
+        let (request, document) = legalization.validate("Colombo")?;
+        assert_eq!(request.place(), "Colombo", "a blank place is the service's");
+        assert_eq!(document, b"%PDF-1.4\n");
+        let stored = serde_json::to_value(&request)?;
+        assert_eq!(
+            serde_json::from_value::<LegalizationRequest>(stored.clone())?,
+            request
+        );
+        let mut bad = stored;
+        bad["document_sha256"] = serde_json::json!("00");
+        assert!(serde_json::from_value::<LegalizationRequest>(bad).is_err());
+        Ok(())
     }
 
     #[test]

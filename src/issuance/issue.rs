@@ -12,7 +12,7 @@ use super::idempotency::IdempotencyKey;
 use super::ledger::{self, LedgerEvent};
 use super::numbering::{self, Kind};
 use super::requests::{RequestRecord, RequestState};
-use super::{IssuanceError, Service};
+use super::{IssuanceError, Issuing};
 use crate::auth::Actor;
 use travdoc_store::issuing::{IssueError, IssueOutcome, IssueRow};
 use travdoc_store::ledger::Event;
@@ -24,11 +24,11 @@ pub(crate) enum NumberSource {
     Next,
     /// A pre-printed booklet number, claimed by the pipeline (checked unused).
     Given(String),
-    /// Already allocated for this request (see [`Service::load_for_issue`]).
+    /// Already allocated for this request (see [`Issuing::load_for_issue`]).
     Allocated(String),
 }
 
-impl Service {
+impl Issuing {
     /// Loads request `id` for issuing it. Without a pre-printed number the next number is
     /// allocated in the same statement (PostgreSQL) or transaction (SQLite) when the request is
     /// approved and the actor's to issue, after the HSM answered, batched with the other
@@ -89,7 +89,7 @@ impl Service {
         }
     }
 
-    /// [`Service::abandon`] for a number already allocated by [`Service::load_for_issue`];
+    /// [`Issuing::abandon`] for a number already allocated by [`Issuing::load_for_issue`];
     /// nothing to void otherwise.
     pub(crate) async fn abandon_source(
         &self,
@@ -122,9 +122,9 @@ impl Service {
     /// The shared issuing pipeline for an approved request: allocate a number (committed),
     /// build and sign (HSM), then one transaction that stores the document, closes the number,
     /// moves the request to `issued`, appends to the ledger and stores the idempotent response
-    /// (batched, see [`PostgresIssue`] and [`SqliteIssue`]).
+    /// (batched, see [`travdoc_store::issuing::issue`]).
     /// On any failure after allocation the number is voided. `source` says where the number
-    /// comes from (see [`Service::load_for_issue`]).
+    /// comes from (see [`Issuing::load_for_issue`]).
     pub(crate) async fn issue_request<R, B, F>(
         &self,
         actor: &Actor,

@@ -5,9 +5,9 @@
 use super::db::Tx;
 use super::documents::DocumentState;
 use super::numbering;
-use super::{IssuanceError, Service};
+use super::{IssuanceError, Records};
 
-impl Service {
+impl Records {
     pub(crate) async fn change_state(
         &self,
         tx: &mut Tx,

@@ -156,27 +156,69 @@ impl Default for Settings {
     }
 }
 
-/// The domain service: one per process, shared by the handlers.
+/// What every job reads and writes records with: the database, the clock, the metrics and
+/// the batched status lookups. The jobs that only record (request approval, revocation,
+/// arrival clearance, staff reads) get this and nothing else: they cannot sign or print.
 #[derive(Clone)]
-pub struct Service {
+pub struct Records {
     pub(crate) db: Db,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) metrics: Arc<Metrics>,
+    /// The document lookups of verification, batched.
+    pub(crate) status: Arc<batch::StatusBatch>,
+}
+
+/// The issuing pipeline's ports: the records, plus the number series, the HSM signers, the
+/// batched allocation and issuing statements, the country and the service settings. The jobs
+/// that make a document (request, issue, personalize, legalize) get this.
+#[derive(Clone)]
+pub struct Issuing {
+    pub(crate) records: Records,
     pub(crate) country: String,
     pub(crate) numbering: NumberingConfig,
     pub(crate) settings: Settings,
     pub(crate) signers: Signers,
-    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) batches: Arc<batch::Batches>,
+}
+
+/// Printing's ports: the records, plus the printers and the PDF renderer. Printing gets this:
+/// it cannot sign.
+#[derive(Clone)]
+pub struct Printing {
+    pub(crate) records: Records,
     pub(crate) printers: Arc<dyn ports::PrinterPort>,
     pub(crate) renderer: Arc<dyn ports::RendererPort>,
-    /// PostgreSQL's batched statements (allocation, issuing).
-    pub(crate) batches: Arc<batch::Batches>,
+}
+
+/// An issuing desk and a print room are record keepers too.
+impl std::ops::Deref for Issuing {
+    type Target = Records;
+    fn deref(&self) -> &Records {
+        &self.records
+    }
+}
+
+impl std::ops::Deref for Printing {
+    type Target = Records;
+    fn deref(&self) -> &Records {
+        &self.records
+    }
+}
+
+/// The service of one process: the three sets of ports, built once by the composition root
+/// (`compose.rs`) and handed to each handler, which passes a use case only the set it needs.
+#[derive(Clone)]
+pub struct Service {
+    records: Records,
+    issuing: Issuing,
+    printing: Printing,
 }
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service")
-            .field("country", &self.country)
-            .field("backend", &self.db.backend())
+            .field("country", &self.issuing.country)
+            .field("backend", &self.records.db.backend())
             .finish_non_exhaustive()
     }
 }
@@ -193,41 +235,81 @@ impl Service {
         metrics: Arc<Metrics>,
         printers: Arc<dyn ports::PrinterPort>,
     ) -> Self {
-        let batches = Arc::new(batch::Batches::new(&db, &numbering, &clock, &metrics));
-        Service {
+        let records = Records {
+            status: Arc::new(batch::StatusBatch::new(&db, &metrics)),
             db,
             clock,
-            country,
-            numbering,
-            settings,
-            signers,
             metrics,
-            printers,
-            renderer: Arc::new(ports::NoRenderer),
-            batches,
+        };
+        let batches = Arc::new(batch::Batches::new(
+            &records.db,
+            &numbering,
+            &records.clock,
+            &records.metrics,
+        ));
+        Service {
+            issuing: Issuing {
+                records: records.clone(),
+                country,
+                numbering,
+                settings,
+                signers,
+                batches,
+            },
+            printing: Printing {
+                records: records.clone(),
+                printers,
+                renderer: Arc::new(ports::NoRenderer),
+            },
+            records,
         }
     }
 
     /// Sets the PDF renderer.
     pub fn with_renderer(mut self, renderer: Arc<dyn ports::RendererPort>) -> Self {
-        self.renderer = renderer;
+        self.printing.renderer = renderer;
         self
     }
 
+    /// The ports of the jobs that only record.
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// The ports of the jobs that make a document.
+    pub fn issuing(&self) -> &Issuing {
+        &self.issuing
+    }
+
+    /// The ports of printing (and of rendering a document's PDF).
+    pub fn printing(&self) -> &Printing {
+        &self.printing
+    }
+
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.records.db
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
+        &self.records.metrics
     }
 
     pub fn signers(&self) -> &Signers {
-        &self.signers
+        &self.issuing.signers
     }
 
     pub fn country(&self) -> &str {
-        &self.country
+        &self.issuing.country
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.issuing.settings
+    }
+}
+
+impl Records {
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::numbering::Kind;
-use super::{IssuanceError, Service};
+use super::{IssuanceError, Records};
 use crate::auth::Actor;
 
 /// Where a request is: waiting for a second officer, approved, or issued as a document.
@@ -108,7 +108,7 @@ impl RequestRecord {
     }
 }
 
-impl Service {
+impl Records {
     /// Loads a request of `kind` that `actor` may see (404 otherwise, so that a mission cannot
     /// probe another mission's requests).
     pub(crate) async fn load_request(

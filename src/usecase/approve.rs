@@ -8,7 +8,7 @@ use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::numbering::Kind;
 use crate::issuance::requests::{RequestRecord, RequestState, RequestView};
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Records};
 
 /// Whether an approval must come from someone other than the requester.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,14 +19,14 @@ enum FourEyes {
 
 /// Approves a request (four-eyes: the approver must not be the requester).
 pub async fn approve(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     kind: Kind,
     id: &str,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<RequestView, IssuanceError> {
     approve_with(
-        service,
+        records,
         actor,
         kind,
         id,
@@ -40,23 +40,23 @@ pub async fn approve(
 /// the request is approved by its own requester. The ledgered approval says so
 /// (`"four_eyes": false`), so an auditor sees every document issued without a second officer.
 pub async fn approve_waiving_four_eyes(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     kind: Kind,
     id: &str,
 ) -> Result<RequestView, IssuanceError> {
-    approve_with(service, actor, kind, id, None, FourEyes::Waived).await
+    approve_with(records, actor, kind, id, None, FourEyes::Waived).await
 }
 
 async fn approve_with(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     kind: Kind,
     id: &str,
     idempotency_key: Option<&IdempotencyKey>,
     four_eyes: FourEyes,
 ) -> Result<RequestView, IssuanceError> {
-    let record = service.load_request(actor, kind, id).await?;
+    let record = records.load_request(actor, kind, id).await?;
     if four_eyes == FourEyes::Required && record.requested_by == actor.id {
         return Err(IssuanceError::FourEyes);
     }
@@ -68,8 +68,8 @@ async fn approve_with(
             expected: "requested",
         });
     }
-    let now = service.now_text();
-    let mut tx = service.db.begin().await?;
+    let now = records.now_text();
+    let mut tx = records.db.begin().await?;
     let moved = travdoc_store::requests::approve(
         &mut tx,
         id,

@@ -7,24 +7,24 @@ use crate::issuance::documents::{DocumentRecord, DocumentState, DocumentStatus, 
 use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::numbering::Kind;
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Records};
 use travdoc_store::ledger::Event;
 
 /// Marks the single-journey TTD `number` used: it must be valid (not revoked, used or expired).
 pub async fn clear_arrival(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     number: &str,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<DocumentView, IssuanceError> {
-    let record = service.load_document(actor, number).await?;
+    let record = records.load_document(actor, number).await?;
     if record.kind != Kind::Ttd {
         return Err(IssuanceError::invalid(
             "number",
             "only a TTD (single journey) is cleared on arrival",
         ));
     }
-    let today = service.now().date();
+    let today = records.now().date();
     let status = record.status(today);
     if status != DocumentStatus::Valid {
         return Err(IssuanceError::WrongState {
@@ -34,9 +34,9 @@ pub async fn clear_arrival(
             expected: "valid",
         });
     }
-    let now = service.now_text();
-    let mut tx = service.db.begin().await?;
-    if !service
+    let now = records.now_text();
+    let mut tx = records.db.begin().await?;
+    if !records
         .change_state(
             &mut tx,
             number,
@@ -77,6 +77,6 @@ pub async fn clear_arrival(
     .view(today);
     idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &view, &now).await?;
     tx.commit().await?;
-    service.metrics.record_state_change("used");
+    records.metrics.record_state_change("used");
     Ok(view)
 }

@@ -13,7 +13,7 @@ use crate::issuance::input::mrz_error;
 use crate::issuance::numbering::Kind;
 use crate::issuance::ports::SealKey;
 use crate::issuance::seal::{seal_date, seal_error, sign_seal};
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Issuing};
 
 /// `POST /v1/ttds/{id}/issue` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -38,13 +38,13 @@ pub(crate) fn ttd_mrz(
         format: "TD2",
         document_code: "PU",
         issuing_state: country,
-        surname: &request.person.surname,
-        given_names: &request.person.given_names,
+        surname: request.person().surname(),
+        given_names: request.person().given_names(),
         document_number: number,
-        nationality: &request.person.nationality,
-        birth_date: &request.person.birth_date,
-        sex: &request.person.sex,
-        expiry_date: &request.valid_until,
+        nationality: request.person().nationality(),
+        birth_date: request.person().birth_date(),
+        sex: request.person().sex(),
+        expiry_date: request.valid_until(),
         optional_data: "",
         optional_data_2: "",
     };
@@ -79,33 +79,33 @@ pub(crate) fn ttd_seal(
 
 /// Checks that a TTD request would produce a valid MRZ (names transliterate, fields fit),
 /// using a placeholder number of the series' length.
-pub(crate) fn precheck_ttd(service: &Service, request: &TtdRequest) -> Result<(), IssuanceError> {
-    let format = service.numbering.format(Kind::Ttd)?;
+pub(crate) fn precheck_ttd(issuing: &Issuing, request: &TtdRequest) -> Result<(), IssuanceError> {
+    let format = issuing.numbering.format(Kind::Ttd)?;
     let sample = format
-        .render(service.now().year(), 1)
+        .render(issuing.now().year(), 1)
         .ok_or_else(|| IssuanceError::NumberFormat("ttd".into()))?;
-    ttd_mrz(&service.country, &sample, request).map(|_| ())
+    ttd_mrz(&issuing.country, &sample, request).map(|_| ())
 }
 
 /// `POST /v1/ttds/{id}/issue`: MRZ + ETD seal in the HSM + document + ledger.
 pub async fn issue_ttd(
-    service: &Service,
+    issuing: &Issuing,
     actor: &Actor,
     id: &str,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedTtd, IssuanceError> {
-    let key = service.signers.ttd()?.clone();
-    let (record, source) = service.load_for_issue(actor, Kind::Ttd, id, None).await?;
+    let key = issuing.signers.ttd()?.clone();
+    let (record, source) = issuing.load_for_issue(actor, Kind::Ttd, id, None).await?;
     let request: TtdRequest = match serde_json::from_value(record.data.clone()) {
         Ok(request) => request,
-        Err(error) => return Err(service.abandon_source(actor, &source, error.into()).await),
+        Err(error) => return Err(issuing.abandon_source(actor, &source, error.into()).await),
     };
-    let country = service.country.clone();
-    let today = service.now().date();
-    let public_url = service.settings.public_url.clone();
-    let case_reference = request.case_reference.clone();
-    let valid_until = request.valid_until.clone();
-    service
+    let country = issuing.country.clone();
+    let today = issuing.now().date();
+    let public_url = issuing.settings.public_url.clone();
+    let case_reference = request.case_reference().map(str::to_owned);
+    let valid_until = request.valid_until().to_owned();
+    issuing
         .issue_request(
             actor,
             &record,
@@ -117,19 +117,19 @@ pub async fn issue_ttd(
                 Ok(Built {
                     signer_key_id: hex::encode_upper(key.certificate_serial()),
                     payload: serde_json::json!({
-                        "surname": request.person.surname,
-                        "given_names": request.person.given_names,
-                        "nationality": request.person.nationality,
-                        "birth_date": request.person.birth_date,
-                        "sex": request.person.sex,
-                        "mission": request.mission,
-                        "destination": request.destination,
-                        "route": request.route,
-                        "case_reference": request.case_reference,
-                        "previous_document": request.previous_document,
+                        "surname": request.person().surname(),
+                        "given_names": request.person().given_names(),
+                        "nationality": request.person().nationality(),
+                        "birth_date": request.person().birth_date(),
+                        "sex": request.person().sex(),
+                        "mission": request.mission(),
+                        "destination": request.destination(),
+                        "route": request.route(),
+                        "case_reference": request.case_reference(),
+                        "previous_document": request.previous_document(),
                         "single_journey": true,
                     }),
-                    valid_until: request.valid_until.clone(),
+                    valid_until: request.valid_until().to_owned(),
                     mrz: Some(mrz),
                     seal: Some(seal),
                     ..Built::default()

@@ -15,7 +15,7 @@ use crate::issuance::numbering::{self, Kind};
 use crate::issuance::ports::SealKey;
 use crate::issuance::requests::RequestRecord;
 use crate::issuance::seal::{seal_date, seal_error, sign_seal};
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Issuing};
 
 /// `POST /v1/legalizations` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -48,13 +48,13 @@ pub(crate) fn legalization_seal(
     let fields = travdoc_seal::LegalizationFields {
         certificate_number: number.to_owned(),
         issue_date: seal_date(today)?,
-        document_sha256: sha256_array(&request.document_sha256)?,
-        document_type: request.document_type.clone(),
-        signatory: request.signatory.clone(),
-        capacity: request.capacity.clone(),
-        authority: request.authority.clone(),
-        place: request.place.clone(),
-        country_of_use: request.country_of_use.clone(),
+        document_sha256: sha256_array(request.document_sha256())?,
+        document_type: request.document_type().to_owned(),
+        signatory: request.signatory().map(str::to_owned),
+        capacity: request.capacity().map(str::to_owned),
+        authority: request.authority().to_owned(),
+        place: Some(request.place().to_owned()),
+        country_of_use: request.country_of_use().map(str::to_owned),
         seal_of: None,
     };
     let legalization = travdoc_seal::Legalization::new(fields).map_err(|error| {
@@ -77,20 +77,17 @@ pub(crate) fn legalization_seal(
 
 /// `POST /v1/legalizations`: validated, numbered, sealed and recorded in one act.
 pub async fn legalize(
-    service: &Service,
+    issuing: &Issuing,
     actor: &Actor,
     body: &LegalizationBody,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedLegalization, IssuanceError> {
     let started = Instant::now();
-    let (mut request, _document) = body.validate()?;
-    if request.place.is_none() {
-        request.place = Some(service.settings.place.clone());
-    }
-    let key = service.signers.legalization()?.clone();
-    service.signers.check()?;
-    let now = service.now();
-    let now_text = service.now_text();
+    let (request, _document) = body.validate(&issuing.settings.place)?;
+    let key = issuing.signers.legalization()?.clone();
+    issuing.signers.check()?;
+    let now = issuing.now();
+    let now_text = issuing.now_text();
     let today = now.date();
     let data = serde_json::to_value(&request)?;
     let record = RequestRecord {
@@ -107,7 +104,7 @@ pub async fn legalize(
         updated_at: now_text.clone(),
     };
     // The request and its number are recorded together; the seal follows.
-    let mut tx = service.db.begin().await?;
+    let mut tx = issuing.db.begin().await?;
     record.insert(&mut tx).await?;
     ledger::record(
         &mut tx,
@@ -122,20 +119,20 @@ pub async fn legalize(
     .await?;
     let number = numbering::allocate_in(
         &mut tx,
-        &service.numbering,
+        &issuing.numbering,
         Kind::Legalization,
         &record.id,
         now,
     )
     .await?;
     tx.commit().await?;
-    let country = service.country.clone();
-    let verify_url = service.settings.verify_url.clone();
-    let public_url = service.settings.public_url.clone();
+    let country = issuing.country.clone();
+    let verify_url = issuing.settings.verify_url.clone();
+    let public_url = issuing.settings.public_url.clone();
     let valid_until = date_text(crate::issuance::input::add_years(today, 100));
     // The officer who certifies (printed under the signature line of the certificate).
     let certified_by = actor.name.clone();
-    service
+    issuing
         .finish_issue(
             actor,
             &record,
@@ -149,19 +146,19 @@ pub async fn legalize(
                     payload: serde_json::json!({
                         "certificate_number": number,
                         "issue_date": date_text(today),
-                        "document_type": request.document_type,
-                        "signatory": request.signatory,
-                        "capacity": request.capacity,
-                        "authority": request.authority,
-                        "place": request.place,
-                        "country_of_use": request.country_of_use,
-                        "document_sha256": request.document_sha256,
+                        "document_type": request.document_type(),
+                        "signatory": request.signatory(),
+                        "capacity": request.capacity(),
+                        "authority": request.authority(),
+                        "place": request.place(),
+                        "country_of_use": request.country_of_use(),
+                        "document_sha256": request.document_sha256(),
                         "qr_payload": qr,
                         "certified_by": certified_by,
                     }),
                     valid_until,
                     seal: Some(seal),
-                    document_sha256: Some(request.document_sha256.clone()),
+                    document_sha256: Some(request.document_sha256().to_owned()),
                     ..Built::default()
                 })
             },

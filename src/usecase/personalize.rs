@@ -9,7 +9,7 @@ use crate::issuance::documents::Built;
 use crate::issuance::idempotency::IdempotencyKey;
 use crate::issuance::input::{PassportApplication, add_years, date_text};
 use crate::issuance::numbering::Kind;
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Issuing};
 
 /// `POST /v1/passport-applications/{id}/issue` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -35,14 +35,14 @@ pub(crate) fn passport_mrz(
         format: "TD3",
         document_code: "PP",
         issuing_state: country,
-        surname: &application.person.surname,
-        given_names: &application.person.given_names,
+        surname: application.person().surname(),
+        given_names: application.person().given_names(),
         document_number: number,
-        nationality: &application.person.nationality,
-        birth_date: &application.person.birth_date,
-        sex: &application.person.sex,
+        nationality: application.person().nationality(),
+        birth_date: application.person().birth_date(),
+        sex: application.person().sex(),
         expiry_date: expiry,
-        optional_data: application.personal_number.as_deref().unwrap_or(""),
+        optional_data: application.personal_number().unwrap_or(""),
         optional_data_2: "",
     };
     let mrz = input
@@ -57,25 +57,25 @@ fn lds_error(error: travdoc_lds::LdsError) -> IssuanceError {
 
 /// `POST /v1/passport-applications/{id}/issue`.
 pub async fn issue_passport(
-    service: &Service,
+    issuing: &Issuing,
     actor: &Actor,
     id: &str,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedPassport, IssuanceError> {
-    issue_passport_numbered(service, actor, id, None, idempotency_key).await
+    issue_passport_numbered(issuing, actor, id, None, idempotency_key).await
 }
 
-/// [`Service::issue_passport`] on a booklet whose number is pre-printed (`Some`), or with
+/// [`Issuing::issue_passport`] on a booklet whose number is pre-printed (`Some`), or with
 /// the next number of the passport series (`None`).
 pub async fn issue_passport_numbered(
-    service: &Service,
+    issuing: &Issuing,
     actor: &Actor,
     id: &str,
     booklet_number: Option<&str>,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedPassport, IssuanceError> {
-    let signer = service.signers.passport()?.clone();
-    let (record, source) = service
+    let signer = issuing.signers.passport()?.clone();
+    let (record, source) = issuing
         .load_for_issue(actor, Kind::Passport, id, booklet_number)
         .await?;
     let parsed = serde_json::from_value::<PassportApplication>(record.data.clone())
@@ -88,14 +88,14 @@ pub async fn issue_passport_numbered(
         });
     let (application, photo) = match parsed {
         Ok(parsed) => parsed,
-        Err(error) => return Err(service.abandon_source(actor, &source, error).await),
+        Err(error) => return Err(issuing.abandon_source(actor, &source, error).await),
     };
-    let country = service.country.clone();
-    let today = service.now().date();
-    let expiry = date_text(add_years(today, i32::from(application.validity_years)));
-    let public_url = service.settings.public_url.clone();
+    let country = issuing.country.clone();
+    let today = issuing.now().date();
+    let expiry = date_text(add_years(today, i32::from(application.validity_years())));
+    let public_url = issuing.settings.public_url.clone();
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    service.issue_request(
+    issuing.issue_request(
         actor,
         &record,
         source,
@@ -118,13 +118,13 @@ pub async fn issue_passport_numbered(
             let sod = signer.sign_sod(&[&dg1, &dg2])?;
             Ok(Built {
                 payload: serde_json::json!({
-                    "surname": application.person.surname,
-                    "given_names": application.person.given_names,
-                    "nationality": application.person.nationality,
-                    "birth_date": application.person.birth_date,
-                    "sex": application.person.sex,
-                    "place_of_birth": application.place_of_birth,
-                    "personal_number": application.personal_number,
+                    "surname": application.person().surname(),
+                    "given_names": application.person().given_names(),
+                    "nationality": application.person().nationality(),
+                    "birth_date": application.person().birth_date(),
+                    "sex": application.person().sex(),
+                    "place_of_birth": application.place_of_birth(),
+                    "personal_number": application.personal_number(),
                     "personalization": {"ef_com": b64(&ef_com), "dg1": b64(&dg1), "ef_sod": b64(&sod)},
                 }),
                 response_extra: serde_json::json!({"dg2": b64(&dg2)}),

@@ -13,13 +13,13 @@ use crate::issuance::documents::{DocumentRecord, DocumentState, DocumentStatus, 
 use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::printing::{HEADQUARTERS, doc_type, location_code, serial_range};
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Printing};
 use travdoc_store::printing::StockRow;
 
 /// Registers blanks `from`..=`to` of `doc_type` at `location`; returns how many. A serial
 /// registered before makes the whole batch fail (nothing is added).
 pub async fn add_stock(
-    service: &Service,
+    printing: &Printing,
     actor: &Actor,
     doc_type_text: &str,
     location: &str,
@@ -29,8 +29,8 @@ pub async fn add_stock(
     let kind = doc_type(doc_type_text)?;
     let location = location_code(location)?;
     let serials = serial_range(from, to)?;
-    let now = service.now_text();
-    let mut tx = service.db.begin().await?;
+    let now = printing.now_text();
+    let mut tx = printing.db.begin().await?;
     for serial in &serials {
         let added = travdoc_store::printing::insert_blank(
             &mut tx, serial, kind, &location, &actor.id, &now,
@@ -63,15 +63,15 @@ pub async fn add_stock(
 }
 
 /// Blank stock by type, location and state.
-pub async fn stock(service: &Service) -> Result<Vec<StockRow>, IssuanceError> {
-    Ok(travdoc_store::printing::stock(service.db.reader()).await?)
+pub async fn stock(printing: &Printing) -> Result<Vec<StockRow>, IssuanceError> {
+    Ok(travdoc_store::printing::stock(printing.db.reader()).await?)
 }
 
 /// Reserves the lowest available blank for `record` (its type, at its mission or HQ).
 /// `None` when no stock was ever registered there (the embedded default prints on plain
 /// paper); an error when the registered stock is used up.
 async fn reserve_blank(
-    service: &Service,
+    printing: &Printing,
     record: &DocumentRecord,
     job_id: &str,
 ) -> Result<Option<String>, IssuanceError> {
@@ -81,14 +81,14 @@ async fn reserve_blank(
         .clone()
         .unwrap_or_else(|| HEADQUARTERS.to_owned());
     let registered =
-        travdoc_store::printing::registered_blanks(service.db.writer(), kind, &location).await?;
+        travdoc_store::printing::registered_blanks(printing.db.writer(), kind, &location).await?;
     if registered == 0 {
         return Ok(None);
     }
     // Another node may take the same blank between the two statements: try the next one.
     for _ in 0..8 {
         let Some(serial) =
-            travdoc_store::printing::lowest_available_blank(service.db.writer(), kind, &location)
+            travdoc_store::printing::lowest_available_blank(printing.db.writer(), kind, &location)
                 .await?
         else {
             return Err(IssuanceError::invalid(
@@ -97,11 +97,11 @@ async fn reserve_blank(
             ));
         };
         let taken = travdoc_store::printing::reserve_blank(
-            service.db.writer(),
+            printing.db.writer(),
             &serial,
             job_id,
             &record.number,
-            &service.now_text(),
+            &printing.now_text(),
         )
         .await?;
         if taken {
@@ -116,24 +116,24 @@ async fn reserve_blank(
 
 /// The blank of the document's last successful print (the one a reprint spoils).
 async fn last_printed_blank(
-    service: &Service,
+    printing: &Printing,
     number: &str,
 ) -> Result<Option<String>, IssuanceError> {
-    Ok(travdoc_store::printing::last_printed_blank(service.db.reader(), number).await?)
+    Ok(travdoc_store::printing::last_printed_blank(printing.db.reader(), number).await?)
 }
 
 /// `POST /v1/documents/{number}/print` with an optional reprint reason: renders for the
 /// printer with the reserved blank's serial, sends, and records the job.
 pub async fn print_document(
-    service: &Service,
+    printing: &Printing,
     actor: &Actor,
     number: &str,
     printer: &str,
     reprint_reason: Option<&str>,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<PrintJobView, IssuanceError> {
-    let record = service.load_document(actor, number).await?;
-    if !service
+    let record = printing.load_document(actor, number).await?;
+    if !printing
         .printers
         .printers()
         .iter()
@@ -144,7 +144,7 @@ pub async fn print_document(
             format!("no printer named `{printer}`"),
         ));
     }
-    let status = record.status(service.now().date());
+    let status = record.status(printing.now().date());
     if status != DocumentStatus::Valid {
         return Err(IssuanceError::WrongState {
             what: "document",
@@ -170,7 +170,7 @@ pub async fn print_document(
         }
         (true, Some(reason)) => Some(Reprint {
             reason: reason.to_owned(),
-            previous_blank: last_printed_blank(service, &record.number).await?,
+            previous_blank: last_printed_blank(printing, &record.number).await?,
         }),
         (_, Some(_)) => {
             return Err(IssuanceError::invalid(
@@ -181,11 +181,11 @@ pub async fn print_document(
         (_, None) => None,
     };
     let job_id = uuid::Uuid::new_v4().to_string();
-    let blank = reserve_blank(service, &record, &job_id).await?;
+    let blank = reserve_blank(printing, &record, &job_id).await?;
     // The job is on record as `queued` before the printer sees it: a crash while printing
     // leaves a visible queued job and a reserved blank, never a silent print.
     let attempt = queue_job(
-        service,
+        printing,
         actor,
         &record,
         &job_id,
@@ -194,17 +194,17 @@ pub async fn print_document(
         reason,
     )
     .await?;
-    let mut input = service.render_input(&record).await?;
+    let mut input = printing.render_input(&record).await?;
     if let (Some(serial), Some(data)) = (&blank, input.data.as_object_mut()) {
         data.insert("blank_serial".into(), serial.clone().into());
     }
-    let outcome = service
+    let outcome = printing
         .printers
         .print(printer, &record.number, &input)
         .await;
     let failed = outcome.as_ref().err().cloned();
     let job = record_job(
-        service,
+        printing,
         actor,
         &record,
         Job {
@@ -229,7 +229,7 @@ pub async fn print_document(
 
 /// Records the job as `queued` and returns which attempt it is for the document.
 async fn queue_job(
-    service: &Service,
+    printing: &Printing,
     actor: &Actor,
     record: &DocumentRecord,
     job_id: &str,
@@ -237,8 +237,8 @@ async fn queue_job(
     blank: Option<&str>,
     reprint_reason: Option<&str>,
 ) -> Result<i64, IssuanceError> {
-    let now = service.now_text();
-    let mut tx = service.db.begin().await?;
+    let now = printing.now_text();
+    let mut tx = printing.db.begin().await?;
     let job = travdoc_store::printing::NewJob {
         id: job_id,
         number: &record.number,
@@ -257,14 +257,14 @@ async fn queue_job(
 /// the blank (used, or returned), the document's state, the spoiled blank of a reprint, and
 /// their ledger entries.
 async fn record_job(
-    service: &Service,
+    printing: &Printing,
     actor: &Actor,
     record: &DocumentRecord,
     job: Job,
     outcome: Result<crate::issuance::ports::Printed, String>,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<PrintJobView, IssuanceError> {
-    let now = service.now_text();
+    let now = printing.now_text();
     let (state, detail) = match &outcome {
         Ok(printed) if printed.completed => ("completed", printed.reference.clone()),
         Ok(printed) => ("sent", printed.reference.clone()),
@@ -280,7 +280,7 @@ async fn record_job(
         reprint_reason: job.reprint.as_ref().map(|r| r.reason.clone()),
         attempt: Some(job.attempt),
     };
-    let mut tx = service.db.begin().await?;
+    let mut tx = printing.db.begin().await?;
     travdoc_store::printing::finish_job(
         &mut tx,
         &view.id,
@@ -294,7 +294,7 @@ async fn record_job(
         tracing::debug!(blank = %serial, used = outcome.is_ok(), "blank settled");
     }
     if outcome.is_ok() && job.reprint.is_none() {
-        service
+        printing
             .change_state(
                 &mut tx,
                 &record.number,
@@ -376,13 +376,20 @@ async fn record_job(
         idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &view, &now).await?;
     }
     tx.commit().await?;
-    service.metrics.record_print_job(state);
+    printing.metrics.record_print_job(state);
     Ok(view)
 }
 
+/// The configured printers' names.
+pub fn printer_names(printing: &Printing) -> Vec<String> {
+    printing.printers.printers()
+}
+
 /// Every configured printer's state (reachability and attributes).
-pub async fn check_printers(service: &Service) -> Vec<(String, Result<serde_json::Value, String>)> {
-    service.printers.check().await
+pub async fn check_printers(
+    printing: &Printing,
+) -> Vec<(String, Result<serde_json::Value, String>)> {
+    printing.printers.check().await
 }
 
 /// A print job in the making.

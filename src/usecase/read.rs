@@ -10,7 +10,7 @@ use crate::issuance::documents::{DocumentFilter, DocumentView, document_record};
 use crate::issuance::input::date_text;
 use crate::issuance::numbering::Kind;
 use crate::issuance::requests::{RequestView, request_record};
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Printing, Records};
 
 /// One recorded act on a document (or on the request it was issued from).
 #[derive(Debug, Clone, Serialize)]
@@ -28,7 +28,7 @@ pub struct HistoryEntry {
 /// Requests of `kind` in `state` (`requested`, `approved`, `issued`; `None`: any), newest
 /// first; a mission sees only its own.
 pub async fn list_requests(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     kind: Kind,
     state: Option<&str>,
@@ -52,7 +52,7 @@ pub async fn list_requests(
         _ => None,
     };
     travdoc_store::requests::list(
-        service.db.reader(),
+        records.db.reader(),
         kind.as_str(),
         state,
         mission.as_deref(),
@@ -67,13 +67,13 @@ pub async fn list_requests(
 /// The acts recorded on document `number` and on its request, oldest first (404 when
 /// `actor` may not see the document).
 pub async fn document_history(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     number: &str,
 ) -> Result<Vec<HistoryEntry>, IssuanceError> {
-    let record = service.load_document(actor, number).await?;
+    let record = records.load_document(actor, number).await?;
     let mut entries: Vec<HistoryEntry> =
-        travdoc_store::events::document_events(service.db.reader(), number, &record.request_id)
+        travdoc_store::events::document_events(records.db.reader(), number, &record.request_id)
             .await?
             .into_iter()
             .map(|event| HistoryEntry {
@@ -97,17 +97,28 @@ pub async fn document_history(
 
 /// `GET /v1/documents/{number}`.
 pub async fn get_document(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     number: &str,
 ) -> Result<DocumentView, IssuanceError> {
-    let record = service.load_document(actor, number).await?;
-    Ok(record.view(service.now().date()))
+    let record = records.load_document(actor, number).await?;
+    Ok(record.view(records.now().date()))
+}
+
+/// The console's document page: the view and the seal's bytes (mission-scoped).
+pub async fn document_detail(
+    records: &Records,
+    actor: &Actor,
+    number: &str,
+) -> Result<(DocumentView, Option<Vec<u8>>), IssuanceError> {
+    let record = records.load_document(actor, number).await?;
+    let view = record.view(records.now().date());
+    Ok((view, record.seal))
 }
 
 /// `GET /v1/documents`: a mission sees only its own documents.
 pub async fn list_documents(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     filter: &DocumentFilter,
 ) -> Result<Vec<DocumentView>, IssuanceError> {
@@ -148,7 +159,7 @@ pub async fn list_documents(
     if offset < 0 {
         return Err(IssuanceError::invalid("offset", "must not be negative"));
     }
-    let today = service.now().date();
+    let today = records.now().date();
     let today_text = date_text(today);
     let query = travdoc_store::documents::DocumentQuery {
         kind: filter.kind.as_deref(),
@@ -158,28 +169,29 @@ pub async fn list_documents(
         limit,
         offset,
     };
-    travdoc_store::documents::list(service.db.reader(), &query)
+    travdoc_store::documents::list(records.db.reader(), &query)
         .await?
         .into_iter()
         .map(|row| document_record(row).map(|record| record.view(today)))
         .collect()
 }
+
 /// Renders the document's PDF (staff; mission-scoped).
 pub async fn document_pdf(
-    service: &Service,
+    printing: &Printing,
     actor: &Actor,
     number: &str,
 ) -> Result<Vec<u8>, IssuanceError> {
-    let record = service.load_document(actor, number).await?;
-    service.render_record(&record).await
+    let record = printing.load_document(actor, number).await?;
+    printing.render_record(&record).await
 }
 
 /// `GET /v1/ttds/{id}` and `GET /v1/passport-applications/{id}`.
 pub async fn get_request(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     kind: Kind,
     id: &str,
 ) -> Result<RequestView, IssuanceError> {
-    Ok(service.load_request(actor, kind, id).await?.view())
+    Ok(records.load_request(actor, kind, id).await?.view())
 }

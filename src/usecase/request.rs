@@ -9,26 +9,26 @@ use crate::issuance::input::{PassportApplicationBody, TtdRequestBody};
 use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::numbering::Kind;
 use crate::issuance::requests::{RequestRecord, RequestState, RequestView};
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Issuing};
 
 /// `POST /v1/ttds`: a mission asks for a TTD.
 pub async fn request_ttd(
-    service: &Service,
+    issuing: &Issuing,
     actor: &Actor,
     body: &TtdRequestBody,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<RequestView, IssuanceError> {
-    let request = body.validate(actor.mission.as_ref(), service.now().date())?;
+    let request = body.validate(actor.mission.as_ref(), issuing.now().date())?;
     // Names must transliterate and fit the MRZ now, not at issuance.
-    crate::usecase::issue_ttd::precheck_ttd(service, &request)?;
+    crate::usecase::issue_ttd::precheck_ttd(issuing, &request)?;
     let data = serde_json::to_value(&request)?;
     insert_request(
-        service,
+        issuing,
         actor,
         Kind::Ttd,
-        Some(request.mission.clone()),
+        Some(request.mission().to_owned()),
         data,
-        request.photo.clone(),
+        request.photo().map(<[u8]>::to_vec),
         idempotency_key,
     )
     .await
@@ -36,27 +36,27 @@ pub async fn request_ttd(
 
 /// `POST /v1/passport-applications`.
 pub async fn apply_passport(
-    service: &Service,
+    issuing: &Issuing,
     actor: &Actor,
     body: &PassportApplicationBody,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<RequestView, IssuanceError> {
-    let application = body.validate(service.now().date())?;
+    let application = body.validate(issuing.now().date())?;
     let data = serde_json::to_value(&application)?;
     insert_request(
-        service,
+        issuing,
         actor,
         Kind::Passport,
         None,
         data,
-        Some(application.photo.clone()),
+        Some(application.photo().to_vec()),
         idempotency_key,
     )
     .await
 }
 
 async fn insert_request(
-    service: &Service,
+    issuing: &Issuing,
     actor: &Actor,
     kind: Kind,
     mission: Option<String>,
@@ -64,7 +64,7 @@ async fn insert_request(
     photo: Option<Vec<u8>>,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<RequestView, IssuanceError> {
-    let now = service.now_text();
+    let now = issuing.now_text();
     let record = RequestRecord {
         id: uuid::Uuid::new_v4().to_string(),
         kind,
@@ -79,7 +79,7 @@ async fn insert_request(
         updated_at: now.clone(),
     };
     let view = record.view();
-    let mut tx = service.db.begin().await?;
+    let mut tx = issuing.db.begin().await?;
     record.insert(&mut tx).await?;
     let action = match kind {
         Kind::Ttd => "ttd.requested",

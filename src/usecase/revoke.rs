@@ -7,19 +7,19 @@ use crate::issuance::documents::{DocumentRecord, DocumentState, DocumentView, Re
 use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::numbering::Kind;
-use crate::issuance::{IssuanceError, Service};
+use crate::issuance::{IssuanceError, Records};
 use travdoc_store::ledger::Event;
 
 /// Revokes document `number` for `reason` as `actor`: consular staff revoke legalizations only,
 /// issuers and approvers any kind, others TTDs only (another kind is "not found" to them).
 pub async fn revoke(
-    service: &Service,
+    records: &Records,
     actor: &Actor,
     number: &str,
     reason: RevocationReason,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<DocumentView, IssuanceError> {
-    let record = service.load_document(actor, number).await?;
+    let record = records.load_document(actor, number).await?;
     if actor.role == crate::auth::Role::Consular && record.kind != Kind::Legalization {
         return Err(IssuanceError::NotFound {
             what: "document",
@@ -36,9 +36,9 @@ pub async fn revoke(
             id: number.to_owned(),
         });
     }
-    let now = service.now_text();
-    let mut tx = service.db.begin().await?;
-    if !service
+    let now = records.now_text();
+    let mut tx = records.db.begin().await?;
+    if !records
         .change_state(
             &mut tx,
             number,
@@ -77,9 +77,9 @@ pub async fn revoke(
         state_reason: Some(reason.as_str().to_owned()),
         ..record
     }
-    .view(service.now().date());
+    .view(records.now().date());
     idempotency::store(&mut tx, &actor.id, idempotency_key, 200, &view, &now).await?;
     tx.commit().await?;
-    service.metrics.record_state_change("revoked");
+    records.metrics.record_state_change("revoked");
     Ok(view)
 }

@@ -291,7 +291,7 @@ pub async fn dashboard(
             limit: Some(200),
             offset: None,
         };
-        crate::usecase::read::list_documents(&state.service, actor, &filter).await?
+        crate::usecase::read::list_documents(state.service.records(), actor, &filter).await?
     } else {
         Vec::new()
     };
@@ -314,7 +314,7 @@ pub async fn dashboard(
     };
     let requests = if actor.role.may(Act::ReadRequest) {
         crate::usecase::read::list_requests(
-            &state.service,
+            state.service.records(),
             actor,
             request_kind,
             request_state.as_deref(),
@@ -364,9 +364,14 @@ pub async fn find(
     }
     if uuid::Uuid::parse_str(&wanted).is_ok() && session.actor.role.may(Act::ReadRequest) {
         for kind in [Kind::Ttd, Kind::Passport] {
-            if crate::usecase::read::get_request(&state.service, &session.actor, kind, &wanted)
-                .await
-                .is_ok()
+            if crate::usecase::read::get_request(
+                state.service.records(),
+                &session.actor,
+                kind,
+                &wanted,
+            )
+            .await
+            .is_ok()
             {
                 return Ok(see_other(&format!(
                     "/console/requests/{}/{wanted}",
@@ -430,7 +435,9 @@ pub async fn ttd_create(
         previous_document: optional(&ttd.previous_document),
         photo: None,
     };
-    match crate::usecase::request::request_ttd(&state.service, &session.actor, &body, None).await {
+    match crate::usecase::request::request_ttd(state.service.issuing(), &session.actor, &body, None)
+        .await
+    {
         Ok(view) => Ok(see_other(&format!(
             "/console/requests/ttd/{}?msg=requested",
             view.id
@@ -463,7 +470,9 @@ pub async fn request_page(
 ) -> Result<Html<String>, WebError> {
     require(&session, Act::ReadRequest, "read requests")?;
     let kind = kind_of(&kind)?;
-    let view = crate::usecase::read::get_request(&state.service, &session.actor, kind, &id).await?;
+    let view =
+        crate::usecase::read::get_request(state.service.records(), &session.actor, kind, &id)
+            .await?;
     let role = session.actor.role;
     let (approve, issue) = match kind {
         Kind::Passport => (Act::ApprovePassport, Act::IssuePassport),
@@ -504,7 +513,8 @@ pub async fn request_approve(
         Act::ApproveTtd
     };
     require(&session, act, "approve requests")?;
-    crate::usecase::approve::approve(&state.service, &session.actor, kind, &id, None).await?;
+    crate::usecase::approve::approve(state.service.records(), &session.actor, kind, &id, None)
+        .await?;
     Ok(see_other(&format!(
         "/console/requests/{}/{id}?msg=approved",
         kind.as_str()
@@ -522,12 +532,17 @@ pub async fn request_issue(
     let kind = kind_of(&kind)?;
     let number = if kind == Kind::Passport {
         require(&session, Act::IssuePassport, "issue passports")?;
-        crate::usecase::personalize::issue_passport(&state.service, &session.actor, &id, None)
-            .await?
-            .document_number
+        crate::usecase::personalize::issue_passport(
+            state.service.issuing(),
+            &session.actor,
+            &id,
+            None,
+        )
+        .await?
+        .document_number
     } else {
         require(&session, Act::IssueTtd, "issue TTDs")?;
-        crate::usecase::issue_ttd::issue_ttd(&state.service, &session.actor, &id, None)
+        crate::usecase::issue_ttd::issue_ttd(state.service.issuing(), &session.actor, &id, None)
             .await?
             .document_number
     };
@@ -544,9 +559,10 @@ pub async fn document_page(
     message: Result<Query<MessageQuery>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
     require(&session, Act::ReadDocument, "read documents")?;
-    let record = state.service.load_document(&session.actor, &number).await?;
-    let view = record.view(state.service.now().date());
-    let seal = record.seal.as_deref().map(|bytes| {
+    let (view, seal) =
+        crate::usecase::read::document_detail(state.service.records(), &session.actor, &number)
+            .await?;
+    let seal = seal.as_deref().map(|bytes| {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(bytes)
     });
@@ -563,15 +579,17 @@ pub async fn document_page(
         None => None,
     };
     let valid = view.status.as_str() == "valid";
+    let is_ttd = view.kind == Kind::Ttd.as_str();
     let role = session.actor.role;
     let printers = if role.may(Act::Print) && valid {
-        state.service.printers.printers()
+        crate::usecase::print::printer_names(state.service.printing())
     } else {
         Vec::new()
     };
     let mrz = view.mrz.clone().unwrap_or_default().join("\n");
     let history =
-        crate::usecase::read::document_history(&state.service, &session.actor, &number).await?;
+        crate::usecase::read::document_history(state.service.records(), &session.actor, &number)
+            .await?;
     page(
         "document.html",
         &session,
@@ -586,7 +604,7 @@ pub async fn document_page(
             printers => printers,
             may_print => role.may(Act::Print) && valid,
             may_revoke => role.may(Act::Revoke) && valid,
-            may_clear => role.may(Act::ClearArrival) && valid && record.kind == Kind::Ttd,
+            may_clear => role.may(Act::ClearArrival) && valid && is_ttd,
             reasons => ["lost", "stolen", "cancelled", "damaged"],
         },
     )
@@ -599,7 +617,8 @@ pub async fn document_pdf(
     Path(number): Path<String>,
 ) -> Result<Response, WebError> {
     require(&session, Act::ReadDocument, "read documents")?;
-    let pdf = crate::usecase::read::document_pdf(&state.service, &session.actor, &number).await?;
+    let pdf = crate::usecase::read::document_pdf(state.service.printing(), &session.actor, &number)
+        .await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
@@ -622,7 +641,7 @@ pub async fn document_print(
     }
     let reprint_reason = optional(&print.reprint_reason);
     crate::usecase::print::print_document(
-        &state.service,
+        state.service.printing(),
         &session.actor,
         &number,
         print.printer.trim(),
@@ -657,7 +676,14 @@ pub async fn document_revoke(
             });
         }
     };
-    crate::usecase::revoke::revoke(&state.service, &session.actor, &number, reason, None).await?;
+    crate::usecase::revoke::revoke(
+        state.service.records(),
+        &session.actor,
+        &number,
+        reason,
+        None,
+    )
+    .await?;
     Ok(see_other(&format!(
         "/console/documents/{number}?msg=revoked"
     )))
@@ -672,8 +698,13 @@ pub async fn document_clear_arrival(
 ) -> Result<Response, WebError> {
     session.check_csrf(&form(body)?.csrf)?;
     require(&session, Act::ClearArrival, "clear arrivals")?;
-    crate::usecase::clear_arrival::clear_arrival(&state.service, &session.actor, &number, None)
-        .await?;
+    crate::usecase::clear_arrival::clear_arrival(
+        state.service.records(),
+        &session.actor,
+        &number,
+        None,
+    )
+    .await?;
     Ok(see_other(&format!(
         "/console/documents/{number}?msg=cleared"
     )))

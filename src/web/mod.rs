@@ -305,7 +305,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             "/console/documents/{number}/clear-arrival",
             post(console::document_clear_arrival),
         );
-    if let Some(path) = qr_path(&state.service.settings.verify_url) {
+    if let Some(path) = qr_path(&state.service.settings().verify_url) {
         router = router.route(&path, get(verify_page::show).post(verify_page::submit));
     }
     router

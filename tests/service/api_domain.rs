@@ -69,28 +69,30 @@ async fn the_requester_cannot_approve_and_issuing_needs_the_hsm() -> TestResult 
     let clock = Arc::new(FixedClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))));
     let service = service(&dir, clock).await?;
     let mission = actor("u-1", Role::Mission, Some("LON"));
-    let request = request_ttd(&service, &mission, &body(), None).await?;
+    let request = request_ttd(service.issuing(), &mission, &body(), None).await?;
     assert_eq!(request.state.as_str(), "requested");
     // The same person acting as approver is refused (four-eyes).
     let same = actor("u-1", Role::Approver, None);
-    let refused = approve(&service, &same, Kind::Ttd, &request.id, None).await;
+    let refused = approve(service.records(), &same, Kind::Ttd, &request.id, None).await;
     assert!(
         matches!(refused, Err(IssuanceError::FourEyes)),
         "{refused:?}"
     );
     let approver = actor("u-2", Role::Approver, None);
-    let approved = approve(&service, &approver, Kind::Ttd, &request.id, None).await?;
+    let approved = approve(service.records(), &approver, Kind::Ttd, &request.id, None).await?;
     assert_eq!(approved.state.as_str(), "approved");
     assert_eq!(approved.approved_by.as_deref(), Some("u-2"));
     // No HSM configured: nothing is allocated, nothing stored.
     let issued =
-        travdoc::usecase::issue_ttd::issue_ttd(&service, &mission, &request.id, None).await;
+        travdoc::usecase::issue_ttd::issue_ttd(service.issuing(), &mission, &request.id, None)
+            .await;
     assert!(
         matches!(issued, Err(IssuanceError::NotConfigured(_))),
         "{issued:?}"
     );
     let documents =
-        travdoc::usecase::read::list_documents(&service, &approver, &Default::default()).await?;
+        travdoc::usecase::read::list_documents(service.records(), &approver, &Default::default())
+            .await?;
     assert!(documents.is_empty());
     let row = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM svc_document_numbers")
         .fetch_one(service.db().reader())
@@ -113,6 +115,7 @@ async fn crashed_allocations_become_void_and_numbers_are_never_reused() -> TestR
     // A recovery pass within the grace period leaves them alone ...
     assert!(
         service
+            .records()
             .recover_numbers(time::Duration::minutes(2))
             .await?
             .is_empty()
@@ -121,7 +124,10 @@ async fn crashed_allocations_become_void_and_numbers_are_never_reused() -> TestR
     if let Ok(mut now) = clock.0.lock() {
         *now = start + time::Duration::minutes(5);
     }
-    let voided = service.recover_numbers(time::Duration::minutes(2)).await?;
+    let voided = service
+        .records()
+        .recover_numbers(time::Duration::minutes(2))
+        .await?;
     assert_eq!(voided, vec![first.clone(), second.clone()]);
     let states: Vec<(String, String)> =
         sqlx::query_as("SELECT number, state FROM svc_document_numbers ORDER BY number")
@@ -154,7 +160,7 @@ async fn invalid_input_stores_nothing() -> TestResult {
     let mission = actor("u-1", Role::Mission, Some("LON"));
     let mut bad = body();
     bad.valid_until = "2028-01-01".to_owned();
-    let refused = request_ttd(&service, &mission, &bad, None).await;
+    let refused = request_ttd(service.issuing(), &mission, &bad, None).await;
     assert!(
         matches!(&refused, Err(IssuanceError::InvalidField { field, .. }) if field == "valid_until"),
         "{refused:?}"

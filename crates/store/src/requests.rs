@@ -1,7 +1,6 @@
 //! The requests' rows (`svc_requests`, migration `0100_service.sql`): recording one, reading
-//! one, approving one, and the row every statement that reads requests returns. The batched
-//! issuing statements (the service's `numbering.rs` and `issue.rs`) still write their own SQL
-//! over these columns and read their rows with [`request_row`].
+//! one, approving one, and the row every statement that reads requests returns (the batched
+//! allocation in [`crate::numbers`] reads its requests with [`request_row`] too).
 
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
