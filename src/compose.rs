@@ -504,15 +504,29 @@ fn open_printers(config: &Config, rendering: Arc<Rendering>) -> anyhow::Result<P
     })
 }
 
-/// Opens (or on a fresh data dir creates) the HSM token and the PKI; its events are journalled
-/// for the ledger (see [`crate::issuance::pki_events`]).
+/// Opens (or on a fresh data dir creates) the HSM token and the PKI (see [`pki_over_database`]).
 pub fn open_pki(config: &Config) -> anyhow::Result<Arc<Pki>> {
-    let options = pki_options(config);
-    let sink =
-        crate::issuance::pki_events::JournalSink::new(&config.data_dir, &config.pki.key_algorithm);
-    let pki = Pki::open_with(&options, Arc::new(travdoc_pki::SystemClock), Arc::new(sink))?;
+    let pki = pki_over_database(config, &pki_options(config))?;
     pki.init()?;
     Ok(Arc::new(pki))
+}
+
+/// The PKI over the service's database, its one source of truth for every node and command
+/// (`DATA_DIR/pki/` is its export; a data dir from before is imported once), with its events
+/// ledgered in the transaction of each change (see [`crate::issuance::pki_store`]).
+pub fn pki_over_database(config: &Config, options: &PkiOptions) -> anyhow::Result<Pki> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let (store, sink) = crate::issuance::pki_store::DbPkiStore::open(
+        &config.database_url(),
+        &config.data_dir.join("pki"),
+        &config.pki.key_algorithm,
+    )?;
+    Ok(Pki::open_with_store(
+        options,
+        Arc::new(travdoc_pki::SystemClock),
+        sink,
+        store,
+    )?)
 }
 
 /// Opens (or on a fresh data dir creates) the HSM token and PKI, printers and renderer.

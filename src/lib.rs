@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod http;
 pub mod issuance;
+pub mod live;
 pub mod metrics;
 // Use cases: one module per job, called by the API, the web pages and the CLI alike.
 pub mod usecase;

@@ -3,10 +3,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Subcommand;
-use travdoc_pki::{Pki, RevocationReason, SignerKind, SystemClock};
+use travdoc_pki::{Pki, RevocationReason, SignerKind};
 
 use super::Context;
 
@@ -64,12 +63,9 @@ pub fn run(context: &Context, command: &PkiCommand) -> anyhow::Result<ExitCode> 
     }
     // The embedded SoftHSM2 needs SOFTHSM2_CONF before the module loads: this may re-execute.
     options.prepare_process()?;
-    let sink = crate::issuance::pki_events::JournalSink::new(
-        &context.config.data_dir,
-        &context.config.pki.key_algorithm,
-    );
-    let pki = Pki::open_with(&options, Arc::new(SystemClock), Arc::new(sink))?;
+    let pki = crate::compose::pki_over_database(&context.config, &options)?;
     let code = act(&pki, command)?;
+    // Events journalled by an earlier version (before the PKI lived in the database).
     record_in_ledger(context);
     Ok(code)
 }

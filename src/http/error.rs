@@ -154,6 +154,17 @@ impl From<IssuanceError> for ApiError {
                 "not_configured",
                 format!("this service has no {what} configured"),
             ),
+            E::NoValidSigner(what) => {
+                tracing::error!(signer = what, "no valid signer: issuance refused");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_valid_signer",
+                    format!(
+                        "no valid {what} signer (revoked, retired or past its key-usage period); \
+                         nothing was issued or numbered; the PKI operators must issue a new one"
+                    ),
+                )
+            }
             E::SeriesExhausted(series) => {
                 tracing::error!(%series, "number series exhausted");
                 ApiError::new(

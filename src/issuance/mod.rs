@@ -15,6 +15,7 @@ pub mod ledger;
 pub(crate) mod lifecycle;
 pub mod numbering;
 pub mod pki_events;
+pub mod pki_store;
 pub mod ports;
 pub mod printing;
 pub mod requests;
@@ -64,6 +65,8 @@ pub enum IssuanceError {
     Build(String),
     #[error("this service has no {0} configured")]
     NotConfigured(&'static str),
+    #[error("no valid {0} signer")]
+    NoValidSigner(&'static str),
     #[error("printer error: {0}")]
     Printer(String),
     #[error("{0}")]
@@ -114,6 +117,7 @@ impl From<SignerError> for IssuanceError {
         match error {
             SignerError::Unavailable(message) => IssuanceError::HsmUnavailable(message),
             SignerError::NotConfigured(kind) => IssuanceError::NotConfigured(kind),
+            SignerError::NoValidSigner(kind) => IssuanceError::NoValidSigner(kind),
             SignerError::Failed(message) => IssuanceError::Signing(message),
         }
     }

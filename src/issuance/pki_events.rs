@@ -44,7 +44,7 @@ fn digest(hex_text: &str) -> Digest32 {
 }
 
 /// The ledger entries of one PKI event, each with its idempotency key.
-fn entries(event: &PkiEvent, algorithm: &str) -> Vec<(String, Event)> {
+pub(crate) fn entries(event: &PkiEvent, algorithm: &str) -> Vec<(String, Event)> {
     let serial = event.serial_hex.clone();
     let fingerprint = event.fingerprint_sha256.clone();
     let key = |what: &str| format!("pki:{what}:{serial}:{fingerprint}");

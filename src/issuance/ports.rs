@@ -16,6 +16,10 @@ pub enum SignerError {
     /// No key of this kind is configured.
     #[error("no {0} signer is configured")]
     NotConfigured(&'static str),
+    /// The PKI has no signer of this kind that may sign now (all revoked, retired, expired or
+    /// past their private-key usage period): nothing is signed until a new one is issued.
+    #[error("no valid {0} signer: every one is revoked or past its key-usage period")]
+    NoValidSigner(&'static str),
     /// The HSM refused or failed the operation.
     #[error("{0}")]
     Failed(String),
@@ -33,6 +37,10 @@ pub trait SealKey: Send + Sync {
     fn signer_identifier(&self) -> &str;
     /// The certificate serial number (big-endian bytes), the seal header's certificate reference.
     fn certificate_serial(&self) -> &[u8];
+    /// The end of the key's private-key usage period (none: no limit known).
+    fn usable_until(&self) -> Option<std::time::SystemTime> {
+        None
+    }
 }
 
 /// Adapter so that a [`SealKey`] can be handed to the seal builder.
@@ -58,6 +66,10 @@ pub trait SodSigner: Send + Sync {
     fn sign_sod(&self, data_groups: &[&[u8]]) -> Result<Vec<u8>, SignerError>;
     /// The Document Signer's reference (certificate serial, hex) for the ledger.
     fn key_id(&self) -> String;
+    /// The end of the key's private-key usage period (none: no limit known).
+    fn usable_until(&self) -> Option<std::time::SystemTime> {
+        None
+    }
 }
 
 /// Health of the signing device.
@@ -66,7 +78,9 @@ pub trait HsmProbe: Send + Sync {
     fn check(&self) -> Result<(), SignerError>;
 }
 
-/// The signing keys of the service, by purpose.
+/// The signing keys of the service, by purpose: the current valid signer of each kind when the
+/// snapshot was taken (a kind without one is `None`), re-checked against its private-key usage
+/// period, on the system clock, at every use.
 #[derive(Clone, Default)]
 pub struct Signers {
     pub ttd: Option<Arc<dyn SealKey>>,
@@ -86,22 +100,42 @@ impl Signers {
         }
     }
 
+    /// A key of `what` that may sign now.
+    fn usable<'a, K: ?Sized>(
+        &self,
+        key: Option<&'a Arc<K>>,
+        until: impl Fn(&K) -> Option<std::time::SystemTime>,
+        what: &'static str,
+    ) -> Result<&'a Arc<K>, SignerError> {
+        match key {
+            Some(key) if until(key).is_none_or(|end| std::time::SystemTime::now() <= end) => {
+                Ok(key)
+            }
+            Some(_) => Err(SignerError::NoValidSigner(what)),
+            // An HSM without a valid key of the kind (the PKI's state), or no HSM at all.
+            None if self.probe.is_some() => Err(SignerError::NoValidSigner(what)),
+            None => Err(SignerError::NotConfigured(what)),
+        }
+    }
+
     pub fn ttd(&self) -> Result<&Arc<dyn SealKey>, SignerError> {
-        self.ttd
-            .as_ref()
-            .ok_or(SignerError::NotConfigured("TTD seal"))
+        self.usable(self.ttd.as_ref(), |key| key.usable_until(), "TTD seal")
     }
 
     pub fn passport(&self) -> Result<&Arc<dyn SodSigner>, SignerError> {
-        self.passport
-            .as_ref()
-            .ok_or(SignerError::NotConfigured("passport Document Signer"))
+        self.usable(
+            self.passport.as_ref(),
+            |key| key.usable_until(),
+            "passport Document Signer",
+        )
     }
 
     pub fn legalization(&self) -> Result<&Arc<dyn SealKey>, SignerError> {
-        self.legalization
-            .as_ref()
-            .ok_or(SignerError::NotConfigured("legalization seal"))
+        self.usable(
+            self.legalization.as_ref(),
+            |key| key.usable_until(),
+            "legalization seal",
+        )
     }
 }
 

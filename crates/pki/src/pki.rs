@@ -216,6 +216,8 @@ pub struct Pki {
     clock: Arc<dyn Clock>,
     sink: Arc<dyn PkiEventSink>,
     signers: Mutex<HashMap<String, Arc<HsmSigner>>>,
+    /// The store's generation the cached state was read at (see [`Pki::refresh`]).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Pki {
@@ -302,11 +304,23 @@ impl Pki {
         Ok(pki)
     }
 
-    /// Opens without initialising, with an injected clock and event sink.
+    /// Opens without initialising, with an injected clock and event sink, over files under
+    /// `DATA_DIR/pki/`.
     pub fn open_with(
         options: &PkiOptions,
         clock: Arc<dyn Clock>,
         sink: Arc<dyn PkiEventSink>,
+    ) -> Result<Pki> {
+        let store: Arc<dyn PkiStore> = Arc::new(FileStore::new(options.data_dir.join("pki"))?);
+        Self::open_with_store(options, clock, sink, store)
+    }
+
+    /// Opens without initialising over `store` (the service's database).
+    pub fn open_with_store(
+        options: &PkiOptions,
+        clock: Arc<dyn Clock>,
+        sink: Arc<dyn PkiEventSink>,
+        store: Arc<dyn PkiStore>,
     ) -> Result<Pki> {
         let country = Country::from_icao(&options.country)?;
         let algorithm: KeyAlgorithm =
@@ -334,8 +348,8 @@ impl Pki {
         )?;
         let test = options.is_embedded() && options.pki.organization.is_none();
         let hsm = Hsm::open(options.hsm_config()?)?;
-        let store: Arc<dyn PkiStore> = Arc::new(FileStore::new(options.data_dir.join("pki"))?);
         let state = store.load()?;
+        let generation = store.last_generation();
         if let Some(state) = &state
             && state.country != country.icao()
         {
@@ -356,7 +370,52 @@ impl Pki {
             clock,
             sink,
             signers: Mutex::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(generation),
         })
+    }
+
+    /// Reads the state again if the store's generation moved since it was read (another
+    /// process changed it); `true` when it did. One cheap read otherwise.
+    pub fn refresh(&self) -> Result<bool> {
+        let mut guard = self.lock();
+        self.refresh_locked(&mut guard)
+    }
+
+    fn refresh_locked(&self, guard: &mut Option<PkiState>) -> Result<bool> {
+        use std::sync::atomic::Ordering;
+        let generation = self.store.generation()?;
+        if generation == self.generation.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let state = self.store.load()?;
+        if let Some(state) = &state
+            && state.country != self.country.icao()
+        {
+            return Err(PkiError::CountryMismatch {
+                stored: state.country.clone(),
+                configured: self.country.icao().to_owned(),
+            });
+        }
+        *guard = state;
+        // The generation the state was read at (it may be newer than the one polled).
+        self.generation
+            .store(self.store.last_generation(), Ordering::Release);
+        Ok(true)
+    }
+
+    /// The store's generation the state in use was read at.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Remembers the generation a save moved the store to (so the next refresh does not read
+    /// back what this process wrote).
+    fn saved(&self) -> Result<()> {
+        self.generation.store(
+            self.store.last_generation(),
+            std::sync::atomic::Ordering::Release,
+        );
+        Ok(())
     }
 
     /// The HSM connection.
@@ -670,6 +729,7 @@ impl Pki {
     /// A second run changes nothing.
     pub fn init(&self) -> Result<InitReport> {
         let mut guard = self.lock();
+        self.refresh_locked(&mut guard)?;
         let mut state = guard.clone().unwrap_or_else(|| PkiState {
             format_version: 1,
             country: self.country.icao().to_owned(),
@@ -716,16 +776,21 @@ impl Pki {
             report.master_list_issued = true;
         }
         self.store.save(&state)?;
+        self.saved()?;
         *guard = Some(state);
         Ok(report)
     }
 
     fn with_state<T>(&self, operation: impl FnOnce(&mut PkiState) -> Result<T>) -> Result<T> {
         let mut guard = self.lock();
+        // Another process may have changed the PKI: act on the latest state (the store refuses
+        // a save from a stale one).
+        self.refresh_locked(&mut guard)?;
         let current = guard.as_ref().ok_or(PkiError::NotInitialised)?;
         let mut state = current.clone();
         let value = operation(&mut state)?;
         self.store.save(&state)?;
+        self.saved()?;
         *guard = Some(state);
         Ok(value)
     }

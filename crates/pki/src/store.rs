@@ -1,6 +1,7 @@
 //! Public PKI state: certificates, CRLs, master lists (DER), serial and CRL counters, revocations
-//! with reasons, key references. Behind [`PkiStore`] so it can move into the database later; the
-//! default [`FileStore`] keeps files under `DATA_DIR/pki/`, each written atomically.
+//! with reasons, key references. Behind [`PkiStore`]: the service keeps it in its database (one
+//! state for every node); [`FileStore`] keeps files under a directory, each written atomically
+//! (the service's export of the database state, and the store of tools without a database).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -103,6 +104,16 @@ pub trait PkiStore: Send + Sync {
     fn put(&self, name: &str, der: &[u8]) -> Result<()>;
     /// Reads an artifact.
     fn get(&self, name: &str) -> Result<Vec<u8>>;
+    /// A number that changes whenever the state changes, cheap to read: a store shared by
+    /// several processes makes each notice the others' changes with it. The default (0, never
+    /// changing) suits a store only one process writes.
+    fn generation(&self) -> Result<u64> {
+        Ok(0)
+    }
+    /// The generation this store's own last load or save left the state at (no read).
+    fn last_generation(&self) -> u64 {
+        0
+    }
 }
 
 /// Files under one directory (`DATA_DIR/pki/`): `state.json` plus artifacts.

@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod issuing;
 pub mod ledger;
 pub mod numbers;
+pub mod pki;
 pub mod printing;
 pub mod requests;
 

@@ -102,6 +102,12 @@ pub enum Event {
         crl_number: u64,
         issuer_key_id: String,
     },
+    /// A data dir's file-based PKI state was imported into the database (once, on upgrade);
+    /// its earlier acts were ledgered when they happened.
+    PkiStateImported {
+        state_sha256: Digest32,
+        artifacts: u64,
+    },
     /// A passport was issued (SOD hash and Document Signer key identify it for verifiers).
     PassportIssued {
         document_ref: String,
@@ -184,6 +190,7 @@ impl Event {
             Self::CscaRollover { .. } => 0x0004,
             Self::CrlIssued { .. } => 0x0005,
             Self::MasterListIssued { .. } => 0x0006,
+            Self::PkiStateImported { .. } => 0x0007,
             Self::PassportIssued { .. } => 0x0101,
             Self::TtdIssued { .. } => 0x0102,
             Self::LegalizationIssued { .. } => 0x0103,
