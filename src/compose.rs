@@ -25,14 +25,17 @@ use crate::issuance::ports::{
     BoxFuture, HsmProbe, PrinterPort, RenderInput, RendererPort, SealKey, SignerError, Signers,
 };
 use crate::issuance::{Db, IssuanceError, Service, Settings, SystemClock};
+use crate::live::Live;
 use crate::metrics::Metrics;
 
 /// Everything `serve` composes (the ledger view needs the database, see [`ledger_view`]).
 pub struct Parts {
     pub pki: Arc<Pki>,
-    pub signers: Signers,
+    /// The signers and the verifier in force, replaced together when the PKI changes (see
+    /// [`watch_trust`]).
+    pub signers: Live<Signers>,
     pub publication: Arc<dyn Publication>,
-    pub verifier: Arc<Verifier>,
+    pub verifier: Live<Verifier>,
     pub printers: Arc<dyn PrinterPort>,
     pub renderer: Arc<dyn RendererPort>,
     pub settings: Settings,
@@ -59,6 +62,7 @@ fn signer_error(error: HsmError) -> SignerError {
 
 /// A bar-code signer of the PKI as a seal key.
 struct PkiSealKey {
+    usable_until: std::time::SystemTime,
     signer: Arc<HsmSigner>,
     certificate_der: Vec<u8>,
     signer_identifier: String,
@@ -83,6 +87,7 @@ impl PkiSealKey {
             issued.serial_hex.clone()
         };
         Ok(PkiSealKey {
+            usable_until: unix_time(issued.key_usage_not_after),
             signer: issued.signer.clone(),
             certificate_der: issued.certificate_der.clone(),
             signer_identifier,
@@ -108,10 +113,14 @@ impl SealKey for PkiSealKey {
     fn certificate_serial(&self) -> &[u8] {
         &self.serial
     }
+    fn usable_until(&self) -> Option<std::time::SystemTime> {
+        Some(self.usable_until)
+    }
 }
 
 /// The passport Document Signer of the PKI.
 struct PkiSodSigner {
+    usable_until: std::time::SystemTime,
     signer: Arc<HsmSigner>,
     certificate: x509_cert::Certificate,
     serial_hex: String,
@@ -141,6 +150,10 @@ impl crate::issuance::ports::SodSigner for PkiSodSigner {
 
     fn key_id(&self) -> String {
         self.serial_hex.clone()
+    }
+
+    fn usable_until(&self) -> Option<std::time::SystemTime> {
+        Some(self.usable_until)
     }
 }
 
@@ -529,43 +542,148 @@ pub fn pki_over_database(config: &Config, options: &PkiOptions) -> anyhow::Resul
     )?)
 }
 
-/// Opens (or on a fresh data dir creates) the HSM token and PKI, printers and renderer.
-pub fn open(config: &Config) -> anyhow::Result<Parts> {
-    let pki = open_pki(config)?;
-    let ttd = pki.signer(SignerKind::Ttd)?;
-    let legalization = pki.signer(SignerKind::Legalization)?;
-    let passport = pki.signer(SignerKind::Passport)?;
-    let csca = pki.csca_der()?;
-    let crl = pki.crl().ok();
-    let signers = Signers {
-        ttd: Some(Arc::new(PkiSealKey::new(&ttd)?)),
-        legalization: Some(Arc::new(PkiSealKey::new(&legalization)?)),
-        passport: Some(Arc::new(PkiSodSigner {
-            signer: passport.signer.clone(),
-            certificate: passport.certificate.clone(),
-            serial_hex: passport.serial_hex.clone(),
-        })),
-        probe: Some(Arc::new(SignProbe(ttd.signer.clone()))),
-        csca: vec![csca.clone()],
+/// The trust the PKI's current state puts in force: for each kind the current signer that may
+/// sign (not revoked, within its private-key usage period; none when there is no such signer,
+/// and issuance of that kind answers `no_valid_signer`), and the verifier over every CSCA
+/// generation, the current CRLs and every seal signer ever issued (a seal signed before a new
+/// signer or a rollover stays valid until the document expires; one of a revoked signer does
+/// not, and the answer names the revocation).
+pub fn trust_of(pki: &Pki) -> anyhow::Result<(Signers, Verifier)> {
+    let current = |kind: SignerKind| match pki.signer(kind) {
+        Ok(issued) => Some(issued),
+        Err(travdoc_pki::PkiError::NoSigner { message, .. }) => {
+            tracing::error!(%kind, %message, "no valid signer of this kind: its issuance is refused");
+            None
+        }
+        Err(error) => {
+            tracing::error!(%kind, %error, "signer not usable: its issuance is refused");
+            None
+        }
     };
-    // The verifier trusts every CSCA generation and knows every seal signer ever issued: a
-    // seal signed before a new signer or a rollover stays valid until the document expires.
+    let ttd = current(SignerKind::Ttd);
+    let legalization = current(SignerKind::Legalization);
+    let passport = current(SignerKind::Passport);
+    // The HSM probe signs with any key of the token, valid or not (it asks whether the HSM
+    // answers, not whether a key may sign).
+    let probe = [&ttd, &legalization, &passport]
+        .into_iter()
+        .flatten()
+        .map(|issued| issued.signer.clone())
+        .next()
+        .or_else(|| {
+            pki.signer(SignerKind::Ledger)
+                .ok()
+                .map(|issued| issued.signer)
+        });
+    let seal_key =
+        |issued: &Option<travdoc_pki::IssuedSigner>| -> anyhow::Result<Option<Arc<dyn SealKey>>> {
+            Ok(match issued {
+                Some(issued) => Some(Arc::new(PkiSealKey::new(issued)?)),
+                None => None,
+            })
+        };
+    let signers = Signers {
+        ttd: seal_key(&ttd)?,
+        legalization: seal_key(&legalization)?,
+        passport: passport.map(|passport| {
+            Arc::new(PkiSodSigner {
+                usable_until: unix_time(passport.key_usage_not_after),
+                signer: passport.signer.clone(),
+                certificate: passport.certificate.clone(),
+                serial_hex: passport.serial_hex.clone(),
+            }) as Arc<dyn crate::issuance::ports::SodSigner>
+        }),
+        probe: probe.map(|signer| Arc::new(SignProbe(signer)) as Arc<dyn HsmProbe>),
+        csca: vec![pki.csca_der()?],
+    };
     let mut cscas = Vec::new();
     for generation in pki.csca_history()? {
         cscas.push(generation.certificate_der);
     }
-    let crls = pki.crls().unwrap_or_else(|_| crl.into_iter().collect());
+    let crls = pki
+        .crls()
+        .unwrap_or_else(|_| pki.crl().ok().into_iter().collect());
     let mut seal_signers = pki.signer_history(SignerKind::Ttd)?;
     seal_signers.extend(pki.signer_history(SignerKind::Legalization)?);
+    let revocations = pki
+        .revocations()?
+        .into_iter()
+        .map(|(serial, reason, at)| (serial, reason.to_string(), at));
     let verifier = Verifier::from_der(&cscas, &crls, &seal_signers)?
-        .with_barcode_decoder(Box::new(RxingDecoder));
+        .with_barcode_decoder(Box::new(RxingDecoder))
+        .with_revocations(revocations);
+    Ok((signers, verifier))
+}
+
+fn unix_time(seconds: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+}
+
+/// How often a node asks the database whether the PKI changed (`TRAVDOC_PKI_POLL_MS`, default
+/// 1000): a revocation is in force on every node within this and the time to rebuild.
+fn pki_poll_interval() -> std::time::Duration {
+    let millis = std::env::var("TRAVDOC_PKI_POLL_MS")
+        .ok()
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(1000)
+        .clamp(50, 60_000);
+    std::time::Duration::from_millis(millis)
+}
+
+/// Keeps `parts`' signers and verifier in force with the PKI's state in the database: every
+/// poll interval one cheap read of the generation; when it moved (a revocation, a new signer, a
+/// CRL, a rollover, on this node or another), the state is read again and the trust rebuilt and
+/// swapped whole. A rebuild that fails (the HSM away) keeps the trust in force and is tried
+/// again at the next poll.
+pub fn watch_trust(parts: &Parts) -> tokio::task::JoinHandle<()> {
+    let pki = parts.pki.clone();
+    let signers = parts.signers.clone();
+    let verifier = parts.verifier.clone();
+    let mut applied = pki.generation();
+    let interval = pki_poll_interval();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let pki = pki.clone();
+            let rebuilt = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<_>> {
+                pki.refresh()?;
+                let generation = pki.generation();
+                if generation == applied {
+                    return Ok(None);
+                }
+                Ok(Some((generation, trust_of(&pki)?)))
+            })
+            .await;
+            match rebuilt {
+                Ok(Ok(Some((generation, (new_signers, new_verifier))))) => {
+                    signers.set(new_signers);
+                    verifier.set(new_verifier);
+                    applied = generation;
+                    tracing::info!(generation, "PKI change in force: signers and trust rebuilt");
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(error = %format!("{error:#}"), "PKI state not refreshed; the trust in force stays");
+                }
+                Err(error) => tracing::error!(%error, "PKI refresh task failed"),
+            }
+        }
+    })
+}
+
+/// Opens (or on a fresh data dir creates) the HSM token and PKI, printers and renderer.
+pub fn open(config: &Config) -> anyhow::Result<Parts> {
+    let pki = open_pki(config)?;
+    let (signers, verifier) = trust_of(&pki)?;
     let rendering = Arc::new(Rendering::new(&config.country)?);
     let printers = open_printers(config, rendering.clone())?;
     Ok(Parts {
         publication: Arc::new(PkiPublication(pki.clone())),
         pki,
-        signers,
-        verifier: Arc::new(verifier),
+        signers: Live::new(signers),
+        verifier: Live::new(verifier),
         printers: Arc::new(printers),
         renderer: rendering,
         settings: config.service.clone(),

@@ -35,6 +35,12 @@ impl<T> Live<T> {
     }
 }
 
+impl<T> From<T> for Live<T> {
+    fn from(value: T) -> Self {
+        Live::new(value)
+    }
+}
+
 impl<T: std::fmt::Debug> std::fmt::Debug for Live<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.get().fmt(f)

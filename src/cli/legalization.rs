@@ -105,7 +105,8 @@ fn issue(
         let seal = base64::engine::general_purpose::STANDARD
             .decode(&issued.seal)
             .context("the service answered a seal that is not base64")?;
-        let key = service.signers().legalization()?;
+        let signers = service.signers();
+        let key = signers.legalization()?;
         let pdf = crate::usecase::read::document_pdf(
             service.printing(),
             &actor,

@@ -229,7 +229,8 @@ fn personalize(
         };
         let (ef_com, dg1, dg2, sod) =
             (part("ef_com")?, part("dg1")?, part("dg2")?, part("ef_sod")?);
-        let signer = service.signers().passport()?;
+        let signers = service.signers();
+        let signer = signers.passport()?;
         let datapage = crate::usecase::read::document_pdf(
             service.printing(),
             &applicant_officer,

@@ -93,7 +93,7 @@ pub fn run(command: &VerifyCommand, context: &super::Context) -> anyhow::Result<
             let (store, signers) = load_trust(dir, at)?;
             let verifier =
                 Verifier::new(store, signers).with_barcode_decoder(compose::barcode_decoder());
-            let verification = Verification::new(Arc::new(verifier), None);
+            let verification = Verification::new(verifier, None);
             tokio::runtime::Builder::new_current_thread()
                 .build()?
                 .block_on(verification.verify(input, at))?

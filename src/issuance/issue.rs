@@ -59,7 +59,7 @@ impl Issuing {
             id: id.to_owned(),
         };
         // Nothing is allocated when the HSM is down.
-        self.signers.check()?;
+        self.signers.get().check()?;
         let item = numbering::AllocationItem {
             request_id: id.to_owned(),
             mission: mission.map(str::to_owned),
@@ -156,11 +156,11 @@ impl Issuing {
             NumberSource::Allocated(number) => number,
             NumberSource::Given(number) => {
                 // Nothing is stored when the HSM is down.
-                self.signers.check()?;
+                self.signers.get().check()?;
                 numbering::claim(&self.db, record.kind, &number, &record.id, self.now()).await?
             }
             NumberSource::Next => {
-                self.signers.check()?;
+                self.signers.get().check()?;
                 numbering::allocate(
                     &self.db,
                     &self.numbering,

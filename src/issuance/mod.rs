@@ -181,7 +181,8 @@ pub struct Issuing {
     pub(crate) country: String,
     pub(crate) numbering: NumberingConfig,
     pub(crate) settings: Settings,
-    pub(crate) signers: Signers,
+    /// The signers in force (replaced when the PKI changes, see `compose::watch_trust`).
+    pub(crate) signers: crate::live::Live<Signers>,
     pub(crate) batches: Arc<batch::Batches>,
 }
 
@@ -235,7 +236,7 @@ impl Service {
         country: String,
         numbering: NumberingConfig,
         settings: Settings,
-        signers: Signers,
+        signers: impl Into<crate::live::Live<Signers>>,
         metrics: Arc<Metrics>,
         printers: Arc<dyn ports::PrinterPort>,
     ) -> Self {
@@ -257,7 +258,7 @@ impl Service {
                 country,
                 numbering,
                 settings,
-                signers,
+                signers: signers.into(),
                 batches,
             },
             printing: Printing {
@@ -298,8 +299,9 @@ impl Service {
         &self.records.metrics
     }
 
-    pub fn signers(&self) -> &Signers {
-        &self.issuing.signers
+    /// The signers in force now.
+    pub fn signers(&self) -> Arc<Signers> {
+        self.issuing.signers.get()
     }
 
     pub fn country(&self) -> &str {

@@ -94,7 +94,7 @@ pub async fn issue_ttd(
     id: &str,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedTtd, IssuanceError> {
-    let key = issuing.signers.ttd()?.clone();
+    let key = issuing.signers.get().ttd()?.clone();
     let (record, source) = issuing.load_for_issue(actor, Kind::Ttd, id, None).await?;
     let request: TtdRequest = match serde_json::from_value(record.data.clone()) {
         Ok(request) => request,

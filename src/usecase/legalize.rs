@@ -84,8 +84,8 @@ pub async fn legalize(
 ) -> Result<IssuedLegalization, IssuanceError> {
     let started = Instant::now();
     let (request, _document) = body.validate(&issuing.settings.place)?;
-    let key = issuing.signers.legalization()?.clone();
-    issuing.signers.check()?;
+    let key = issuing.signers.get().legalization()?.clone();
+    issuing.signers.get().check()?;
     let now = issuing.now();
     let now_text = issuing.now_text();
     let today = now.date();

@@ -74,7 +74,7 @@ pub async fn issue_passport_numbered(
     booklet_number: Option<&str>,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedPassport, IssuanceError> {
-    let signer = issuing.signers.passport()?.clone();
+    let signer = issuing.signers.get().passport()?.clone();
     let (record, source) = issuing
         .load_for_issue(actor, Kind::Passport, id, booklet_number)
         .await?;

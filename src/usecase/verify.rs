@@ -479,6 +479,21 @@ pub struct Data {
     /// Passive Authentication's checks, each with its outcome.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckView>,
+    /// When the signer certificate is one of ours and revoked: when and why (the CRL says only
+    /// that it is; the ICAO CRL profile carries no reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<RevocationView>,
+}
+
+/// A revoked signer certificate of this issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevocationView {
+    /// The certificate's serial number, upper-case hex.
+    pub serial_number: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    /// `key-compromise`, `superseded`, ...
+    pub reason: String,
 }
 
 /// The answer, as the API returns it and the page and the CLI show it.
@@ -590,6 +605,8 @@ pub struct Verifier {
     /// The signers' subject, issuer and serial as shown, made once.
     signer_views: Vec<travdoc_seal::verify::SignerCertificateView>,
     barcode: Option<Box<dyn BarcodeDecoder>>,
+    /// Our revoked signers by serial (upper-case hex, no leading zeros): reason and time.
+    revocations: std::collections::HashMap<String, (String, u64)>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -621,7 +638,66 @@ impl Verifier {
             signers,
             signer_views,
             barcode: None,
+            revocations: std::collections::HashMap::new(),
         }
+    }
+
+    /// Our revoked signers: `(serial hex, reason, Unix time)`, named in the answer for a seal or
+    /// SOD they signed.
+    pub fn with_revocations(
+        mut self,
+        revocations: impl IntoIterator<Item = (String, String, u64)>,
+    ) -> Self {
+        self.revocations = revocations
+            .into_iter()
+            .map(|(serial, reason, at)| (serial_key(&serial), (reason, at)))
+            .collect();
+        self
+    }
+
+    /// Names the revocation of the signer behind a `REVOKED_CERTIFICATE` reason, when it is ours.
+    fn name_revocation(&self, outcome: &mut Outcome, input: &VerifyInput) {
+        if !outcome
+            .reasons
+            .iter()
+            .any(|reason| reason.code == Code::RevokedCertificate)
+        {
+            return;
+        }
+        let serial = match &input.artifact {
+            Artifact::Sod { sod, .. } => travdoc_lds::Sod::from_bytes(sod).ok().and_then(|sod| {
+                sod.document_signer().ok().map(|certificate| {
+                    hex::encode_upper(certificate.tbs_certificate().serial_number().as_bytes())
+                })
+            }),
+            _ => outcome
+                .data
+                .signer_certificate
+                .as_ref()
+                .map(|view| view.serial_number.clone()),
+        };
+        let Some(serial) = serial else { return };
+        let Some((reason, at)) = self.revocations.get(&serial_key(&serial)) else {
+            return;
+        };
+        let date = time::OffsetDateTime::from_unix_timestamp(i64::try_from(*at).unwrap_or(0))
+            .map(|at| crate::issuance::input::date_text(at.date()))
+            .unwrap_or_default();
+        for entry in outcome
+            .reasons
+            .iter_mut()
+            .filter(|reason| reason.code == Code::RevokedCertificate)
+        {
+            entry.message = format!(
+                "{}; signer certificate {serial} revoked on {date} ({reason})",
+                entry.message
+            );
+        }
+        outcome.data.revocation = Some(RevocationView {
+            serial_number: serial_key(&serial),
+            date,
+            reason: reason.clone(),
+        });
     }
 
     /// A verifier trusting `cscas` (DER) with `crls` (DER; one that does not verify with a
@@ -698,6 +774,8 @@ impl Verifier {
                 self.sod(outcome, sod, data_groups, &input.sod_policy, now_unix)
             }
         };
+        let mut outcome = outcome;
+        self.name_revocation(&mut outcome, input);
         outcome.settle()
     }
 
@@ -806,6 +884,17 @@ impl Verifier {
     }
 }
 
+/// A serial number as upper-case hex without leading zeros (`03` and `3` are one serial).
+fn serial_key(serial: &str) -> String {
+    let upper = serial.trim().to_ascii_uppercase();
+    let trimmed = upper.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
 /// A QR code carries URL text with the seal after `#`; a Data Matrix carries the seal bytes.
 fn seal_of_barcode(payload: Vec<u8>) -> Vec<u8> {
     match std::str::from_utf8(&payload)
@@ -840,7 +929,8 @@ pub trait DocumentRecords: Send + Sync {
 /// Verification with the records: the use case every caller calls.
 #[derive(Clone)]
 pub struct Verification {
-    verifier: Arc<Verifier>,
+    /// The trust material in force (replaced when the PKI changes).
+    verifier: crate::live::Live<Verifier>,
     records: Option<Arc<dyn DocumentRecords>>,
 }
 
@@ -855,8 +945,14 @@ impl std::fmt::Debug for Verification {
 
 impl Verification {
     /// Verification against `verifier`'s trust material and, when given, the records.
-    pub fn new(verifier: Arc<Verifier>, records: Option<Arc<dyn DocumentRecords>>) -> Self {
-        Verification { verifier, records }
+    pub fn new(
+        verifier: impl Into<crate::live::Live<Verifier>>,
+        records: Option<Arc<dyn DocumentRecords>>,
+    ) -> Self {
+        Verification {
+            verifier: verifier.into(),
+            records,
+        }
     }
 
     /// Verifies `input` at `now_unix`: the cryptographic checks (a barcode image is read on a
@@ -866,15 +962,16 @@ impl Verification {
         input: VerifyInput,
         now_unix: u64,
     ) -> Result<Outcome, IssuanceError> {
+        // The trust in force when the request came, for the whole verification.
+        let verifier = self.verifier.get();
         let outcome = if matches!(input.artifact, Artifact::BarcodeImage(_)) {
-            let verifier = self.verifier.clone();
             match tokio::task::spawn_blocking(move || verifier.check(&input, now_unix)).await {
                 Ok(outcome) => outcome,
                 // The reader failed on this image (a panic in a decoder): unreadable input.
                 Err(_) => Outcome::read_error("the barcode image could not be read"),
             }
         } else {
-            self.verifier.check(&input, now_unix)
+            verifier.check(&input, now_unix)
         };
         self.with_record(outcome).await
     }
@@ -1104,7 +1201,7 @@ mod tests {
         ))
         .unwrap_or_default();
         let verification = Verification::new(
-            Arc::new(Verifier::new(TrustStore::new(), Vec::new())),
+            Verifier::new(TrustStore::new(), Vec::new()),
             Some(Arc::new(Records)),
         );
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -13,5 +13,6 @@ mod e2e_passport;
 mod e2e_postgres;
 mod e2e_ttd;
 mod ledger_processes;
+mod live_pki;
 mod load_tool;
 mod verify_callers;

@@ -15,19 +15,19 @@ use crate::common::{self, Server, Staff, TestResult};
 type BoxError = Box<dyn std::error::Error>;
 
 /// One artifact as each caller takes it.
-struct Case {
-    name: &'static str,
-    kind: Input,
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) kind: Input,
     /// A legalized document (or any file) presented with a seal.
-    document: Option<Vec<u8>>,
+    pub(crate) document: Option<Vec<u8>>,
     /// The two MRZ lines printed on a TTD, presented with its seal.
-    printed_mrz: Option<[String; 2]>,
+    pub(crate) printed_mrz: Option<[String; 2]>,
     /// What the verdict must contain: the status, and codes that must be among the reasons.
-    expect_status: &'static str,
-    expect_codes: &'static [&'static str],
+    pub(crate) expect_status: &'static str,
+    pub(crate) expect_codes: &'static [&'static str],
 }
 
-enum Input {
+pub(crate) enum Input {
     Seal(Vec<u8>),
     Qr(String),
     Image(Vec<u8>),
@@ -36,12 +36,12 @@ enum Input {
 
 /// What one caller answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Verdict {
-    status: String,
-    codes: BTreeSet<String>,
+pub(crate) struct Verdict {
+    pub(crate) status: String,
+    pub(crate) codes: BTreeSet<String>,
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -165,7 +165,7 @@ fn attribute_values(html: &str, attribute: &str) -> Vec<String> {
     values
 }
 
-async fn by_page(server: &Server, case: &Case) -> Result<Verdict, BoxError> {
+pub(crate) async fn by_page(server: &Server, case: &Case) -> Result<Verdict, BoxError> {
     let (content_type, body) = form(case)?;
     let answer = server
         .raw(
@@ -191,7 +191,7 @@ async fn by_page(server: &Server, case: &Case) -> Result<Verdict, BoxError> {
     })
 }
 
-fn by_cli(data_dir: &Path, work: &Path, case: &Case) -> Result<Verdict, BoxError> {
+pub(crate) fn by_cli(data_dir: &Path, work: &Path, case: &Case) -> Result<Verdict, BoxError> {
     let file = |name: &str, bytes: &[u8]| -> Result<PathBuf, BoxError> {
         let path = work.join(format!("{}-{name}", case.name));
         std::fs::write(&path, bytes)?;
@@ -268,7 +268,7 @@ fn by_cli(data_dir: &Path, work: &Path, case: &Case) -> Result<Verdict, BoxError
 }
 
 /// A PNG of a Data Matrix carrying `payload`, as a verifier would photograph it.
-fn datamatrix_png(payload: &[u8]) -> Result<Vec<u8>, BoxError> {
+pub(crate) fn datamatrix_png(payload: &[u8]) -> Result<Vec<u8>, BoxError> {
     let matrix = travdoc_render::barcode::encode_datamatrix(payload)?;
     let (luma, width, height) = matrix.to_luma(8, 4);
     let image = image::GrayImage::from_raw(u32::try_from(width)?, u32::try_from(height)?, luma)
@@ -359,7 +359,10 @@ async fn issue_legalization(
 }
 
 /// Issues a passport; returns EF.SOD, DG1 and DG2.
-async fn issue_passport(server: &Server, staff: &Staff) -> Result<[Vec<u8>; 3], BoxError> {
+pub(crate) async fn issue_passport(
+    server: &Server,
+    staff: &Staff,
+) -> Result<[Vec<u8>; 3], BoxError> {
     let engine = base64::engine::general_purpose::STANDARD;
     let created = server
         .call(
@@ -672,7 +675,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
 
     // The TTD signer is revoked (key compromise): its seals are INVALID with
     // REVOKED_CERTIFICATE everywhere, and no document status is told.
-    // (A new TTD signer is issued too: `serve` refuses to start without a usable one.)
+    // (A new TTD signer is issued too, so that this part also shows a restart keeps both.)
     for args in [
         vec![
             "pki",

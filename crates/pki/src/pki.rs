@@ -143,6 +143,9 @@ pub struct IssuedSigner {
     pub certificate_der: Vec<u8>,
     /// Serial, upper-case hex (the VDS certificate reference for bar-code signers).
     pub serial_hex: String,
+    /// End of the private-key usage period, seconds since the Unix epoch: the key signs nothing
+    /// after it.
+    pub key_usage_not_after: u64,
 }
 
 impl IssuedSigner {
@@ -813,6 +816,7 @@ impl Pki {
             certificate,
             certificate_der,
             serial_hex: record.cert.serial_hex.clone(),
+            key_usage_not_after: record.cert.key_usage_not_after,
         })
     }
 
@@ -832,7 +836,11 @@ impl Pki {
         candidates
             .into_iter()
             .rev()
-            .find(|signer| signer.revocation.is_none() && now <= signer.cert.key_usage_not_after)
+            .find(|signer| {
+                signer.revocation.is_none()
+                    && signer.cert.key_usage_not_before <= now
+                    && now <= signer.cert.key_usage_not_after
+            })
             .cloned()
             .ok_or_else(|| PkiError::NoSigner {
                 kind: kind.name(),
@@ -845,6 +853,25 @@ impl Pki {
         let state = self.read_state()?;
         let record = self.current_signer_record(&state, kind)?;
         self.issued(&record)
+    }
+
+    /// Every revoked signer: serial (upper-case hex), reason and time of revocation (Unix
+    /// seconds). The CRL says that a certificate is revoked; this says why (the ICAO CRL profile
+    /// carries no reason).
+    pub fn revocations(&self) -> Result<Vec<(String, RevocationReason, u64)>> {
+        let state = self.read_state()?;
+        Ok(state
+            .signers
+            .iter()
+            .filter_map(|signer| {
+                let revocation = signer.revocation.as_ref()?;
+                Some((
+                    signer.cert.serial_hex.clone(),
+                    revocation.reason,
+                    revocation.at,
+                ))
+            })
+            .collect())
     }
 
     /// The current CSCA certificate.
