@@ -400,9 +400,9 @@ async fn a_revocation_killed_midway_is_whole_or_absent() -> TestResult {
     let signer = seal_signer(&server, &seal).await?;
     server.kill9();
 
-    // `pki revoke` killed (SIGKILL) after a growing delay, until one run completes: each kill
-    // lands somewhere in its work (start-up, HSM, the transaction, after it).
-    let mut delay = Duration::from_millis(20);
+    // `pki revoke` killed (SIGKILL) after a delay growing in small steps, until one run
+    // completes: the kills land all along its work (start-up, HSM, the transaction, after it).
+    let mut delay = Duration::from_millis(2);
     let mut revoked = false;
     while !revoked {
         let mut child = Command::new(env!("CARGO_BIN_EXE_travdoc"))
@@ -424,18 +424,28 @@ async fn a_revocation_killed_midway_is_whole_or_absent() -> TestResult {
         let server = Server::start_in(&data_dir, &[], None)?;
         let answer = verify(&server, &json!({ "seal": seal })).await?;
         drop(server);
+        eprintln!(
+            "kill after {delay:?}: exit {status}, verdict {}, {entries} revocation entries",
+            answer["status"]
+        );
         match answer["status"].as_str() {
             Some("INVALID") => {
                 assert!(
                     codes(&answer).contains(&"REVOKED_CERTIFICATE".to_owned()),
                     "{answer}"
                 );
-                assert_eq!(entries, 1, "revoked without its ledger entry (after {delay:?})");
+                assert_eq!(
+                    entries, 1,
+                    "revoked without its ledger entry (after {delay:?})"
+                );
                 revoked = true;
             }
             Some("VALID") => {
                 assert_eq!(entries, 0, "ledgered but not revoked (after {delay:?})");
-                assert!(!status.success(), "the command succeeded yet nothing is revoked");
+                assert!(
+                    !status.success(),
+                    "the command succeeded yet nothing is revoked"
+                );
             }
             other => return Err(format!("unexpected verdict {other:?}: {answer}").into()),
         }
@@ -452,7 +462,7 @@ async fn a_revocation_killed_midway_is_whole_or_absent() -> TestResult {
             "ledger verify after a kill at {delay:?}: {}",
             String::from_utf8_lossy(&check.stdout)
         );
-        delay = delay * 2;
+        delay += delay / 4 + Duration::from_millis(1);
         if delay > Duration::from_secs(60) {
             return Err("the revocation never completed".into());
         }
