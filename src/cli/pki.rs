@@ -18,7 +18,12 @@ pub enum PkiCommand {
         country: Option<String>,
     },
     /// Keys, certificates, expiry and key-usage periods, with warnings ahead of expiry.
-    Status,
+    Status {
+        /// One JSON object: `certificates` (role, serial, token, key label, state, not_after,
+        /// key_usage_end, revoked), `crls` (number, this_update, next_update), `warnings`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Issue a new signer (new key in the HSM) under the current CSCA.
     IssueSigner {
         /// passport | ttd | legalization | master-list | ledger
@@ -97,6 +102,79 @@ fn record_in_ledger(context: &Context) {
     }
 }
 
+/// RFC 3339 of a Unix time.
+fn timestamp(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
+        .map(crate::issuance::rfc3339)
+        .unwrap_or_else(|| seconds.to_string())
+}
+
+/// `current` (signs now, or the CSCA in use), `revoked`, `expired` (certificate past its end),
+/// or `retired` (valid, but superseded: it signs nothing new).
+fn entry_state(entry: &travdoc_pki::StatusEntry) -> &'static str {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    if entry.revocation.is_some() {
+        "revoked"
+    } else if entry.not_after < now {
+        "expired"
+    } else if entry.current {
+        "current"
+    } else {
+        "retired"
+    }
+}
+
+/// `pki status --json`.
+fn status_json(status: &travdoc_pki::PkiStatus) -> serde_json::Value {
+    let certificates: Vec<serde_json::Value> = status
+        .entries
+        .iter()
+        .map(|entry| {
+            serde_json::json!({
+                "role": entry.role,
+                "serial": entry.serial_hex,
+                "subject": entry.subject,
+                "sha256": entry.fingerprint_sha256,
+                "token": entry.key.as_ref().map(|key| key.token_label.clone()),
+                "key_label": entry.key.as_ref().map(|key| key.key_label.clone()),
+                "key_present": entry.key_present,
+                "state": entry_state(entry),
+                "not_after": timestamp(entry.not_after),
+                "key_usage_end": entry.key.as_ref().map(|_| timestamp(entry.key_usage_not_after)),
+                "revoked": entry.revocation.as_ref().map(|revocation| serde_json::json!({
+                    "reason": revocation.reason.to_string(),
+                    "date": timestamp(revocation.at),
+                })),
+                "warnings": entry.warnings,
+            })
+        })
+        .collect();
+    let crls: Vec<serde_json::Value> = status
+        .crls
+        .iter()
+        .map(|crl| {
+            serde_json::json!({
+                "csca_generation": crl.csca_generation,
+                "number": crl.number,
+                "this_update": timestamp(crl.this_update),
+                "next_update": timestamp(crl.next_update),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "country": status.country,
+        "test": status.test,
+        "token": status.token_label,
+        "certificates": certificates,
+        "crls": crls,
+        "warnings": status.warnings,
+    })
+}
+
 fn act(pki: &Pki, command: &PkiCommand) -> anyhow::Result<ExitCode> {
     match command {
         PkiCommand::Init { .. } => {
@@ -123,8 +201,12 @@ fn act(pki: &Pki, command: &PkiCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        PkiCommand::Status => {
+        PkiCommand::Status { json } => {
             let status = pki.status()?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&status_json(&status))?);
+                return Ok(ExitCode::SUCCESS);
+            }
             println!(
                 "country {}{}, token `{}`",
                 status.country,
@@ -136,13 +218,7 @@ fn act(pki: &Pki, command: &PkiCommand) -> anyhow::Result<ExitCode> {
                 "role", "serial", "state", "key-use-end", "cert-end", "key", "revoked"
             );
             for entry in &status.entries {
-                let state = if entry.revocation.is_some() {
-                    "revoked"
-                } else if entry.current {
-                    "current"
-                } else {
-                    "valid"
-                };
+                let state = entry_state(entry);
                 let key = match entry.key_present {
                     Some(true) => "ok",
                     Some(false) => "GONE",

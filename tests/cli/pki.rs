@@ -132,6 +132,39 @@ fn pki_commands_create_an_idempotent_verifiable_pki() {
         .to_owned();
     let revoked = travdoc(&data, &["pki", "revoke", &serial, "--reason", "superseded"]);
     assert!(revoked.contains("revoked"), "{revoked}");
+    // `pki status --json`: one object per certificate and key, one per CRL.
+    let status: serde_json::Value =
+        serde_json::from_str(&travdoc(&data, &["pki", "status", "--json"])).expect("status json");
+    let certificates = status["certificates"].as_array().expect("certificates");
+    let revoked_entry = certificates
+        .iter()
+        .find(|entry| entry["serial"] == serial.as_str())
+        .expect("the revoked signer");
+    assert_eq!(revoked_entry["state"], "revoked", "{revoked_entry}");
+    assert_eq!(revoked_entry["revoked"]["reason"], "superseded");
+    assert_eq!(revoked_entry["role"], "ttd");
+    assert!(revoked_entry["token"].is_string() && revoked_entry["key_usage_end"].is_string());
+    for role in [
+        "csca-g1",
+        "passport",
+        "ttd",
+        "legalization",
+        "master-list",
+        "ledger",
+    ] {
+        assert!(
+            certificates
+                .iter()
+                .any(|entry| entry["role"] == role && entry["state"] == "current"),
+            "no current {role}: {status}"
+        );
+    }
+    let crls = status["crls"].as_array().expect("crls");
+    assert!(
+        crls.iter()
+            .all(|crl| crl["number"].is_u64() && crl["next_update"].is_string()),
+        "{status}"
+    );
     let rollover = travdoc(&data, &["pki", "rollover"]);
     assert!(rollover.contains("generation 2"), "{rollover}");
     let export2 = dir.path().join("export2");
