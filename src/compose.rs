@@ -16,7 +16,9 @@ use travdoc_store::ledger::{self, LedgerConfig, LedgerSigner};
 use crate::config::Config;
 use crate::http::AppState;
 use crate::usecase::ledger::{BoxFuture as ApiFuture, LedgerView};
-use crate::usecase::publication::Publication;
+use crate::usecase::publication::{
+    Artifact, CertificateEntry, Publication, Published, RevocationEntry, serial_key,
+};
 use crate::usecase::verify::{
     BarcodeDecoder, DocumentRecord, DocumentRecords, Verification, Verifier,
 };
@@ -34,6 +36,8 @@ pub struct Parts {
     /// The signers and the verifier in force, replaced together when the PKI changes (see
     /// [`watch_trust`]).
     pub signers: Live<Signers>,
+    /// What is published, rebuilt with the trust.
+    pub published: Live<Published>,
     pub publication: Arc<dyn Publication>,
     pub verifier: Live<Verifier>,
     pub printers: Arc<dyn PrinterPort>,
@@ -220,36 +224,82 @@ impl HsmProbe for SignProbe {
     }
 }
 
-/// PKI publication from the PKI's files.
-struct PkiPublication(Arc<Pki>);
+/// PKI publication: the snapshot in force (rebuilt by [`watch_trust`] on every PKI change).
+struct PkiPublication(Live<Published>);
 
 impl Publication for PkiPublication {
-    fn csca(&self) -> Vec<Vec<u8>> {
-        match self.0.csca_der() {
-            Ok(der) => vec![der],
-            Err(error) => {
-                tracing::warn!(%error, "CSCA unavailable");
-                Vec::new()
-            }
-        }
+    fn published(&self) -> Arc<Published> {
+        self.0.get()
     }
-    fn signers(&self) -> Vec<(String, Vec<u8>)> {
-        SignerKind::ALL
-            .iter()
-            .filter_map(|kind| {
-                self.0
-                    .signer(*kind)
-                    .ok()
-                    .map(|issued| (kind.name().to_owned(), issued.certificate_der))
+}
+
+fn rfc3339_of(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
+        .map(crate::issuance::rfc3339)
+        .unwrap_or_else(|| seconds.to_string())
+}
+
+/// What the PKI's current state publishes: every certificate with its state, every CRL by
+/// number, the current CSCA, CRL, signers and master list, each with its entity tag.
+pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
+    let certificates = pki.certificates()?;
+    let list: Vec<CertificateEntry> = certificates
+        .iter()
+        .map(|certificate| CertificateEntry {
+            role: certificate.role.clone(),
+            serial: certificate.serial_hex.clone(),
+            subject: certificate.subject.clone(),
+            sha256: certificate.fingerprint_sha256.clone(),
+            not_before: rfc3339_of(certificate.not_before),
+            not_after: rfc3339_of(certificate.not_after),
+            key_usage_end: certificate.key_usage_not_after.map(rfc3339_of),
+            state: certificate.state.as_str().to_owned(),
+            revocation: certificate
+                .revocation
+                .as_ref()
+                .map(|revocation| RevocationEntry {
+                    date: rfc3339_of(revocation.at),
+                    reason: revocation.reason.to_string(),
+                }),
+        })
+        .collect();
+    let current = |role: &str| {
+        certificates.iter().find(|certificate| {
+            certificate.role == role && certificate.state == travdoc_pki::CertificateState::Current
+        })
+    };
+    let signers = SignerKind::ALL
+        .iter()
+        .filter_map(|kind| current(kind.name()).map(|c| (kind.name().to_owned(), c.der.clone())))
+        .collect();
+    let csca = certificates
+        .iter()
+        .rev()
+        .find(|certificate| certificate.role.starts_with("csca-"))
+        .map(|certificate| Artifact::new(certificate.der.clone()));
+    Ok(Published {
+        certificates: Some(Artifact::new(serde_json::to_vec(&list)?)),
+        by_serial: certificates
+            .into_iter()
+            .map(|certificate| {
+                (
+                    serial_key(&certificate.serial_hex),
+                    Artifact::new(certificate.der),
+                )
             })
-            .collect()
-    }
-    fn crl(&self) -> Option<Vec<u8>> {
-        self.0.crl().ok()
-    }
-    fn master_list(&self) -> Option<Vec<u8>> {
-        self.0.masterlist().ok()
-    }
+            .collect(),
+        crls: pki
+            .crl_history()?
+            .into_iter()
+            .map(|crl| (crl.number, Artifact::new(crl.der)))
+            .collect(),
+        crl: pki.crl().ok().map(Artifact::new),
+        csca,
+        master_list: pki.masterlist().ok().map(Artifact::new),
+        signers,
+    })
 }
 
 /// Barcode images decoded by rxing (`travdoc-render`).
@@ -630,7 +680,7 @@ fn pki_poll_interval() -> std::time::Duration {
     std::time::Duration::from_millis(millis)
 }
 
-/// Keeps `parts`' signers and verifier in force with the PKI's state in the database: every
+/// Keeps `parts`' signers, verifier and publication in force with the PKI's state in the database: every
 /// poll interval one cheap read of the generation; when it moved (a revocation, a new signer, a
 /// CRL, a rollover, on this node or another), the state is read again and the trust rebuilt and
 /// swapped whole. A rebuild that fails (the HSM away) keeps the trust in force and is tried
@@ -639,6 +689,7 @@ pub fn watch_trust(parts: &Parts) -> tokio::task::JoinHandle<()> {
     let pki = parts.pki.clone();
     let signers = parts.signers.clone();
     let verifier = parts.verifier.clone();
+    let published = parts.published.clone();
     let mut applied = pki.generation();
     let interval = pki_poll_interval();
     tokio::spawn(async move {
@@ -653,13 +704,14 @@ pub fn watch_trust(parts: &Parts) -> tokio::task::JoinHandle<()> {
                 if generation == applied {
                     return Ok(None);
                 }
-                Ok(Some((generation, trust_of(&pki)?)))
+                Ok(Some((generation, trust_of(&pki)?, publication_of(&pki)?)))
             })
             .await;
             match rebuilt {
-                Ok(Ok(Some((generation, (new_signers, new_verifier))))) => {
+                Ok(Ok(Some((generation, (new_signers, new_verifier), new_published)))) => {
                     signers.set(new_signers);
                     verifier.set(new_verifier);
+                    published.set(new_published);
                     applied = generation;
                     tracing::info!(generation, "PKI change in force: signers and trust rebuilt");
                 }
@@ -677,10 +729,12 @@ pub fn watch_trust(parts: &Parts) -> tokio::task::JoinHandle<()> {
 pub fn open(config: &Config) -> anyhow::Result<Parts> {
     let pki = open_pki(config)?;
     let (signers, verifier) = trust_of(&pki)?;
+    let published = Live::new(publication_of(&pki)?);
     let rendering = Arc::new(Rendering::new(&config.country)?);
     let printers = open_printers(config, rendering.clone())?;
     Ok(Parts {
-        publication: Arc::new(PkiPublication(pki.clone())),
+        publication: Arc::new(PkiPublication(published.clone())),
+        published,
         pki,
         signers: Live::new(signers),
         verifier: Live::new(verifier),

@@ -88,7 +88,7 @@ fn replay(stored: idempotency::StoredResponse) -> Response {
         legalizations::create,
         documents::get, documents::list, documents::print, documents::revoke, documents::clear_arrival, documents::pdf,
         verify::verify,
-        pki::csca, pki::signers, pki::crl, pki::masterlist,
+        pki::csca, pki::signers, pki::certificates, pki::certificate, pki::crl, pki::crl_numbered, pki::masterlist,
         ledger::checkpoint, ledger::proof, ledger::export,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
@@ -157,7 +157,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/verify", post(verify::verify))
         .route("/v1/pki/csca", get(pki::csca))
         .route("/v1/pki/signers", get(pki::signers))
+        .route("/v1/pki/certificates", get(pki::certificates))
+        .route("/v1/pki/certificates/{serial}", get(pki::certificate))
         .route("/v1/pki/crl", get(pki::crl))
+        .route("/v1/pki/crls/{number}", get(pki::crl_numbered))
         .route("/v1/pki/masterlist", get(pki::masterlist))
         .route("/v1/ledger/checkpoint", get(ledger::checkpoint))
         .route("/v1/ledger/proof", get(ledger::proof))

@@ -111,23 +111,6 @@ fn timestamp(seconds: u64) -> String {
         .unwrap_or_else(|| seconds.to_string())
 }
 
-/// `current` (signs now, or the CSCA in use), `revoked`, `expired` (certificate past its end),
-/// or `retired` (valid, but superseded: it signs nothing new).
-fn entry_state(entry: &travdoc_pki::StatusEntry) -> &'static str {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    if entry.revocation.is_some() {
-        "revoked"
-    } else if entry.not_after < now {
-        "expired"
-    } else if entry.current {
-        "current"
-    } else {
-        "retired"
-    }
-}
-
 /// `pki status --json`.
 fn status_json(status: &travdoc_pki::PkiStatus) -> serde_json::Value {
     let certificates: Vec<serde_json::Value> = status
@@ -142,7 +125,7 @@ fn status_json(status: &travdoc_pki::PkiStatus) -> serde_json::Value {
                 "token": entry.key.as_ref().map(|key| key.token_label.clone()),
                 "key_label": entry.key.as_ref().map(|key| key.key_label.clone()),
                 "key_present": entry.key_present,
-                "state": entry_state(entry),
+                "state": entry.state.as_str(),
                 "not_after": timestamp(entry.not_after),
                 "key_usage_end": entry.key.as_ref().map(|_| timestamp(entry.key_usage_not_after)),
                 "revoked": entry.revocation.as_ref().map(|revocation| serde_json::json!({
@@ -218,7 +201,7 @@ fn act(pki: &Pki, command: &PkiCommand) -> anyhow::Result<ExitCode> {
                 "role", "serial", "state", "key-use-end", "cert-end", "key", "revoked"
             );
             for entry in &status.entries {
-                let state = entry_state(entry);
+                let state = entry.state.as_str();
                 let key = match entry.key_present {
                     Some(true) => "ok",
                     Some(false) => "GONE",

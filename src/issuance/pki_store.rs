@@ -354,4 +354,9 @@ impl PkiStore for DbPkiStore {
     fn last_generation(&self) -> u64 {
         u64::try_from(self.current_generation()).unwrap_or(0)
     }
+
+    fn names(&self) -> Result<Vec<String>, PkiError> {
+        self.worker
+            .call(async |store: &Store| travdoc_store::pki::artifact_names(store.pool()).await)
+    }
 }

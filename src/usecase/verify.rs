@@ -650,7 +650,12 @@ impl Verifier {
     ) -> Self {
         self.revocations = revocations
             .into_iter()
-            .map(|(serial, reason, at)| (serial_key(&serial), (reason, at)))
+            .map(|(serial, reason, at)| {
+                (
+                    crate::usecase::publication::serial_key(&serial),
+                    (reason, at),
+                )
+            })
             .collect();
         self
     }
@@ -677,7 +682,10 @@ impl Verifier {
                 .map(|view| view.serial_number.clone()),
         };
         let Some(serial) = serial else { return };
-        let Some((reason, at)) = self.revocations.get(&serial_key(&serial)) else {
+        let Some((reason, at)) = self
+            .revocations
+            .get(&crate::usecase::publication::serial_key(&serial))
+        else {
             return;
         };
         let date = time::OffsetDateTime::from_unix_timestamp(i64::try_from(*at).unwrap_or(0))
@@ -694,7 +702,7 @@ impl Verifier {
             );
         }
         outcome.data.revocation = Some(RevocationView {
-            serial_number: serial_key(&serial),
+            serial_number: crate::usecase::publication::serial_key(&serial),
             date,
             reason: reason.clone(),
         });
@@ -881,17 +889,6 @@ impl Verifier {
             })
             .collect();
         outcome
-    }
-}
-
-/// A serial number as upper-case hex without leading zeros (`03` and `3` are one serial).
-fn serial_key(serial: &str) -> String {
-    let upper = serial.trim().to_ascii_uppercase();
-    let trimmed = upper.trim_start_matches('0');
-    if trimmed.is_empty() {
-        "0".to_owned()
-    } else {
-        trimmed.to_owned()
     }
 }
 

@@ -469,3 +469,150 @@ async fn a_revocation_killed_midway_is_whole_or_absent() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publication_lists_every_certificate_and_crl_with_entity_tags() -> TestResult {
+    let server = Server::start()?;
+    let data_dir = server.data_dir.clone();
+    let listed = |answer: &common::Answer| -> Result<Vec<Value>, BoxError> {
+        Ok(serde_json::from_slice::<Vec<Value>>(&answer.bytes)?)
+    };
+    let first = server
+        .call("GET", "/v1/pki/certificates", None, None)
+        .await?;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let etag = first
+        .headers
+        .get("etag")
+        .and_then(|value| value.to_str().ok())
+        .ok_or("no ETag")?
+        .to_owned();
+    let list = listed(&first)?;
+    for role in [
+        "csca-g1",
+        "passport",
+        "ttd",
+        "legalization",
+        "master-list",
+        "ledger",
+    ] {
+        assert!(
+            list.iter()
+                .any(|entry| entry["role"] == role && entry["state"] == "current"),
+            "no current {role}: {list:?}"
+        );
+    }
+    let old_ttd = list
+        .iter()
+        .find(|entry| entry["role"] == "ttd")
+        .and_then(|entry| entry["serial"].as_str())
+        .ok_or("ttd")?
+        .to_owned();
+
+    // Unchanged: 304 with the same tag, no body.
+    let again = server
+        .call_with(
+            "GET",
+            "/v1/pki/certificates",
+            None,
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await?;
+    assert_eq!(again.status, 304);
+    assert!(again.bytes.is_empty());
+
+    // Rotation and revocation: the list follows within 5 s, and the old tag no longer matches.
+    pki(&data_dir, &[], &["issue-signer", "--kind", "ttd"])?;
+    pki(
+        &data_dir,
+        &[],
+        &["revoke", &old_ttd, "--reason", "superseded"],
+    )?;
+    let changed_at = Instant::now();
+    let list = loop {
+        let answer = server
+            .call_with(
+                "GET",
+                "/v1/pki/certificates",
+                None,
+                None,
+                &[("if-none-match", &etag)],
+            )
+            .await?;
+        if answer.status == 200 {
+            let list = listed(&answer)?;
+            if list.iter().any(|entry| entry["state"] == "revoked") {
+                break list;
+            }
+        }
+        if changed_at.elapsed() > IN_FORCE_WITHIN {
+            return Err("the publication did not follow the PKI within 5 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let revoked = list
+        .iter()
+        .find(|entry| entry["serial"] == old_ttd.as_str())
+        .ok_or("old ttd signer")?;
+    assert_eq!(revoked["state"], "revoked", "{revoked}");
+    assert_eq!(revoked["revocation"]["reason"], "superseded");
+    let ttds: Vec<&Value> = list.iter().filter(|entry| entry["role"] == "ttd").collect();
+    assert_eq!(ttds.len(), 2);
+    assert!(ttds.iter().any(|entry| entry["state"] == "current"));
+
+    // Each certificate by serial, DER, immutable; with the leading zeros or without.
+    for entry in &list {
+        let serial = entry["serial"].as_str().ok_or("serial")?;
+        let answer = server
+            .call("GET", &format!("/v1/pki/certificates/{serial}"), None, None)
+            .await?;
+        assert_eq!(answer.status, 200, "{serial}");
+        let certificate = <x509_cert::Certificate as der::Decode>::from_der(&answer.bytes)?;
+        assert_eq!(
+            hex::encode_upper(certificate.tbs_certificate().serial_number().as_bytes())
+                .trim_start_matches('0'),
+            serial.trim_start_matches('0')
+        );
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&answer.bytes));
+        assert_eq!(entry["sha256"], sha256.as_str());
+    }
+    // Every CRL by number, the current one among them.
+    let current = server.call("GET", "/v1/pki/crl", None, None).await?;
+    assert_eq!(current.status, 200);
+    let mut numbers = 0;
+    for number in 1..=16 {
+        let answer = server
+            .call("GET", &format!("/v1/pki/crls/{number}"), None, None)
+            .await?;
+        match answer.status {
+            200 => {
+                <x509_cert::crl::CertificateList as der::Decode>::from_der(&answer.bytes)?;
+                numbers += 1;
+                if answer.bytes == current.bytes {
+                    numbers += 100;
+                }
+            }
+            404 => {}
+            other => return Err(format!("CRL {number}: {other}").into()),
+        }
+    }
+    assert!(
+        numbers > 100 + 1,
+        "the first CRL and the current one: {numbers}"
+    );
+    // Bad input names the field.
+    for (path, field) in [
+        ("/v1/pki/certificates/zz", "serial"),
+        ("/v1/pki/crls/x", "number"),
+    ] {
+        let answer = server.call("GET", path, None, None).await?;
+        assert_eq!(answer.status, 422, "{path}");
+        assert_eq!(answer.field(), field, "{path}");
+    }
+    let unknown = server
+        .call("GET", "/v1/pki/crls/999999", None, None)
+        .await?;
+    assert_eq!(unknown.status, 404);
+    Ok(())
+}

@@ -24,8 +24,8 @@ pub use country::Country;
 pub use error::{PkiError, Result};
 pub use kind::{NoEvents, PkiEvent, PkiEventKind, PkiEventSink, RevocationReason, SignerKind};
 pub use pki::{
-    Clock, CscaGeneration, HsmSettings, InitReport, IssuedSigner, Pki, PkiOptions, PkiStatus,
-    StatusEntry, SystemClock,
+    CertificateState, Clock, CscaGeneration, HsmSettings, InitReport, IssuedSigner, Pki,
+    PkiOptions, PkiStatus, PublishedCertificate, PublishedCrl, StatusEntry, SystemClock,
 };
 pub use travdoc_hsm as hsm;
 pub use travdoc_pkix::EcParameterEncoding;

@@ -177,10 +177,72 @@ pub struct InitReport {
     pub master_list_issued: bool,
 }
 
+/// What a certificate is now: the one rule `pki status`, publication and the console share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateState {
+    /// The CSCA in use, its link certificate, or the signer of its kind that signs now.
+    Current,
+    /// Valid but superseded: it signs nothing new, and what it signed stays valid.
+    Retired,
+    /// On the CRL.
+    Revoked,
+    /// Past its validity.
+    Expired,
+}
+
+impl CertificateState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateState::Current => "current",
+            CertificateState::Retired => "retired",
+            CertificateState::Revoked => "revoked",
+            CertificateState::Expired => "expired",
+        }
+    }
+
+    fn of(cert: &CertRecord, revocation: Option<&Revocation>, current: bool, now: u64) -> Self {
+        if revocation.is_some() {
+            CertificateState::Revoked
+        } else if cert.not_after < now {
+            CertificateState::Expired
+        } else if current {
+            CertificateState::Current
+        } else {
+            CertificateState::Retired
+        }
+    }
+}
+
+/// A certificate as published to foreign authorities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedCertificate {
+    /// `csca-g1`, `link-g2`, `passport`, `ttd`, `legalization`, `master-list`, `ledger`.
+    pub role: String,
+    pub serial_hex: String,
+    pub subject: String,
+    pub fingerprint_sha256: String,
+    pub not_before: u64,
+    pub not_after: u64,
+    /// End of the private-key usage period (none for link certificates).
+    pub key_usage_not_after: Option<u64>,
+    pub state: CertificateState,
+    pub revocation: Option<Revocation>,
+    pub der: Vec<u8>,
+}
+
+/// One CRL ever issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedCrl {
+    pub csca_generation: u32,
+    pub number: u64,
+    pub der: Vec<u8>,
+}
+
 /// One line of `pki status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusEntry {
     pub role: String,
+    pub state: CertificateState,
     pub serial_hex: String,
     pub subject: String,
     pub fingerprint_sha256: String,
@@ -1198,6 +1260,105 @@ impl Pki {
         Ok(der)
     }
 
+    /// Every certificate this PKI ever issued (CSCAs, links, signers), with its DER and state,
+    /// in issuing order.
+    pub fn certificates(&self) -> Result<Vec<PublishedCertificate>> {
+        let state = self.read_state()?;
+        let now = unix(self.now()?);
+        let current_generation = state.cscas.last().map(|csca| csca.generation);
+        let current_signers: Vec<String> = SignerKind::ALL
+            .into_iter()
+            .filter_map(|kind| self.current_signer_record(&state, kind).ok())
+            .map(|record| record.cert.serial_hex)
+            .collect();
+        let mut out = Vec::new();
+        let mut push = |role: String,
+                        cert: &CertRecord,
+                        keyed: bool,
+                        revocation: Option<&Revocation>,
+                        current: bool|
+         -> Result<()> {
+            let der = self.store.get(&cert.file)?;
+            let parsed = Certificate::from_der(&der).map_err(|error| PkiError::Malformed {
+                what: "certificate",
+                message: error.to_string(),
+            })?;
+            out.push(PublishedCertificate {
+                state: CertificateState::of(cert, revocation, current, now),
+                role,
+                serial_hex: cert.serial_hex.clone(),
+                subject: cert.subject.clone(),
+                fingerprint_sha256: cert.fingerprint_sha256.clone(),
+                not_before: parsed
+                    .tbs_certificate()
+                    .validity()
+                    .not_before
+                    .to_unix_duration()
+                    .as_secs(),
+                not_after: cert.not_after,
+                key_usage_not_after: keyed.then_some(cert.key_usage_not_after),
+                revocation: revocation.cloned(),
+                der,
+            });
+            Ok(())
+        };
+        for csca in &state.cscas {
+            let current = Some(csca.generation) == current_generation;
+            push(
+                format!("csca-g{}", csca.generation),
+                &csca.cert,
+                true,
+                None,
+                current,
+            )?;
+            if let Some(link) = &csca.link {
+                push(
+                    format!("link-g{}", csca.generation),
+                    link,
+                    false,
+                    None,
+                    current,
+                )?;
+            }
+        }
+        for signer in &state.signers {
+            push(
+                signer.kind.name().to_owned(),
+                &signer.cert,
+                true,
+                signer.revocation.as_ref(),
+                current_signers.contains(&signer.cert.serial_hex),
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// Every CRL ever issued, by number.
+    pub fn crl_history(&self) -> Result<Vec<PublishedCrl>> {
+        let mut crls = Vec::new();
+        for name in self.store.names()? {
+            let Some(rest) = name
+                .strip_prefix("crl-g")
+                .and_then(|rest| rest.strip_suffix(".der"))
+            else {
+                continue;
+            };
+            let Some((generation, number)) = rest.split_once('-') else {
+                continue;
+            };
+            let (Ok(csca_generation), Ok(number)) = (generation.parse(), number.parse()) else {
+                continue;
+            };
+            crls.push(PublishedCrl {
+                csca_generation,
+                number,
+                der: self.store.get(&name)?,
+            });
+        }
+        crls.sort_by_key(|crl| crl.number);
+        Ok(crls)
+    }
+
     /// Keys, certificates, expiry and usage periods, with warnings ahead of expiry.
     pub fn status(&self) -> Result<PkiStatus> {
         let state = self.read_state()?;
@@ -1242,6 +1403,7 @@ impl Pki {
                 }
             }
             entries.push(StatusEntry {
+                state: CertificateState::of(cert, revocation, current, now),
                 role,
                 serial_hex: cert.serial_hex.clone(),
                 subject: cert.subject.clone(),

@@ -114,6 +114,8 @@ pub trait PkiStore: Send + Sync {
     fn last_generation(&self) -> u64 {
         0
     }
+    /// The names of every stored artifact.
+    fn names(&self) -> Result<Vec<String>>;
 }
 
 /// Files under one directory (`DATA_DIR/pki/`): `state.json` plus artifacts.
@@ -206,5 +208,16 @@ impl PkiStore for FileStore {
     fn get(&self, name: &str) -> Result<Vec<u8>> {
         let path = self.path(name)?;
         std::fs::read(&path).map_err(store_error(&path))
+    }
+
+    fn names(&self) -> Result<Vec<String>> {
+        let listing = std::fs::read_dir(&self.dir).map_err(store_error(&self.dir))?;
+        let mut names: Vec<String> = listing
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".der") && !name.starts_with('.'))
+            .collect();
+        names.sort();
+        Ok(names)
     }
 }
