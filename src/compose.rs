@@ -299,6 +299,8 @@ pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
         csca,
         master_list: pki.masterlist().ok().map(Artifact::new),
         signers,
+        deadlines: pki.deadlines()?,
+        attention: pki.attention()?,
     })
 }
 
@@ -723,6 +725,44 @@ pub fn watch_trust(parts: &Parts) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Automatic renewal (`[pki] auto_crl`, on by default for the embedded default, whose CSCA key
+/// is reachable): every `TRAVDOC_PKI_RENEW_SECS` (default 300) and at start, a fresh CRL ahead of
+/// `nextUpdate` and a successor for a signer ahead of the end of its key-usage period (see
+/// `travdoc_pki::Pki::renew`). Several nodes may run it: the database lets one change win and
+/// the others find nothing due. None when it is off.
+pub fn renew_pki(parts: &Parts, config: &Config) -> Option<tokio::task::JoinHandle<()>> {
+    let enabled = config
+        .pki
+        .auto_crl
+        .unwrap_or_else(|| pki_options(config).is_embedded());
+    if !enabled {
+        tracing::info!("automatic CRL and signer renewal is off ([pki] auto_crl)");
+        return None;
+    }
+    let seconds = std::env::var("TRAVDOC_PKI_RENEW_SECS")
+        .ok()
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(300)
+        .max(1);
+    let pki = parts.pki.clone();
+    Some(tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let pki = pki.clone();
+            match tokio::task::spawn_blocking(move || pki.renew()).await {
+                Ok(Ok(report)) if report.is_empty() => {}
+                Ok(Ok(report)) => {
+                    tracing::info!(crls = ?report.crls, signers = ?report.signers, "PKI renewed")
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "PKI renewal not done; tried again later"),
+                Err(error) => tracing::error!(%error, "PKI renewal task failed"),
+            }
+        }
+    }))
 }
 
 /// Opens (or on a fresh data dir creates) the HSM token and PKI, printers and renderer.

@@ -15,6 +15,9 @@ pub struct Health {
     /// Per part: `ok` or what is wrong.
     pub database: Option<String>,
     pub hsm: Option<String>,
+    /// `ok`, or what of the PKI needs attention soon (a CRL's nextUpdate, a key-usage period, a
+    /// CSCA's end): readiness does not depend on it.
+    pub pki: Option<String>,
 }
 
 /// The process is up.
@@ -24,6 +27,7 @@ pub async fn healthz() -> Json<Health> {
         status: "ok".to_owned(),
         database: None,
         hsm: None,
+        pki: None,
     })
 }
 
@@ -44,6 +48,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "unavailable".to_owned()
         }
     };
+    let attention = state.publication.published().attention.clone();
+    let pki = if attention.is_empty() {
+        "ok".to_owned()
+    } else {
+        attention.join("; ")
+    };
     let ready = database == "ok" && hsm == "ok";
     let status = if ready {
         StatusCode::OK
@@ -56,6 +66,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             status: if ready { "ok" } else { "unavailable" }.to_owned(),
             database: Some(database),
             hsm: Some(hsm),
+            pki: Some(pki),
         }),
     )
         .into_response()
@@ -69,7 +80,32 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        state.service.metrics().render(),
+        format!(
+            "{}{}",
+            state.service.metrics().render(),
+            pki_deadlines(&state.publication.published().deadlines)
+        ),
     )
         .into_response()
+}
+
+/// `travdoc_pki_seconds_until{what="crl:g1"}`: seconds until each PKI deadline (negative: past).
+fn pki_deadlines(deadlines: &[(String, u64)]) -> String {
+    if deadlines.is_empty() {
+        return String::new();
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let mut text = String::from(
+        "# HELP travdoc_pki_seconds_until Seconds until a CRL's nextUpdate, a key-usage period's end or a CSCA certificate's end.\n\
+         # TYPE travdoc_pki_seconds_until gauge\n",
+    );
+    for (what, at) in deadlines {
+        let seconds = i128::from(*at) - i128::from(now);
+        text.push_str(&format!(
+            "travdoc_pki_seconds_until{{what=\"{what}\"}} {seconds}\n"
+        ));
+    }
+    text
 }

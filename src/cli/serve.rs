@@ -162,6 +162,7 @@ async fn serve(
     // A revocation, a new signer, a CRL or a rollover made by any node or `travdoc pki`
     // command is in force here within a poll interval, without a restart.
     compose::watch_trust(&parts);
+    compose::renew_pki(&parts, config);
     let router = compose::router(&parts, service, ledger, args.verify_rate);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = listener.local_addr()?;

@@ -66,6 +66,10 @@ pub struct Published {
     pub master_list: Option<Artifact>,
     /// The current signer certificates by purpose (DER).
     pub signers: Vec<(String, Vec<u8>)>,
+    /// When the PKI needs attention (`crl:g1`, `csca:g1`, `key_usage:ttd`, ...), Unix seconds.
+    pub deadlines: Vec<(String, u64)>,
+    /// The deadlines past or within their renewal window, in words (empty: all well).
+    pub attention: Vec<String>,
 }
 
 /// A serial number as the publication keys it: upper-case hex without leading zeros.

@@ -614,5 +614,19 @@ async fn publication_lists_every_certificate_and_crl_with_entity_tags() -> TestR
         .call("GET", "/v1/pki/crls/999999", None, None)
         .await?;
     assert_eq!(unknown.status, 404);
+
+    // The deadlines are watched: a gauge per deadline, and readiness says the PKI is well.
+    let metrics = server.call("GET", "/metrics", None, None).await?;
+    let text = String::from_utf8_lossy(&metrics.bytes);
+    for what in ["crl:g1", "csca:g1", "key_usage:ttd", "key_usage:passport"] {
+        let line = text
+            .lines()
+            .find(|line| line.starts_with(&format!("travdoc_pki_seconds_until{{what=\"{what}\"}}")))
+            .ok_or(format!("no gauge for {what}"))?;
+        let seconds: i64 = line.rsplit(' ').next().ok_or("value")?.parse()?;
+        assert!(seconds > 86_400, "{line}");
+    }
+    let ready = server.call("GET", "/readyz", None, None).await?;
+    assert_eq!(ready.body["pki"], "ok", "{}", ready.body);
     Ok(())
 }

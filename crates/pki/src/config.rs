@@ -177,6 +177,15 @@ pub struct PkiConfig {
     pub crl_next_update: Period,
     /// `pki status` warns this long before a key-usage period or certificate ends.
     pub warn_before: Period,
+    /// Automatic renewal ([`crate::Pki::renew`]) issues a fresh CRL this long before the current
+    /// one's nextUpdate.
+    pub crl_renew_before: Period,
+    /// Automatic renewal gives a signer its successor this long before its private-key usage
+    /// period ends.
+    pub signer_renew_before: Period,
+    /// Renew CRLs and signers automatically from `serve` (needs the CSCA key reachable).
+    /// Unset: on for the embedded default, off otherwise.
+    pub auto_crl: Option<bool>,
 }
 
 impl Default for PkiConfig {
@@ -216,6 +225,9 @@ impl Default for PkiConfig {
             },
             crl_next_update: Period::days(90),
             warn_before: Period::days(90),
+            crl_renew_before: Period::days(30),
+            signer_renew_before: Period::days(14),
+            auto_crl: None,
         }
     }
 }

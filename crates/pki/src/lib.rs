@@ -25,7 +25,8 @@ pub use error::{PkiError, Result};
 pub use kind::{NoEvents, PkiEvent, PkiEventKind, PkiEventSink, RevocationReason, SignerKind};
 pub use pki::{
     CertificateState, Clock, CscaGeneration, HsmSettings, InitReport, IssuedSigner, Pki,
-    PkiOptions, PkiStatus, PublishedCertificate, PublishedCrl, StatusEntry, SystemClock,
+    PkiOptions, PkiStatus, PublishedCertificate, PublishedCrl, RenewReport, StatusEntry,
+    SystemClock,
 };
 pub use travdoc_hsm as hsm;
 pub use travdoc_pkix::EcParameterEncoding;

@@ -177,6 +177,21 @@ pub struct InitReport {
     pub master_list_issued: bool,
 }
 
+/// What [`Pki::renew`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenewReport {
+    /// CSCA generations that got a fresh CRL, with its number.
+    pub crls: Vec<(u32, u64)>,
+    /// Signer kinds that got a successor, with its serial.
+    pub signers: Vec<(SignerKind, String)>,
+}
+
+impl RenewReport {
+    pub fn is_empty(&self) -> bool {
+        self.crls.is_empty() && self.signers.is_empty()
+    }
+}
+
 /// What a certificate is now: the one rule `pki status`, publication and the console share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CertificateState {
@@ -915,6 +930,152 @@ impl Pki {
         let state = self.read_state()?;
         let record = self.current_signer_record(&state, kind)?;
         self.issued(&record)
+    }
+
+    /// What automatic renewal would do now: the CSCA generations (still valid) whose CRL's
+    /// nextUpdate is within `crl_renew_before`, and the signer kinds whose newest signer's
+    /// private-key usage period ends within `signer_renew_before` (or ended). A revoked signer
+    /// gets no successor here: after a compromise the operators decide.
+    fn renewal_due(&self, state: &PkiState, now: DateTime) -> Result<(Vec<u32>, Vec<SignerKind>)> {
+        let now_unix = unix(now);
+        let crl_horizon = unix(self.config.crl_renew_before.after(now)?);
+        let signer_horizon = unix(self.config.signer_renew_before.after(now)?);
+        let crls = state
+            .cscas
+            .iter()
+            .filter(|csca| csca.cert.not_after > now_unix)
+            .filter(|csca| {
+                state
+                    .crls
+                    .iter()
+                    .find(|crl| crl.csca_generation == csca.generation)
+                    // A renewal window longer than the CRL's life must not reissue it at every
+                    // pass: a CRL younger than an hour is left alone.
+                    .is_none_or(|crl| {
+                        crl.next_update <= crl_horizon && crl.this_update + 3600 <= now_unix
+                    })
+            })
+            .map(|csca| csca.generation)
+            .collect();
+        let signers = SignerKind::ALL
+            .into_iter()
+            .filter(|kind| {
+                state
+                    .signers
+                    .iter()
+                    .rev()
+                    .find(|signer| signer.kind == *kind)
+                    .is_some_and(|newest| {
+                        // Nor a signer younger than a day (a window longer than its period).
+                        newest.revocation.is_none()
+                            && newest.cert.key_usage_not_after <= signer_horizon
+                            && newest.cert.key_usage_not_before + 86_400 <= now_unix
+                    })
+            })
+            .collect();
+        Ok((crls, signers))
+    }
+
+    /// Automatic renewal: a fresh CRL for every valid CSCA whose CRL's nextUpdate is within
+    /// `[pki] crl_renew_before`, and a successor for every signer whose private-key usage period
+    /// ends within `[pki] signer_renew_before`, in one change (one transaction with its ledger
+    /// entries). Reads first and changes nothing when nothing is due; when another process
+    /// renewed meanwhile, the due list is made again from its state.
+    pub fn renew(&self) -> Result<RenewReport> {
+        let now = self.now()?;
+        {
+            let mut guard = self.lock();
+            self.refresh_locked(&mut guard)?;
+            let state = guard.as_ref().ok_or(PkiError::NotInitialised)?;
+            let (crls, signers) = self.renewal_due(state, now)?;
+            if crls.is_empty() && signers.is_empty() {
+                return Ok(RenewReport::default());
+            }
+        }
+        self.with_state(|state| {
+            let (crls, signers) = self.renewal_due(state, now)?;
+            let mut report = RenewReport::default();
+            // Signers first: a CRL issued after lists nothing new, but a new signer under the
+            // current CSCA is what the next CRL must not list.
+            for kind in signers {
+                let record = self.issue_signer_locked(state, kind)?;
+                report.signers.push((kind, record.cert.serial_hex));
+            }
+            for generation in crls {
+                let number = state.next_crl_number;
+                self.issue_crl_locked(state, generation)?;
+                report.crls.push((generation, number));
+            }
+            if !report.signers.is_empty() {
+                // The master list names CSCAs only; a new master-list signer re-signs it.
+                if report
+                    .signers
+                    .iter()
+                    .any(|(kind, _)| *kind == SignerKind::MasterList)
+                {
+                    self.issue_master_list_locked(state)?;
+                }
+            }
+            Ok(report)
+        })
+    }
+
+    /// When the PKI needs attention, as seconds since the Unix epoch: for each valid CSCA
+    /// generation `crl:g<N>` (its CRL's nextUpdate) and `csca:g<N>` (its certificate's end), and
+    /// for each signer kind `key_usage:<kind>` (the end of the newest valid signer's private-key
+    /// usage period).
+    pub fn deadlines(&self) -> Result<Vec<(String, u64)>> {
+        let state = self.read_state()?;
+        let now = unix(self.now()?);
+        let mut out = Vec::new();
+        for csca in state.cscas.iter().filter(|csca| csca.cert.not_after > now) {
+            out.push((format!("csca:g{}", csca.generation), csca.cert.not_after));
+            if let Some(crl) = state
+                .crls
+                .iter()
+                .find(|crl| crl.csca_generation == csca.generation)
+            {
+                out.push((format!("crl:g{}", csca.generation), crl.next_update));
+            }
+        }
+        for kind in SignerKind::ALL {
+            if let Ok(record) = self.current_signer_record(&state, kind) {
+                out.push((format!("key_usage:{kind}"), record.cert.key_usage_not_after));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The [`Pki::deadlines`] that need attention now: past, or within their renewal window
+    /// (`crl_renew_before` for a CRL, `signer_renew_before` for a key-usage period, `warn_before`
+    /// for a CSCA certificate), each said in words.
+    pub fn attention(&self) -> Result<Vec<String>> {
+        let now = self.now()?;
+        let now_unix = unix(now);
+        let windows = [
+            ("crl:", unix(self.config.crl_renew_before.after(now)?)),
+            (
+                "key_usage:",
+                unix(self.config.signer_renew_before.after(now)?),
+            ),
+            ("csca:", unix(self.config.warn_before.after(now)?)),
+        ];
+        Ok(self
+            .deadlines()?
+            .into_iter()
+            .filter_map(|(what, at)| {
+                let (_, horizon) = windows
+                    .iter()
+                    .find(|(prefix, _)| what.starts_with(prefix))?;
+                if at <= now_unix {
+                    Some(format!("{what} is past"))
+                } else if at <= *horizon {
+                    Some(format!("{what} in {} days", (at - now_unix) / 86_400))
+                } else {
+                    None
+                }
+            })
+            .collect())
     }
 
     /// Every revoked signer: serial (upper-case hex), reason and time of revocation (Unix

@@ -979,3 +979,119 @@ fn unknown_country_is_refused() {
     .expect_err("country");
     assert!(matches!(error, PkiError::UnknownCountry(_)), "{error}");
 }
+
+/// A clock the test moves.
+struct TestClock(Mutex<std::time::SystemTime>);
+
+impl travdoc_pki::Clock for TestClock {
+    fn now(&self) -> std::time::SystemTime {
+        *self.0.lock().expect("clock")
+    }
+}
+
+impl TestClock {
+    fn set(&self, at: std::time::SystemTime) {
+        *self.0.lock().expect("clock") = at;
+    }
+}
+
+#[test]
+fn renewal_issues_crls_and_successors_ahead_of_time() {
+    isolated(
+        "renewal_issues_crls_and_successors_ahead_of_time",
+        |data_dir| {
+            const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+            let start = std::time::SystemTime::now();
+            let clock = Arc::new(TestClock(Mutex::new(start)));
+            let events = Arc::new(Events::default());
+            let pki =
+                Pki::open_with(&options(&data_dir), clock.clone(), events.clone()).expect("open");
+            pki.init().expect("init");
+            let first_passport = pki.signer(SignerKind::Passport).expect("ds").serial_hex;
+            let first_ttd = pki.signer(SignerKind::Ttd).expect("ttd").serial_hex;
+            let crl_number = |der: &[u8]| {
+                let crl: x509_cert::crl::CertificateList =
+                    x509_cert::crl::CertificateList::from_der(der).expect("crl");
+                let this_update = crl.tbs_cert_list.this_update.to_unix_duration();
+                (crl.tbs_cert_list.crl_extensions.is_some(), this_update)
+            };
+            assert!(
+                pki.renew().expect("renew").is_empty(),
+                "nothing due at once"
+            );
+
+            // The CRL lives 90 days and is renewed 30 days ahead: not at day 59, at day 61.
+            clock.set(start + 59 * DAY);
+            assert!(
+                pki.renew().expect("renew").is_empty(),
+                "nothing due at day 59"
+            );
+            clock.set(start + 61 * DAY);
+            let report = pki.renew().expect("renew");
+            assert_eq!(report.crls.len(), 1, "{report:?}");
+            assert!(report.signers.is_empty(), "{report:?}");
+            let (_, this_update) = crl_number(&pki.crl().expect("crl"));
+            let at_61 = (start + 61 * DAY)
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("time");
+            assert_eq!(
+                this_update.as_secs(),
+                at_61.as_secs(),
+                "the fresh CRL is dated now"
+            );
+            assert!(pki.renew().expect("renew").is_empty(), "done once");
+
+            // The Document Signer's key-usage period (3 months) ends within 14 days at day 80: a
+            // successor becomes current, the old one stays valid (retired), the TTD signer stays.
+            clock.set(start + 80 * DAY);
+            let report = pki.renew().expect("renew");
+            assert_eq!(report.signers.len(), 1, "{report:?}");
+            assert_eq!(report.signers[0].0, SignerKind::Passport);
+            let current = pki.signer(SignerKind::Passport).expect("ds");
+            assert_ne!(current.serial_hex, first_passport);
+            assert_eq!(current.serial_hex, report.signers[0].1);
+            assert_eq!(
+                pki.signer(SignerKind::Ttd).expect("ttd").serial_hex,
+                first_ttd
+            );
+            let certificates = pki.certificates().expect("certificates");
+            let state_of = |serial: &str| {
+                certificates
+                    .iter()
+                    .find(|certificate| certificate.serial_hex == serial)
+                    .map(|certificate| certificate.state.as_str())
+            };
+            assert_eq!(state_of(&first_passport), Some("retired"));
+            assert_eq!(state_of(&current.serial_hex), Some("current"));
+            assert!(pki.renew().expect("renew").is_empty(), "done once");
+            // Each renewal was ledgered: a CRL, then a key and a certificate.
+            let kinds: Vec<String> = events
+                .0
+                .lock()
+                .expect("events")
+                .iter()
+                .map(|event| format!("{:?}", event.kind))
+                .collect();
+            assert!(
+                kinds
+                    .iter()
+                    .filter(|kind| kind.starts_with("CrlIssued"))
+                    .count()
+                    >= 2,
+                "{kinds:?}"
+            );
+            // Deadlines name the next CRL update and each key-usage end.
+            let deadlines = pki.deadlines().expect("deadlines");
+            assert!(
+                deadlines.iter().any(|(what, _)| what == "crl:g1"),
+                "{deadlines:?}"
+            );
+            assert!(
+                deadlines
+                    .iter()
+                    .any(|(what, _)| what == "key_usage:passport"),
+                "{deadlines:?}"
+            );
+        },
+    );
+}
