@@ -6,7 +6,7 @@ set -euo pipefail
 
 runtime=(softhsm2 opensc fonts-ocr-b fonts-noto-core fonts-dejavu-core pkg-config libssl-dev)
 test_tools=(openssl postgresql poppler-utils dmtx-utils zbar-tools cups-ipp-utils avahi-daemon dbus
-            chromium chromium-driver imagemagick sqlite3)
+            chromium chromium-driver imagemagick sqlite3 python3-ldap)
 
 want=("${runtime[@]}")
 if [ "${1:-}" = "--with-test-tools" ]; then want+=("${test_tools[@]}"); fi

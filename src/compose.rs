@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::http::AppState;
 use crate::usecase::ledger::{BoxFuture as ApiFuture, LedgerView};
 use crate::usecase::publication::{
-    Artifact, CertificateEntry, Publication, Published, RevocationEntry, serial_key,
+    Artifact, CertificateEntry, CrlEntry, Publication, Published, RevocationEntry, serial_key,
 };
 use crate::usecase::verify::{
     BarcodeDecoder, DocumentRecord, DocumentRecords, Verification, Verifier,
@@ -279,7 +279,36 @@ pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
         .rev()
         .find(|certificate| certificate.role.starts_with("csca-"))
         .map(|certificate| Artifact::new(certificate.der.clone()));
+    let history = pki.crl_history()?;
+    let latest: std::collections::HashMap<u32, u64> =
+        history.iter().fold(Default::default(), |mut latest, crl| {
+            let number = latest.entry(crl.csca_generation).or_insert(crl.number);
+            *number = (*number).max(crl.number);
+            latest
+        });
+    let crl_list: Vec<CrlEntry> = history
+        .iter()
+        .map(|crl| {
+            let parsed = <x509_cert::crl::CertificateList as der::Decode>::from_der(&crl.der).ok();
+            let time = |at: Option<x509_cert::time::Time>| {
+                at.map(|at| rfc3339_of(at.to_unix_duration().as_secs()))
+            };
+            CrlEntry {
+                number: crl.number,
+                csca_generation: crl.csca_generation,
+                this_update: time(parsed.as_ref().map(|crl| crl.tbs_cert_list.this_update))
+                    .unwrap_or_default(),
+                next_update: time(
+                    parsed
+                        .as_ref()
+                        .and_then(|crl| crl.tbs_cert_list.next_update),
+                ),
+                current: latest.get(&crl.csca_generation) == Some(&crl.number),
+            }
+        })
+        .collect();
     Ok(Published {
+        crl_list: Some(Artifact::new(serde_json::to_vec(&crl_list)?)),
         certificates: Some(Artifact::new(serde_json::to_vec(&list)?)),
         by_serial: certificates
             .into_iter()
@@ -290,8 +319,7 @@ pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
                 )
             })
             .collect(),
-        crls: pki
-            .crl_history()?
+        crls: history
             .into_iter()
             .map(|crl| (crl.number, Artifact::new(crl.der)))
             .collect(),

@@ -88,7 +88,7 @@ fn replay(stored: idempotency::StoredResponse) -> Response {
         legalizations::create,
         documents::get, documents::list, documents::print, documents::revoke, documents::clear_arrival, documents::pdf,
         verify::verify,
-        pki::csca, pki::signers, pki::certificates, pki::certificate, pki::crl, pki::crl_numbered, pki::masterlist,
+        pki::csca, pki::signers, pki::certificates, pki::certificate, pki::crl, pki::crls, pki::crl_numbered, pki::masterlist,
         ledger::checkpoint, ledger::proof, ledger::export,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
@@ -160,6 +160,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/pki/certificates", get(pki::certificates))
         .route("/v1/pki/certificates/{serial}", get(pki::certificate))
         .route("/v1/pki/crl", get(pki::crl))
+        .route("/v1/pki/crls", get(pki::crls))
         .route("/v1/pki/crls/{number}", get(pki::crl_numbered))
         .route("/v1/pki/masterlist", get(pki::masterlist))
         .route("/v1/ledger/checkpoint", get(ledger::checkpoint))

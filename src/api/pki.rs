@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::usecase::publication::{Artifact, CertificateEntry, serial_key};
+use crate::usecase::publication::{Artifact, CertificateEntry, CrlEntry, serial_key};
 
 /// How long a client may keep an answer that can change (the lists, the current CRL) before
 /// asking again (with its entity tag).
@@ -140,6 +140,21 @@ pub async fn crl(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     let snapshot = state.publication.published();
     let crl = snapshot.crl.as_ref().ok_or_else(|| not_published("CRL"))?;
     Ok(published(&headers, crl, "application/pkix-crl", CHANGING))
+}
+
+/// Every CRL ever issued: number, issuing CSCA generation, thisUpdate, nextUpdate, and whether
+/// it is the one in force for its CSCA.
+#[utoipa::path(get, path = "/v1/pki/crls",
+    responses((status = 200, body = Vec<CrlEntry>),
+        (status = 304, description = "the client's copy (If-None-Match) is current"),
+        (status = 503, body = ErrorBody)))]
+pub async fn crls(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let snapshot = state.publication.published();
+    let list = snapshot
+        .crl_list
+        .as_ref()
+        .ok_or_else(|| not_published("CRL list"))?;
+    Ok(published(&headers, list, "application/json", CHANGING))
 }
 
 /// Any CRL ever issued, by its cRLNumber (DER).

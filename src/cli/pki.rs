@@ -48,7 +48,13 @@ pub enum PkiCommand {
     Rollover,
     /// Write every public artifact as DER into DIR (csca.der, link-*.der, signer-<kind>.der,
     /// crl.der, masterlist.der).
-    Export { dir: PathBuf },
+    /// With `--pkd`, also the ICAO PKD download LDIF files (icaopkd-001-dsccrl-<ICAO>.ldif:
+    /// every signer certificate and CRL; icaopkd-002-ml-<ICAO>.ldif: the master list).
+    Export {
+        dir: PathBuf,
+        #[arg(long)]
+        pkd: bool,
+    },
 }
 
 fn date(seconds: u64) -> String {
@@ -287,9 +293,14 @@ fn act(pki: &Pki, command: &PkiCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        PkiCommand::Export { dir } => {
+        PkiCommand::Export { dir, pkd } => {
             for path in pki.export(dir)? {
                 println!("{}", path.display());
+            }
+            if *pkd {
+                for path in pki.export_pkd(dir)? {
+                    println!("{}", path.display());
+                }
             }
         }
     }

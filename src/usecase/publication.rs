@@ -42,6 +42,20 @@ pub struct CertificateEntry {
     pub revocation: Option<RevocationEntry>,
 }
 
+/// One CRL of the list (`GET /v1/pki/crls`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CrlEntry {
+    /// The cRLNumber (`GET /v1/pki/crls/{number}` gives the DER).
+    pub number: u64,
+    /// The CSCA generation that issued it (`csca-g<N>` in the certificate list).
+    pub csca_generation: u32,
+    /// RFC 3339.
+    pub this_update: String,
+    pub next_update: Option<String>,
+    /// The latest CRL of its CSCA: the one in force.
+    pub current: bool,
+}
+
 /// When and why a certificate was revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RevocationEntry {
@@ -59,6 +73,8 @@ pub struct Published {
     pub by_serial: HashMap<String, Artifact>,
     /// Every CRL by number.
     pub crls: BTreeMap<u64, Artifact>,
+    /// The CRL list as JSON.
+    pub crl_list: Option<Artifact>,
     /// The current CSCA's current CRL.
     pub crl: Option<Artifact>,
     /// The current CSCA certificate.

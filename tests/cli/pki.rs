@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use base64::Engine as _;
+
 /// Runs travdoc with named-curve certificates: these tests check the PKI with OpenSSL 3, which
 /// refuses any chain whose keys carry explicit EC parameters (X509_V_ERR_EC_KEY_EXPLICIT_PARAMS),
 /// the Part 12 default. The explicit default is checked in `crates/pki/tests/softhsm_pki.rs`
@@ -168,9 +170,13 @@ fn pki_commands_create_an_idempotent_verifiable_pki() {
     let rollover = travdoc(&data, &["pki", "rollover"]);
     assert!(rollover.contains("generation 2"), "{rollover}");
     let export2 = dir.path().join("export2");
-    travdoc(&data, &["pki", "export", export2.to_str().expect("utf8")]);
+    travdoc(
+        &data,
+        &["pki", "export", "--pkd", export2.to_str().expect("utf8")],
+    );
     assert!(export2.join("link-g2.der").exists());
     assert!(export2.join("masterlist.der").exists());
+    pkd_files_round_trip(&export2);
 
     // Every PKI act is in the audit ledger, once, and the ledger verifies.
     let exported = travdoc(&data, &["ledger", "export"]);
@@ -216,4 +222,118 @@ fn pki_commands_create_an_idempotent_verifiable_pki() {
         travdoc(&data, &["ledger", "export"]).lines().count(),
         before
     );
+}
+
+/// Parses the PKD LDIF files with python-ldap's LDIF parser (RFC 2849) and checks that every
+/// signer certificate, every CRL and the master list come back byte for byte as exported in DER.
+fn pkd_files_round_trip(export: &Path) {
+    let script = r#"
+import base64, json, sys, ldif
+for path in sys.argv[1:]:
+    with open(path, "rb") as handle:
+        parser = ldif.LDIFRecordList(handle)
+        parser.parse()
+    for dn, entry in parser.all_records:
+        print(json.dumps({"file": path.rsplit("/", 1)[-1], "dn": dn,
+            "attributes": {name: [base64.b64encode(value).decode() for value in values]
+                           for name, values in entry.items()}}))
+"#;
+    let files = ["icaopkd-001-dsccrl-LKA.ldif", "icaopkd-002-ml-LKA.ldif"];
+    let output = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(script)
+        .args(files.iter().map(|name| export.join(name)))
+        .output()
+        .expect("/usr/bin/python3 with python3-ldap (scripts/install-system-deps.sh)");
+    assert!(
+        output.status.success(),
+        "LDIF parser: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let engine = base64::engine::general_purpose::STANDARD;
+    let entries: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("json"))
+        .collect();
+    let values = |entry: &serde_json::Value, name: &str| -> Vec<Vec<u8>> {
+        entry["attributes"][name]
+            .as_array()
+            .map(|values| {
+                values
+                    .iter()
+                    .map(|value| engine.decode(value.as_str().expect("b64")).expect("b64"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Every signer certificate the export wrote (signer-<kind>-<serial>.der, the ICAO kinds).
+    let mut signers = 0;
+    for file in std::fs::read_dir(export).expect("export").flatten() {
+        let name = file.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name
+            .strip_prefix("signer-")
+            .and_then(|rest| rest.strip_suffix(".der"))
+        else {
+            continue;
+        };
+        let Some((kind, serial)) = rest.rsplit_once('-') else {
+            continue;
+        };
+        if !["passport", "ttd", "legalization"].contains(&kind) {
+            continue;
+        }
+        let der = std::fs::read(file.path()).expect("der");
+        let entry = entries
+            .iter()
+            .find(|entry| {
+                entry["dn"]
+                    .as_str()
+                    .is_some_and(|dn| dn.contains(&format!("+sn={serial},o=dsc,c=LK,")))
+            })
+            .unwrap_or_else(|| panic!("no o=dsc entry for {name}"));
+        assert!(
+            entry["dn"]
+                .as_str()
+                .is_some_and(|dn| dn.ends_with(",dc=data,dc=download,dc=pkd,dc=icao,dc=int")),
+            "{entry}"
+        );
+        assert_eq!(values(entry, "userCertificate;binary"), vec![der], "{name}");
+        signers += 1;
+    }
+    assert!(signers >= 4, "{signers} signer certificates");
+    let dsc_entries = entries
+        .iter()
+        .filter(|entry| {
+            entry["dn"]
+                .as_str()
+                .is_some_and(|dn| dn.contains(",o=dsc,"))
+        })
+        .count();
+    assert_eq!(
+        dsc_entries, signers,
+        "one o=dsc entry per signer certificate"
+    );
+    // The CRL of each CSCA generation.
+    for generation in [1, 2] {
+        let der = std::fs::read(export.join(format!("crl-g{generation}.der"))).expect("crl");
+        assert!(
+            entries
+                .iter()
+                .filter(|entry| entry["dn"].as_str().is_some_and(|dn| dn.contains(",o=crl,")))
+                .any(|entry| values(entry, "certificateRevocationList;binary") == vec![der.clone()]),
+            "CRL g{generation} not in the LDIF"
+        );
+    }
+    // The master list.
+    let list = std::fs::read(export.join("masterlist.der")).expect("master list");
+    let ml = entries
+        .iter()
+        .find(|entry| entry["file"] == "icaopkd-002-ml-LKA.ldif")
+        .expect("o=ml entry");
+    assert!(
+        ml["dn"]
+            .as_str()
+            .is_some_and(|dn| dn.contains(",o=ml,c=LK,"))
+    );
+    assert_eq!(values(ml, "pkdMasterListContent"), vec![list]);
 }

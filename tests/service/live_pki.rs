@@ -630,3 +630,78 @@ async fn publication_lists_every_certificate_and_crl_with_entity_tags() -> TestR
     assert_eq!(ready.body["pki"], "ok", "{}", ready.body);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_verifier_with_only_the_published_pki_checks_a_seal_from_two_rollovers_ago() -> TestResult
+{
+    let server = Server::start()?;
+    let staff = Staff::create(&server).await?;
+    let data_dir = server.data_dir.clone();
+    let issued = common::issue_ttd(&server, &staff).await?;
+    let seal =
+        base64::engine::general_purpose::STANDARD.decode(issued["seal"].as_str().ok_or("seal")?)?;
+    pki(&data_dir, &[], &["rollover"])?;
+    pki(&data_dir, &[], &["rollover"])?;
+    let changed_at = Instant::now();
+    let certificates = loop {
+        let answer = server
+            .call("GET", "/v1/pki/certificates", None, None)
+            .await?;
+        let list: Vec<Value> = serde_json::from_slice(&answer.bytes)?;
+        if list.iter().any(|entry| entry["role"] == "csca-g3") {
+            break list;
+        }
+        if changed_at.elapsed() > IN_FORCE_WITHIN {
+            return Err("the rollovers were not published within 5 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Everything a foreign authority can download: every certificate, the CRL in force of
+    // every CSCA generation.
+    let mut cscas = Vec::new();
+    let mut signers = Vec::new();
+    for entry in &certificates {
+        let serial = entry["serial"].as_str().ok_or("serial")?;
+        let der = server
+            .call("GET", &format!("/v1/pki/certificates/{serial}"), None, None)
+            .await?
+            .bytes
+            .to_vec();
+        let role = entry["role"].as_str().ok_or("role")?;
+        if role.starts_with("csca-") {
+            cscas.push(der);
+        } else if role == "ttd" || role == "legalization" {
+            signers.push(der);
+        }
+    }
+    assert_eq!(cscas.len(), 3);
+    let crl_list: Vec<Value> =
+        serde_json::from_slice(&server.call("GET", "/v1/pki/crls", None, None).await?.bytes)?;
+    let mut crls = Vec::new();
+    for entry in crl_list.iter().filter(|entry| entry["current"] == true) {
+        let number = entry["number"].as_u64().ok_or("number")?;
+        crls.push(
+            server
+                .call("GET", &format!("/v1/pki/crls/{number}"), None, None)
+                .await?
+                .bytes
+                .to_vec(),
+        );
+    }
+    assert_eq!(
+        crls.len(),
+        3,
+        "one CRL in force per CSCA generation: {crl_list:?}"
+    );
+    let verifier = travdoc::usecase::verify::Verifier::from_der(&cscas, &crls, &signers)?;
+    let input = travdoc::usecase::verify::VerifyInput::new(
+        travdoc::usecase::verify::Artifact::Seal(seal),
+        travdoc::usecase::verify::Presented::Nothing,
+    )?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let outcome = verifier.check(&input, now);
+    assert!(outcome.is_valid(), "{:?}", outcome.reasons);
+    Ok(())
+}

@@ -15,6 +15,7 @@ mod config;
 pub mod country;
 mod error;
 mod kind;
+mod pkd;
 mod pki;
 pub mod profile;
 pub mod store;

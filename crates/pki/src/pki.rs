@@ -1691,4 +1691,98 @@ impl Pki {
         }
         Ok(written)
     }
+
+    /// Writes the ICAO PKD download files into `dir`: `icaopkd-001-dsccrl-<ICAO>.ldif` (every
+    /// Document Signer and bar-code signer certificate ever issued under `o=dsc`, the latest
+    /// CRL of every CSCA generation under `o=crl`) and `icaopkd-002-ml-<ICAO>.ldif` (the CSCA
+    /// master list under `o=ml`, which carries the CSCA and link certificates).
+    pub fn export_pkd(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        use crate::pkd::{Entry, Value, dn};
+        let state = self.read_state()?;
+        std::fs::create_dir_all(dir).map_err(|error| PkiError::Store {
+            path: dir.to_owned(),
+            message: error.to_string(),
+        })?;
+        let alpha2 = self.country.alpha2();
+        let version = self.generation().max(1).to_string();
+        let mut blobs = Vec::new();
+        for signer in state.signers.iter().filter(|signer| {
+            matches!(
+                signer.kind,
+                SignerKind::Passport | SignerKind::Ttd | SignerKind::Legalization
+            )
+        }) {
+            blobs.push((signer.cert.clone(), self.store.get(&signer.cert.file)?));
+        }
+        let mut crls = Vec::new();
+        for crl in &state.crls {
+            let issuer = state
+                .cscas
+                .iter()
+                .find(|csca| csca.generation == crl.csca_generation)
+                .ok_or(PkiError::NotInitialised)?;
+            crls.push((issuer.cert.subject.clone(), self.store.get(&crl.file)?));
+        }
+        let mut entries = Vec::new();
+        for (cert, der) in &blobs {
+            entries.push(Entry {
+                dn: dn(&cert.subject, Some(&cert.serial_hex), "dsc", alpha2),
+                attributes: vec![
+                    ("objectClass", Value::Text("top")),
+                    ("objectClass", Value::Text("person")),
+                    ("objectClass", Value::Text("organizationalPerson")),
+                    ("objectClass", Value::Text("inetOrgPerson")),
+                    ("objectClass", Value::Text("pkdDownload")),
+                    ("cn", Value::Text(&cert.subject)),
+                    ("sn", Value::Text(&cert.serial_hex)),
+                    ("pkdVersion", Value::Text(&version)),
+                    ("userCertificate;binary", Value::Binary(der)),
+                ],
+            });
+        }
+        for (issuer, der) in &crls {
+            entries.push(Entry {
+                dn: dn(issuer, None, "crl", alpha2),
+                attributes: vec![
+                    ("objectClass", Value::Text("top")),
+                    ("objectClass", Value::Text("cRLDistributionPoint")),
+                    ("objectClass", Value::Text("pkdDownload")),
+                    ("cn", Value::Text(issuer)),
+                    ("pkdVersion", Value::Text(&version)),
+                    ("certificateRevocationList;binary", Value::Binary(der)),
+                ],
+            });
+        }
+        let icao = self.country.icao();
+        let mut written = Vec::new();
+        let path = dir.join(format!("icaopkd-001-dsccrl-{icao}.ldif"));
+        crate::store::write_atomic(&path, crate::pkd::ldif(&entries).as_bytes())?;
+        written.push(path);
+        if let Some(file) = &state.master_list {
+            let list = self.store.get(file)?;
+            let signer = self.current_signer_record(&state, SignerKind::MasterList)?;
+            let entry = Entry {
+                dn: dn(
+                    &signer.cert.subject,
+                    Some(&signer.cert.serial_hex),
+                    "ml",
+                    alpha2,
+                ),
+                attributes: vec![
+                    ("objectClass", Value::Text("top")),
+                    ("objectClass", Value::Text("person")),
+                    ("objectClass", Value::Text("pkdMasterList")),
+                    ("objectClass", Value::Text("pkdDownload")),
+                    ("cn", Value::Text(&signer.cert.subject)),
+                    ("sn", Value::Text(&signer.cert.serial_hex)),
+                    ("pkdVersion", Value::Text(&version)),
+                    ("pkdMasterListContent", Value::Binary(&list)),
+                ],
+            };
+            let path = dir.join(format!("icaopkd-002-ml-{icao}.ldif"));
+            crate::store::write_atomic(&path, crate::pkd::ldif(&[entry]).as_bytes())?;
+            written.push(path);
+        }
+        Ok(written)
+    }
 }
