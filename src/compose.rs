@@ -597,10 +597,33 @@ fn open_printers(config: &Config, rendering: Arc<Rendering>) -> anyhow::Result<P
     })
 }
 
-/// Opens (or on a fresh data dir creates) the HSM token and the PKI (see [`pki_over_database`]).
+/// Opens the online PKI (see [`pki_over_database`]): the online token only. On a fresh data
+/// dir (or one missing a piece that needs the CSCA), the PKI is first created by a ceremony
+/// PKI that opens the CSCA token too, as `travdoc pki init` does, and closed again.
 pub fn open_pki(config: &Config) -> anyhow::Result<Arc<Pki>> {
-    let pki = pki_over_database(config, &pki_options(config))?;
-    pki.init()?;
+    let options = pki_options(config);
+    let pki = pki_over_database(config, &options)?;
+    match pki.init() {
+        Ok(_) => {}
+        Err(travdoc_pki::PkiError::CscaOffline { .. }) => {
+            let ceremony = pki_over_database(
+                config,
+                &PkiOptions {
+                    open_csca: true,
+                    ..options
+                },
+            )
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "creating the PKI needs the CSCA token (run `travdoc pki init`): {error:#}"
+                )
+            })?;
+            ceremony.init()?;
+            drop(ceremony);
+            pki.refresh()?;
+        }
+        Err(error) => return Err(error.into()),
+    }
     Ok(Arc::new(pki))
 }
 
@@ -608,12 +631,25 @@ pub fn open_pki(config: &Config) -> anyhow::Result<Arc<Pki>> {
 /// (`DATA_DIR/pki/` is its export; a data dir from before is imported once), with its events
 /// ledgered in the transaction of each change (see [`crate::issuance::pki_store`]).
 pub fn pki_over_database(config: &Config, options: &PkiOptions) -> anyhow::Result<Pki> {
+    pki_witnessed(config, options, None)
+}
+
+/// [`pki_over_database`] for a ceremony held by two operators (`(act, [first, second])`, the
+/// operators' references): its ledger entry commits with the first change the act makes.
+pub fn pki_witnessed(
+    config: &Config,
+    options: &PkiOptions,
+    witness: Option<(&str, [&str; 2])>,
+) -> anyhow::Result<Pki> {
     std::fs::create_dir_all(&config.data_dir)?;
     let (store, sink) = crate::issuance::pki_store::DbPkiStore::open(
         &config.database_url(),
         &config.data_dir.join("pki"),
         &config.pki.key_algorithm,
     )?;
+    if let Some((act, operators)) = witness {
+        sink.witness(act, operators);
+    }
     Ok(Pki::open_with_store(
         options,
         Arc::new(travdoc_pki::SystemClock),
@@ -775,18 +811,34 @@ pub fn renew_pki(parts: &Parts, config: &Config) -> Option<tokio::task::JoinHand
         .unwrap_or(300)
         .max(1);
     let pki = parts.pki.clone();
+    let config = config.clone();
     Some(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(std::time::Duration::from_secs(seconds));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
             let pki = pki.clone();
-            match tokio::task::spawn_blocking(move || pki.renew()).await {
+            let config = config.clone();
+            // The online PKI says whether anything is due; only then is the CSCA token opened,
+            // for this renewal alone.
+            let renewal = move || -> anyhow::Result<travdoc_pki::RenewReport> {
+                if !pki.renewal_due()? {
+                    return Ok(travdoc_pki::RenewReport::default());
+                }
+                let options = PkiOptions {
+                    open_csca: true,
+                    ..pki_options(&config)
+                };
+                Ok(pki_over_database(&config, &options)?.renew()?)
+            };
+            match tokio::task::spawn_blocking(renewal).await {
                 Ok(Ok(report)) if report.is_empty() => {}
                 Ok(Ok(report)) => {
                     tracing::info!(crls = ?report.crls, signers = ?report.signers, "PKI renewed")
                 }
-                Ok(Err(error)) => tracing::warn!(%error, "PKI renewal not done; tried again later"),
+                Ok(Err(error)) => {
+                    tracing::warn!(error = %format!("{error:#}"), "PKI renewal not done; tried again later")
+                }
                 Err(error) => tracing::error!(%error, "PKI renewal task failed"),
             }
         }
@@ -796,6 +848,16 @@ pub fn renew_pki(parts: &Parts, config: &Config) -> Option<tokio::task::JoinHand
 /// Opens (or on a fresh data dir creates) the HSM token and PKI, printers and renderer.
 pub fn open(config: &Config) -> anyhow::Result<Parts> {
     let pki = open_pki(config)?;
+    let online_csca = pki.online_csca_keys()?;
+    if !online_csca.is_empty() && !config.pki.allow_online_csca {
+        anyhow::bail!(
+            "the online token `{}` holds CSCA private keys ({}): the CSCA belongs on its own token \
+             ([pki] csca_token), which this service never opens. Roll the CSCA over to it \
+             (`travdoc pki rollover` with the CSCA token), or set [pki] allow_online_csca = true",
+            config.hsm.token_label,
+            online_csca.join(", ")
+        );
+    }
     let (signers, verifier) = trust_of(&pki)?;
     let published = Live::new(publication_of(&pki)?);
     let rendering = Arc::new(Rendering::new(&config.country)?);

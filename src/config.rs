@@ -236,6 +236,8 @@ impl Config {
                 pin_env: self.hsm.pin_env.clone(),
             },
             pki: self.pki.clone(),
+            // `serve` never opens the CSCA token; the ceremony commands ask for it.
+            open_csca: false,
         }
     }
 

@@ -39,10 +39,24 @@ pub enum PkiCommand {
         #[arg(long)]
         reason: RevocationReason,
     },
-    /// Issue a fresh CRL for every valid CSCA; optionally write the current one to a file.
+    /// Issue a fresh CRL for every valid CSCA (a ceremony); optionally write the current one to
+    /// a file. `pki crl import FILE` records a CRL a ceremony issued elsewhere.
     Crl {
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(subcommand)]
+        import: Option<CrlCommand>,
+    },
+    /// A signer key in two steps around the ceremony: `request` (new key on the online token and
+    /// its PKCS#10 request) and `import` (the ceremony's certificate makes it current).
+    Signer {
+        #[command(subcommand)]
+        step: SignerCommand,
+    },
+    /// The acts with the CSCA key, held by two operators on the CSCA token.
+    Ceremony {
+        #[command(subcommand)]
+        act: CeremonyCommand,
     },
     /// CSCA rollover: new CSCA key, link certificate, new CRL, master-list signer and master list.
     Rollover,
@@ -54,6 +68,41 @@ pub enum PkiCommand {
         dir: PathBuf,
         #[arg(long)]
         pkd: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrlCommand {
+    /// Record a CRL issued by `pki ceremony crl` (checked against the CSCAs).
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignerCommand {
+    /// A new signer key on the online token and its certification request (PKCS#10, DER).
+    Request {
+        /// passport | ttd | legalization | master-list | ledger
+        #[arg(long)]
+        kind: SignerKind,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The certificate `pki ceremony sign` issued: its key becomes the current signer.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CeremonyCommand {
+    /// Issue, with the CSCA key, the certificate a `pki signer request` asked for.
+    Sign {
+        request: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Issue a fresh CRL for every valid CSCA and write the current one.
+    Crl {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -72,13 +121,107 @@ pub fn run(context: &Context, command: &PkiCommand) -> anyhow::Result<ExitCode> 
     {
         options.country = country.clone();
     }
+    // The acts that sign with the CSCA key open its token; reading and exporting do not.
+    options.open_csca = matches!(
+        command,
+        PkiCommand::Init { .. }
+            | PkiCommand::IssueSigner { .. }
+            | PkiCommand::Revoke { .. }
+            | PkiCommand::Crl { import: None, .. }
+            | PkiCommand::Rollover
+            | PkiCommand::Ceremony { .. }
+    );
     // The embedded SoftHSM2 needs SOFTHSM2_CONF before the module loads: this may re-execute.
     options.prepare_process()?;
-    let pki = crate::compose::pki_over_database(&context.config, &options)?;
+    let ceremony = match command {
+        PkiCommand::IssueSigner { .. } => Some("issue-signer"),
+        PkiCommand::Revoke { .. } => Some("revoke"),
+        PkiCommand::Crl { import: None, .. } => Some("crl"),
+        PkiCommand::Rollover => Some("rollover"),
+        PkiCommand::Ceremony {
+            act: CeremonyCommand::Sign { .. },
+        } => Some("sign"),
+        PkiCommand::Ceremony {
+            act: CeremonyCommand::Crl { .. },
+        } => Some("crl"),
+        _ => None,
+    };
+    let operators = match ceremony {
+        Some(act) => Some(two_operators(context, act)?),
+        None => None,
+    };
+    let witness = ceremony
+        .zip(operators.as_ref())
+        .map(|(act, [first, second])| (act, [first.id.as_str(), second.id.as_str()]));
+    let pki = crate::compose::pki_witnessed(&context.config, &options, witness)?;
     let code = act(&pki, command)?;
+    if let Some([first, second]) = &operators {
+        println!(
+            "ceremony held by {} and {} (recorded in the audit ledger)",
+            first.name, second.name
+        );
+    }
     // Events journalled by an earlier version (before the PKI lived in the database).
     record_in_ledger(context);
     Ok(code)
+}
+
+/// The two operators a ceremony needs: two different administrators, each by an API token
+/// (`TRAVDOC_OPERATOR_TOKEN` and `TRAVDOC_SECOND_OPERATOR_TOKEN`, or typed at the terminal
+/// without echo), checked against the user store.
+fn two_operators(context: &Context, act: &str) -> anyhow::Result<[crate::auth::Actor; 2]> {
+    use std::io::IsTerminal as _;
+    let token = |variable: &str, who: &str| -> anyhow::Result<String> {
+        if let Ok(value) = std::env::var(variable)
+            && !value.trim().is_empty()
+        {
+            return Ok(value.trim().to_owned());
+        }
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "`pki {act}` is a ceremony held by two operators: set {variable} to the {who} \
+                 operator's token (and the other variable to the other's), or run it at a terminal"
+            );
+        }
+        let typed =
+            rpassword::prompt_password(format!("{who} operator's token for `pki {act}`: "))?;
+        Ok(typed.trim().to_owned())
+    };
+    let first = token("TRAVDOC_OPERATOR_TOKEN", "first")?;
+    let second = token("TRAVDOC_SECOND_OPERATOR_TOKEN", "second")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let url = context.config.database_url();
+    let (first, second) = runtime.block_on(async {
+        let db = crate::issuance::Db::open(&url, 1).await?;
+        let first = crate::auth::authenticate(&db, &first).await;
+        let second = crate::auth::authenticate(&db, &second).await;
+        db.close().await;
+        anyhow::Ok((first?, second?))
+    })?;
+    let check = |actor: Option<crate::auth::Actor>, which: &str| -> anyhow::Result<_> {
+        let actor = actor.ok_or_else(|| {
+            anyhow::anyhow!("the {which} operator's token is not a valid token of an enabled user")
+        })?;
+        if actor.role != crate::auth::Role::Admin {
+            anyhow::bail!(
+                "the {which} operator `{}` is {}, not an administrator: a PKI ceremony takes two administrators",
+                actor.name,
+                actor.role
+            );
+        }
+        Ok(actor)
+    };
+    let first = check(first, "first")?;
+    let second = check(second, "second")?;
+    if first.id == second.id {
+        anyhow::bail!(
+            "both tokens are `{}`'s: a PKI ceremony takes two different operators",
+            first.name
+        );
+    }
+    Ok([first, second])
 }
 
 /// Moves the PKI events this command journalled into the audit ledger. When the database is
@@ -269,7 +412,61 @@ fn act(pki: &Pki, command: &PkiCommand) -> anyhow::Result<ExitCode> {
             pki.revoke(serial, *reason)?;
             println!("revoked {serial} ({reason}); new CRL issued");
         }
-        PkiCommand::Crl { out } => {
+        PkiCommand::Crl {
+            import: Some(CrlCommand::Import { file }),
+            ..
+        } => {
+            let der = std::fs::read(file)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+            let number = pki.import_crl(&der)?;
+            println!("CRL {number} in force");
+        }
+        PkiCommand::Signer {
+            step: SignerCommand::Request { kind, out },
+        } => {
+            let request = pki.request_signer(*kind)?;
+            std::fs::write(out, &request)?;
+            println!(
+                "{kind} signer key made on the online token; certification request written to {} \
+                 (take it to the CSCA ceremony: `travdoc pki ceremony sign`)",
+                out.display()
+            );
+        }
+        PkiCommand::Signer {
+            step: SignerCommand::Import { file },
+        } => {
+            let der = std::fs::read(file)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+            let issued = pki.import_signer(&der)?;
+            println!(
+                "{} signer serial {} is current (sha256 {})",
+                issued.kind,
+                issued.serial_hex,
+                travdoc_hex_sha256(&issued.certificate_der)
+            );
+        }
+        PkiCommand::Ceremony {
+            act: CeremonyCommand::Sign { request, out },
+        } => {
+            let der = std::fs::read(request)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", request.display()))?;
+            let certificate = pki.sign_request(&der)?;
+            std::fs::write(out, &certificate)?;
+            println!(
+                "certificate issued, written to {} (sha256 {}); import it with `travdoc pki \
+                 signer import`",
+                out.display(),
+                travdoc_hex_sha256(&certificate)
+            );
+        }
+        PkiCommand::Ceremony {
+            act: CeremonyCommand::Crl { out },
+        } => {
+            let crl = pki.issue_crl()?;
+            std::fs::write(out, &crl)?;
+            println!("CRL written to {}", out.display());
+        }
+        PkiCommand::Crl { out, import: None } => {
             let crl = pki.issue_crl()?;
             if let Some(path) = out {
                 std::fs::write(path, &crl)?;

@@ -126,6 +126,24 @@ pub(crate) fn entries(event: &PkiEvent, algorithm: &str) -> Vec<(String, Event)>
                 signer_serial: serial.clone(),
             },
         )],
+        PkiEventKind::SignerRequested { kind } => vec![(
+            // No certificate yet: the key is named by its public key's fingerprint.
+            key("requested-key"),
+            Event::PkiKeyGenerated {
+                key_label: format!("travdoc-{kind}-request"),
+                key_id: fingerprint.clone(),
+                algorithm: algorithm.to_owned(),
+                purpose: kind.to_string(),
+            },
+        )],
+        PkiEventKind::SignerActivated { kind } => vec![(
+            key("activated"),
+            Event::SignerActivated {
+                certificate_sha256: digest(&fingerprint),
+                serial: serial.clone(),
+                purpose: kind.to_string(),
+            },
+        )],
         other => vec![(key("other"), issued(format!("{other:?}"), String::new()))],
     }
 }

@@ -136,6 +136,32 @@ pub struct DbEventSink {
     algorithm: String,
 }
 
+impl DbEventSink {
+    /// Records that two operators hold the ceremony `act`: the entry joins the transaction of
+    /// the change the act makes (and is gone with it when the act fails).
+    pub fn witness(&self, act: &str, operators: [&str; 2]) {
+        let entry = Entry::new(
+            ledger::unix_now(),
+            Event::PkiCeremony {
+                act: act.to_owned(),
+                operator_ref: operators[0].to_owned(),
+                second_operator_ref: operators[1].to_owned(),
+            },
+        );
+        let key = format!(
+            "pki:ceremony:{act}:{}:{}:{}",
+            operators[0],
+            operators[1],
+            uuid::Uuid::new_v4()
+        );
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entries
+            .push((key, entry));
+    }
+}
+
 impl PkiEventSink for DbEventSink {
     fn record(&self, event: &PkiEvent) {
         let time = ledger::unix_now();

@@ -49,6 +49,20 @@ fn ok(data_dir: &Path, args: &[&str]) -> String {
     run.stdout
 }
 
+/// Two administrators for the PKI ceremonies (`user add`), as the environment of a ceremony
+/// command: `TRAVDOC_OPERATOR_TOKEN` and `TRAVDOC_SECOND_OPERATOR_TOKEN`.
+pub(crate) fn ceremony_operators(data_dir: &Path) -> [(&'static str, String); 2] {
+    let token = |name: &str| {
+        let run = travdoc(data_dir, &["user", "add", name, "--role", "admin"]);
+        assert_eq!(run.code, 0, "user add {name}: {}", run.stderr);
+        run.stdout.trim().to_owned()
+    };
+    [
+        ("TRAVDOC_OPERATOR_TOKEN", token("ceremony-a")),
+        ("TRAVDOC_SECOND_OPERATOR_TOKEN", token("ceremony-b")),
+    ]
+}
+
 pub(crate) fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
@@ -549,9 +563,23 @@ fn seals_signed_before_a_new_signer_and_a_csca_rollover_still_verify() {
         &data,
         &["ttd", "issue", "--request", s(&request), "--out", s(&old)],
     );
-    ok(&data, &["pki", "issue-signer", "--kind", "ttd"]);
-    ok(&data, &["pki", "rollover"]);
-    ok(&data, &["pki", "issue-signer", "--kind", "ttd"]);
+    let operators = ceremony_operators(&data);
+    let env: Vec<(&str, &str)> = operators
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    for args in [
+        &["pki", "issue-signer", "--kind", "ttd"][..],
+        &["pki", "rollover"],
+        &["pki", "issue-signer", "--kind", "ttd"],
+    ] {
+        let run = travdoc_with(&data, args, &env);
+        assert_eq!(
+            run.code, 0,
+            "travdoc {args:?}: {}{}",
+            run.stdout, run.stderr
+        );
+    }
     let new = dir.path().join("new");
     ok(
         &data,

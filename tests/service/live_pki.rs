@@ -20,9 +20,47 @@ type BoxError = Box<dyn std::error::Error>;
 /// What the issue asks: every node honours a PKI change within this.
 const IN_FORCE_WITHIN: Duration = Duration::from_secs(5);
 
-/// `travdoc pki ...` on `data_dir` (with extra environment), as an operator runs it while the
-/// service is up.
+/// Two new administrators of `data_dir`'s database (`travdoc user add`), as the environment of
+/// a PKI ceremony: `TRAVDOC_OPERATOR_TOKEN`, `TRAVDOC_SECOND_OPERATOR_TOKEN`.
+pub(crate) fn ceremony_env(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+) -> Result<Vec<(String, String)>, BoxError> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let mut out = Vec::new();
+    for variable in ["TRAVDOC_OPERATOR_TOKEN", "TRAVDOC_SECOND_OPERATOR_TOKEN"] {
+        let name = format!(
+            "ceremony-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
+        command
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["user", "add", &name, "--role", "admin"])
+            .env_remove("DATABASE_URL")
+            .env_remove("SOFTHSM2_CONF")
+            .env("RUST_LOG", "warn");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.output()?;
+        if !output.status.success() {
+            return Err(format!("user add: {}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        out.push((
+            variable.to_owned(),
+            String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+/// `travdoc pki ...` on `data_dir` (with extra environment), as operators run it while the
+/// service is up: two new administrators hold each ceremony.
 fn pki(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Result<String, BoxError> {
+    let operators = ceremony_env(data_dir, env)?;
     let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
     command
         .arg("--data-dir")
@@ -31,7 +69,8 @@ fn pki(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Result<String, B
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("SOFTHSM2_CONF")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .envs(operators);
     for (key, value) in env {
         command.env(key, value);
     }
@@ -404,11 +443,13 @@ async fn a_revocation_killed_midway_is_whole_or_absent() -> TestResult {
     // completes: the kills land all along its work (start-up, HSM, the transaction, after it).
     let mut delay = Duration::from_millis(2);
     let mut revoked = false;
+    let operators = ceremony_env(&data_dir, &[])?;
     while !revoked {
         let mut child = Command::new(env!("CARGO_BIN_EXE_travdoc"))
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["pki", "revoke", &signer, "--reason", "key-compromise"])
+            .envs(operators.clone())
             .env_remove("DATABASE_URL")
             .env_remove("SOFTHSM2_CONF")
             .env("RUST_LOG", "warn")

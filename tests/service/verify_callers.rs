@@ -676,6 +676,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
     // The TTD signer is revoked (key compromise): its seals are INVALID with
     // REVOKED_CERTIFICATE everywhere, and no document status is told.
     // (A new TTD signer is issued too, so that this part also shows a restart keeps both.)
+    let operators = crate::live_pki::ceremony_env(&data_dir, &[])?;
     for args in [
         vec![
             "pki",
@@ -690,6 +691,7 @@ async fn api_page_and_cli_give_the_same_verdicts() -> TestResult {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(&args)
+            .envs(operators.clone())
             .env_remove("DATABASE_URL")
             .env_remove("SOFTHSM2_CONF")
             .output()?;

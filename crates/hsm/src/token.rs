@@ -56,6 +56,9 @@ struct State {
     /// False after a failed re-initialisation (e.g. SoftHSM2 while its token directory is gone).
     initialized: bool,
     slot: Option<Slot>,
+    /// The token was connected once: a missing token is then waited for, not created anew
+    /// before a re-initialisation.
+    slot_was_found: bool,
 }
 
 struct Pooled {
@@ -129,6 +132,7 @@ impl Hsm {
                     pkcs11,
                     initialized: true,
                     slot: None,
+                    slot_was_found: false,
                 }),
                 pool: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(1),
@@ -191,6 +195,21 @@ impl Hsm {
             reinitialize(&self.inner.in_flight, state)?;
         }
         let mut slot = self.find_slot(&state.pkcs11)?;
+        if slot.is_none()
+            && !state.slot_was_found
+            && let Some(init) = &self.inner.config.init_token
+        {
+            // A token to create on first connection (the embedded default's online or CSCA
+            // token): a free slot is initialised without finalising the module first, which
+            // would cut every other token this process has open on it (the online token while
+            // a ceremony opens the CSCA token).
+            match self.init_token(&state.pkcs11, init) {
+                Ok(()) => slot = self.find_slot(&state.pkcs11)?,
+                Err(error) => {
+                    tracing::debug!(%error, "token not created before a re-initialisation")
+                }
+            }
+        }
         if slot.is_none() {
             // A token that was removed and returned is only seen after C_Finalize/C_Initialize
             // with some modules (SoftHSM2 scans its token directory at initialisation).
@@ -213,6 +232,7 @@ impl Hsm {
         self.login(&session)?;
         let generation = self.inner.generation.fetch_add(1, Ordering::AcqRel) + 1;
         state.slot = Some(slot);
+        state.slot_was_found = true;
         self.lock_pool().push(Pooled {
             generation,
             session,

@@ -129,6 +129,7 @@ fn setup() -> Fixture {
             pin_env: None,
         },
         pki: PkiConfig::default(),
+        open_csca: true,
     };
     if !options.softhsm_home().conf_active() {
         // First execution: start from an empty token; the re-executed process keeps it.

@@ -186,6 +186,16 @@ pub struct PkiConfig {
     /// Renew CRLs and signers automatically from `serve` (needs the CSCA key reachable).
     /// Unset: on for the embedded default, off otherwise.
     pub auto_crl: Option<bool>,
+    /// Label of the token that holds the CSCA keys, on the same PKCS#11 module as the online
+    /// token; `serve` never opens it. The embedded default makes it beside the online token.
+    pub csca_token: String,
+    /// Environment variable with the CSCA token's user PIN (other than the embedded default).
+    pub csca_pin_env: Option<String>,
+    /// File with the CSCA token's user PIN (other than the embedded default).
+    pub csca_pin_file: Option<std::path::PathBuf>,
+    /// Let `serve` start although its online token holds a CSCA private key (a PKI made before
+    /// the CSCA had its own token). Off by default: a CSCA key on an online token is refused.
+    pub allow_online_csca: bool,
 }
 
 impl Default for PkiConfig {
@@ -228,6 +238,10 @@ impl Default for PkiConfig {
             crl_renew_before: Period::days(30),
             signer_renew_before: Period::days(14),
             auto_crl: None,
+            csca_token: "travdoc-csca".to_owned(),
+            csca_pin_env: Some("TRAVDOC_CSCA_PIN".to_owned()),
+            csca_pin_file: None,
+            allow_online_csca: false,
         }
     }
 }

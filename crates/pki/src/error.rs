@@ -30,6 +30,12 @@ pub enum PkiError {
     /// No usable signer of this kind (none issued, revoked, or its private-key usage period ended).
     #[error("no usable {kind} signer: {message}")]
     NoSigner { kind: &'static str, message: String },
+    /// The act needs the CSCA key, whose token this process has not opened.
+    #[error(
+        "the CSCA key is on token `{token}`, which this process does not open: run the \
+             ceremony (`travdoc pki ...` with the CSCA token and two operators)"
+    )]
+    CscaOffline { token: String },
     /// No certificate with this serial number.
     #[error("no certificate with serial {0}")]
     UnknownSerial(String),

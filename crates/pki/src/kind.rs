@@ -137,6 +137,15 @@ pub enum PkiEventKind {
         number: u64,
     },
     MasterListIssued,
+    /// A signer key was made on the online token for a certification request (the serial is
+    /// empty: no certificate yet; the fingerprint is the public key's).
+    SignerRequested {
+        kind: SignerKind,
+    },
+    /// A certificate issued by a ceremony was imported: its signer signs from now on.
+    SignerActivated {
+        kind: SignerKind,
+    },
 }
 
 /// One PKI event: the kind, the serial (hex) of the certificate concerned (for CRLs and master

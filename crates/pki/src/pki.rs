@@ -73,6 +73,9 @@ pub struct PkiOptions {
     pub country: String,
     pub hsm: HsmSettings,
     pub pki: PkiConfig,
+    /// Also open the CSCA token (`[pki] csca_token`): the ceremony commands and `pki init` do;
+    /// `serve` never does.
+    pub open_csca: bool,
 }
 
 impl PkiOptions {
@@ -131,6 +134,37 @@ impl PkiOptions {
             }
         };
         Ok(HsmConfig::new(&self.hsm.module, &self.hsm.token_label, pin))
+    }
+
+    /// The CSCA token: in the embedded default a second token of the same SoftHSM2 home;
+    /// otherwise `[pki] csca_token` on the same module, its PIN from `csca_pin_env` or
+    /// `csca_pin_file`.
+    fn csca_hsm_config(&self) -> Result<HsmConfig> {
+        let label = &self.pki.csca_token;
+        if self.is_embedded() {
+            let mut home = self.softhsm_home();
+            home.prepare()?;
+            home.require_active()?;
+            return Ok(home.hsm_config(&self.hsm.module, label)?);
+        }
+        let from_env = self
+            .pki
+            .csca_pin_env
+            .as_ref()
+            .filter(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
+        let pin = match (from_env, &self.pki.csca_pin_file) {
+            (Some(variable), _) => PinSource::Env(variable.clone()),
+            (None, Some(file)) => PinSource::File(file.clone()),
+            (None, None) => {
+                return Err(PkiError::Config {
+                    field: "pki.csca_pin_file",
+                    message: "no PIN source for the CSCA token: set pki.csca_pin_file or the \
+                              pki.csca_pin_env variable"
+                        .to_owned(),
+                });
+            }
+        };
+        Ok(HsmConfig::new(&self.hsm.module, label, pin))
     }
 }
 
@@ -285,6 +319,8 @@ pub struct PkiStatus {
 /// The country PKI. Share it behind an `Arc`; operations on the state are serialised.
 pub struct Pki {
     hsm: Hsm,
+    /// The CSCA token, when this process opened it (ceremonies, `pki init`).
+    csca_hsm: Option<Hsm>,
     store: Arc<dyn PkiStore>,
     state: Mutex<Option<PkiState>>,
     config: PkiConfig,
@@ -428,6 +464,11 @@ impl Pki {
         )?;
         let test = options.is_embedded() && options.pki.organization.is_none();
         let hsm = Hsm::open(options.hsm_config()?)?;
+        let csca_hsm = if options.open_csca && options.pki.csca_token != hsm.token_label() {
+            Some(Hsm::open(options.csca_hsm_config()?)?)
+        } else {
+            None
+        };
         let state = store.load()?;
         let generation = store.last_generation();
         if let Some(state) = &state
@@ -440,6 +481,7 @@ impl Pki {
         }
         Ok(Pki {
             hsm,
+            csca_hsm,
             store,
             state: Mutex::new(state),
             config: options.pki.clone(),
@@ -556,6 +598,57 @@ impl Pki {
             .replace("{country}", self.country.icao())
     }
 
+    /// The token that holds (or is to hold) CSCA keys: the CSCA token when opened; the online
+    /// token only where `[pki] allow_online_csca` or `csca_token` names it.
+    fn csca_token(&self) -> Result<&Hsm> {
+        if let Some(hsm) = &self.csca_hsm {
+            return Ok(hsm);
+        }
+        if self.config.allow_online_csca || self.config.csca_token == self.hsm.token_label() {
+            return Ok(&self.hsm);
+        }
+        Err(PkiError::CscaOffline {
+            token: self.config.csca_token.clone(),
+        })
+    }
+
+    /// The opened token labelled `label`.
+    fn token(&self, label: &str) -> Result<&Hsm> {
+        if self.hsm.token_label() == label {
+            return Ok(&self.hsm);
+        }
+        match &self.csca_hsm {
+            Some(hsm) if hsm.token_label() == label => Ok(hsm),
+            _ => Err(PkiError::CscaOffline {
+                token: label.to_owned(),
+            }),
+        }
+    }
+
+    /// The labels of CSCA private keys the online token holds (none in a PKI whose CSCA has
+    /// its own token).
+    pub fn online_csca_keys(&self) -> Result<Vec<String>> {
+        let state = self.read_state()?;
+        let mut found = Vec::new();
+        for csca in &state.cscas {
+            if csca.key.token_label == self.hsm.token_label()
+                && self.hsm.key_exists(&Self::key_ref(&csca.key)?)?
+            {
+                found.push(csca.key.key_label.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    fn key_record_on(&self, hsm: &Hsm, key: &KeyRef) -> KeyRecord {
+        KeyRecord {
+            token_label: hsm.token_label().to_owned(),
+            key_label: key.label.clone(),
+            id_hex: key.id_hex(),
+            algorithm: self.algorithm.name().to_owned(),
+        }
+    }
+
     fn key_record(&self, key: &KeyRef) -> KeyRecord {
         KeyRecord {
             token_label: self.hsm.token_label().to_owned(),
@@ -576,7 +669,10 @@ impl Pki {
     }
 
     fn signer_for(&self, record: &KeyRecord) -> Result<Arc<HsmSigner>> {
-        let cache_key = format!("{}/{}", record.key_label, record.id_hex);
+        let cache_key = format!(
+            "{}/{}/{}",
+            record.token_label, record.key_label, record.id_hex
+        );
         if let Some(signer) = self
             .signers
             .lock()
@@ -585,7 +681,8 @@ impl Pki {
         {
             return Ok(Arc::clone(signer));
         }
-        let signer = Arc::new(self.hsm.signer(&Self::key_ref(record)?)?);
+        let token = self.token(&record.token_label)?;
+        let signer = Arc::new(token.signer(&Self::key_ref(record)?)?);
         self.signers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -608,7 +705,7 @@ impl Pki {
         &self,
         state: &mut PkiState,
         profile: IcaoProfile,
-        subject_key: &HsmSigner,
+        subject_key: &spki::SubjectPublicKeyInfoOwned,
         issuer: &HsmSigner,
         lifetime: Lifetime,
         start: DateTime,
@@ -623,11 +720,8 @@ impl Pki {
         let validity = Validity::new(Time::from(start), Time::from(not_after));
         // ICAO 9303-12: explicit EC domain parameters (unless configured `named`); the key bits,
         // and so the SubjectKeyIdentifier, are the token's.
-        let spki = travdoc_pkix::key::encode_ec_parameters(
-            &subject_key.public_key().spki()?,
-            self.ec_parameters,
-        )
-        .map_err(build_error("certificate public key"))?;
+        let spki = travdoc_pkix::key::encode_ec_parameters(subject_key, self.ec_parameters)
+            .map_err(build_error("certificate public key"))?;
         let serial_number =
             SerialNumber::new(&serial_bytes(serial)).map_err(build_error("serial"))?;
         let builder = CertificateBuilder::new(profile, serial_number, validity, spki)
@@ -653,6 +747,14 @@ impl Pki {
         ))
     }
 
+    /// A new CSCA key on the CSCA token, with its record.
+    fn new_csca_key(&self, label: &str) -> Result<(KeyRecord, Arc<HsmSigner>)> {
+        let token = self.csca_token()?;
+        let key = token.generate_key_pair(self.algorithm, label)?;
+        let signer = Arc::new(token.signer(&key)?);
+        Ok((self.key_record_on(token, &key), signer))
+    }
+
     fn new_key(&self, label: &str) -> Result<(KeyRef, Arc<HsmSigner>)> {
         let key = self.hsm.generate_key_pair(self.algorithm, label)?;
         let signer = Arc::new(self.hsm.signer(&key)?);
@@ -674,10 +776,16 @@ impl Pki {
     fn create_csca(&self, state: &mut PkiState) -> Result<CscaRecord> {
         let generation = state.cscas.last().map_or(1, |csca| csca.generation + 1);
         let now = self.now()?;
-        let (key, signer) = self.new_key(&format!("travdoc-csca-{generation}"))?;
+        let (key_record, signer) = self.new_csca_key(&format!("travdoc-csca-{generation}"))?;
         let profile = self.csca_profile(ProfileKind::CscaRoot, None)?;
-        let (cert, der) =
-            self.issue_certificate(state, profile, &signer, &signer, self.config.csca, now)?;
+        let (cert, der) = self.issue_certificate(
+            state,
+            profile,
+            &signer.public_key().spki()?,
+            &signer,
+            self.config.csca,
+            now,
+        )?;
         self.emit(
             PkiEventKind::CscaCreated { generation },
             &cert.serial_hex,
@@ -694,7 +802,7 @@ impl Pki {
             let (link_cert, link_der) = self.issue_certificate(
                 state,
                 profile,
-                &signer,
+                &signer.public_key().spki()?,
                 &old_signer,
                 self.config.csca,
                 now,
@@ -713,7 +821,7 @@ impl Pki {
         }
         let record = CscaRecord {
             generation,
-            key: self.key_record(&key),
+            key: key_record,
             cert,
             link,
         };
@@ -791,8 +899,14 @@ impl Pki {
         let (profile, lifetime) =
             self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
         let now = self.now()?;
-        let (cert, der) =
-            self.issue_certificate(state, profile, &signer, &csca_signer, lifetime, now)?;
+        let (cert, der) = self.issue_certificate(
+            state,
+            profile,
+            &signer.public_key().spki()?,
+            &csca_signer,
+            lifetime,
+            now,
+        )?;
         self.emit(PkiEventKind::SignerIssued { kind }, &cert.serial_hex, &der);
         let record = SignerRecord {
             kind,
@@ -803,6 +917,273 @@ impl Pki {
         };
         state.signers.push(record.clone());
         Ok(record)
+    }
+
+    /// `pki signer request`: a new key of `kind` on the online token and its certification
+    /// request (PKCS#10, DER, signed by the new key), to take to the CSCA ceremony. The key waits
+    /// in the state until its certificate is imported.
+    pub fn request_signer(&self, kind: SignerKind) -> Result<Vec<u8>> {
+        self.with_state(|state| {
+            let csca = state
+                .cscas
+                .last()
+                .cloned()
+                .ok_or(PkiError::NotInitialised)?;
+            let (csca_cert, _) = self.certificate(&csca.cert)?;
+            let (profile, _) =
+                self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
+            let now = self.now()?;
+            let label = format!("travdoc-{}-request-{}", kind.name(), unix(now));
+            let (key, signer) = self.new_key(&label)?;
+            let builder = x509_cert::request::RequestBuilder::new(profile.subject.clone())
+                .map_err(build_error("certification request"))?;
+            let request: x509_cert::request::CertReq = with_signature_type!(signer, S => builder
+                .build::<_, S>(signer.as_ref())
+                .map_err(build_error("certification request")))?;
+            let der = request
+                .to_der()
+                .map_err(build_error("certification request"))?;
+            let spki = request
+                .info
+                .public_key
+                .to_der()
+                .map_err(build_error("certification request"))?;
+            let spki_sha256 = fingerprint(&spki);
+            self.emit(PkiEventKind::SignerRequested { kind }, "", &spki);
+            state.pending.push(crate::store::PendingSigner {
+                kind,
+                key: self.key_record(&key),
+                spki_sha256,
+                requested_at: unix(now),
+                certificate: None,
+                csca_generation: None,
+            });
+            Ok(der)
+        })
+    }
+
+    /// `pki ceremony sign`: checks a certification request (its signature by its own key, and
+    /// that the key is one this PKI requested) and issues, with the current CSCA's key, the
+    /// certificate of the requested kind's Part 12 profile. Returns its DER; the signer signs
+    /// only once the certificate is imported.
+    pub fn sign_request(&self, request_der: &[u8]) -> Result<Vec<u8>> {
+        let request = x509_cert::request::CertReq::from_der(request_der).map_err(|error| {
+            PkiError::Malformed {
+                what: "certification request",
+                message: error.to_string(),
+            }
+        })?;
+        let info = request
+            .info
+            .to_der()
+            .map_err(build_error("certification request"))?;
+        let signature = request.signature.as_bytes().ok_or(PkiError::Malformed {
+            what: "certification request",
+            message: "the signature is not a whole number of octets".to_owned(),
+        })?;
+        travdoc_pkix::verify_signature(
+            &request.info.public_key,
+            &request.algorithm,
+            &info,
+            signature,
+        )
+        .map_err(|error| {
+            PkiError::NotAllowed(format!(
+                "the certification request is not signed by its own key: {error}"
+            ))
+        })?;
+        let spki = request
+            .info
+            .public_key
+            .to_der()
+            .map_err(build_error("certification request"))?;
+        let wanted = fingerprint(&spki);
+        self.with_state(|state| {
+            let index = state
+                .pending
+                .iter()
+                .position(|pending| pending.spki_sha256 == wanted && pending.certificate.is_none())
+                .ok_or_else(|| {
+                    PkiError::NotAllowed(
+                        "no pending signer key of this PKI has this public key (run `travdoc \
+                         pki signer request` first; a request is signed once)"
+                            .to_owned(),
+                    )
+                })?;
+            let kind = state.pending[index].kind;
+            let csca = state
+                .cscas
+                .last()
+                .cloned()
+                .ok_or(PkiError::NotInitialised)?;
+            let (csca_cert, _) = self.certificate(&csca.cert)?;
+            let csca_signer = self.signer_for(&csca.key)?;
+            let (profile, lifetime) =
+                self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
+            let now = self.now()?;
+            let (cert, der) = self.issue_certificate(
+                state,
+                profile,
+                &request.info.public_key,
+                &csca_signer,
+                lifetime,
+                now,
+            )?;
+            self.emit(PkiEventKind::SignerIssued { kind }, &cert.serial_hex, &der);
+            let pending = &mut state.pending[index];
+            pending.certificate = Some(cert);
+            pending.csca_generation = Some(csca.generation);
+            Ok(der)
+        })
+    }
+
+    /// `pki signer import`: the certificate a ceremony issued for a pending key (checked: it is
+    /// the one recorded, and its CSCA's signature verifies) becomes the current signer of its
+    /// kind.
+    pub fn import_signer(&self, certificate_der: &[u8]) -> Result<IssuedSigner> {
+        let certificate =
+            Certificate::from_der(certificate_der).map_err(|error| PkiError::Malformed {
+                what: "certificate",
+                message: error.to_string(),
+            })?;
+        let wanted = fingerprint(certificate_der);
+        let record = self.with_state(|state| {
+            let index = state
+                .pending
+                .iter()
+                .position(|pending| {
+                    pending
+                        .certificate
+                        .as_ref()
+                        .is_some_and(|cert| cert.fingerprint_sha256 == wanted)
+                })
+                .ok_or_else(|| {
+                    PkiError::NotAllowed(
+                        "this certificate was not issued by a ceremony for a pending key of this \
+                         PKI"
+                        .to_owned(),
+                    )
+                })?;
+            let pending = state.pending.remove(index);
+            let generation = pending.csca_generation.ok_or(PkiError::NotInitialised)?;
+            let csca = state
+                .cscas
+                .iter()
+                .find(|csca| csca.generation == generation)
+                .cloned()
+                .ok_or(PkiError::NotInitialised)?;
+            let (csca_cert, _) = self.certificate(&csca.cert)?;
+            travdoc_pkix::cert::verify_certificate_signature(&certificate, &csca_cert).map_err(
+                |error| {
+                    PkiError::NotAllowed(format!("the CSCA's signature does not verify: {error}"))
+                },
+            )?;
+            let cert = pending.certificate.ok_or(PkiError::NotInitialised)?;
+            self.emit(
+                PkiEventKind::SignerActivated { kind: pending.kind },
+                &cert.serial_hex,
+                certificate_der,
+            );
+            let record = SignerRecord {
+                kind: pending.kind,
+                csca_generation: generation,
+                key: pending.key,
+                cert,
+                revocation: None,
+            };
+            state.signers.push(record.clone());
+            Ok(record)
+        })?;
+        self.issued(&record)
+    }
+
+    /// `pki crl import`: a CRL issued by a ceremony, checked (a CSCA of this PKI signed it, its
+    /// number is not older than the one in force), becomes the CRL in force of its CSCA. A CRL
+    /// already recorded is accepted as is.
+    pub fn import_crl(&self, crl_der: &[u8]) -> Result<u64> {
+        let crl: x509_cert::crl::CertificateList =
+            x509_cert::crl::CertificateList::from_der(crl_der).map_err(|error| {
+                PkiError::Malformed {
+                    what: "CRL",
+                    message: error.to_string(),
+                }
+            })?;
+        let number = crl
+            .tbs_cert_list
+            .crl_extensions
+            .iter()
+            .flatten()
+            .find(|extension| extension.extn_id == const_oid::db::rfc5280::ID_CE_CRL_NUMBER)
+            .and_then(|extension| CrlNumber::from_der(extension.extn_value.as_bytes()).ok())
+            .and_then(|number| {
+                let bytes = number.0.as_bytes();
+                (bytes.len() <= 8).then(|| {
+                    bytes
+                        .iter()
+                        .fold(0u64, |value, byte| (value << 8) | u64::from(*byte))
+                })
+            })
+            .ok_or(PkiError::Malformed {
+                what: "CRL",
+                message: "no cRLNumber".to_owned(),
+            })?;
+        let tbs = crl.tbs_cert_list.to_der().map_err(build_error("CRL"))?;
+        let signature = crl.signature.as_bytes().ok_or(PkiError::Malformed {
+            what: "CRL",
+            message: "the signature is not a whole number of octets".to_owned(),
+        })?;
+        self.with_state(|state| {
+            let mut issuer = None;
+            for csca in &state.cscas {
+                let (csca_cert, _) = self.certificate(&csca.cert)?;
+                if csca_cert.tbs_certificate().subject() == &crl.tbs_cert_list.issuer
+                    && travdoc_pkix::verify_signature(
+                        csca_cert.tbs_certificate().subject_public_key_info(),
+                        &crl.signature_algorithm,
+                        &tbs,
+                        signature,
+                    )
+                    .is_ok()
+                {
+                    issuer = Some(csca.generation);
+                }
+            }
+            let generation = issuer.ok_or_else(|| {
+                PkiError::NotAllowed("no CSCA of this PKI signed this CRL".to_owned())
+            })?;
+            let file = format!("crl-g{generation}-{number}.der");
+            if let Some(current) = state
+                .crls
+                .iter()
+                .find(|current| current.csca_generation == generation)
+            {
+                if current.number == number && self.store.get(&current.file)? == crl_der {
+                    return Ok(number);
+                }
+                if current.number >= number {
+                    return Err(PkiError::NotAllowed(format!(
+                        "CRL {number} is not newer than CRL {} in force",
+                        current.number
+                    )));
+                }
+            }
+            self.store.put(&file, crl_der)?;
+            state
+                .crls
+                .retain(|current| current.csca_generation != generation);
+            state.crls.push(CrlRecord {
+                csca_generation: generation,
+                number,
+                file,
+                this_update: crl.tbs_cert_list.this_update.to_unix_duration().as_secs(),
+                next_update: crl
+                    .tbs_cert_list
+                    .next_update
+                    .map_or(0, |time| time.to_unix_duration().as_secs()),
+            });
+            state.next_crl_number = state.next_crl_number.max(number + 1);
+            Ok(number)
+        })
     }
 
     /// Creates whatever is missing: CSCA, one signer of each kind, a CRL, a master list.
@@ -820,6 +1201,7 @@ impl Pki {
             signers: Vec::new(),
             crls: Vec::new(),
             master_list: None,
+            pending: Vec::new(),
         });
         let mut report = InitReport::default();
         if state.cscas.is_empty() {
@@ -936,7 +1318,11 @@ impl Pki {
     /// nextUpdate is within `crl_renew_before`, and the signer kinds whose newest signer's
     /// private-key usage period ends within `signer_renew_before` (or ended). A revoked signer
     /// gets no successor here: after a compromise the operators decide.
-    fn renewal_due(&self, state: &PkiState, now: DateTime) -> Result<(Vec<u32>, Vec<SignerKind>)> {
+    fn renewal_due_in(
+        &self,
+        state: &PkiState,
+        now: DateTime,
+    ) -> Result<(Vec<u32>, Vec<SignerKind>)> {
         let now_unix = unix(now);
         let crl_horizon = unix(self.config.crl_renew_before.after(now)?);
         let signer_horizon = unix(self.config.signer_renew_before.after(now)?);
@@ -976,6 +1362,15 @@ impl Pki {
         Ok((crls, signers))
     }
 
+    /// Whether [`Pki::renew`] has anything to do now (a read of the state in use).
+    pub fn renewal_due(&self) -> Result<bool> {
+        let mut guard = self.lock();
+        self.refresh_locked(&mut guard)?;
+        let state = guard.as_ref().ok_or(PkiError::NotInitialised)?;
+        let (crls, signers) = self.renewal_due_in(state, self.now()?)?;
+        Ok(!crls.is_empty() || !signers.is_empty())
+    }
+
     /// Automatic renewal: a fresh CRL for every valid CSCA whose CRL's nextUpdate is within
     /// `[pki] crl_renew_before`, and a successor for every signer whose private-key usage period
     /// ends within `[pki] signer_renew_before`, in one change (one transaction with its ledger
@@ -987,13 +1382,13 @@ impl Pki {
             let mut guard = self.lock();
             self.refresh_locked(&mut guard)?;
             let state = guard.as_ref().ok_or(PkiError::NotInitialised)?;
-            let (crls, signers) = self.renewal_due(state, now)?;
+            let (crls, signers) = self.renewal_due_in(state, now)?;
             if crls.is_empty() && signers.is_empty() {
                 return Ok(RenewReport::default());
             }
         }
         self.with_state(|state| {
-            let (crls, signers) = self.renewal_due(state, now)?;
+            let (crls, signers) = self.renewal_due_in(state, now)?;
             let mut report = RenewReport::default();
             // Signers first: a CRL issued after lists nothing new, but a new signer under the
             // current CSCA is what the next CRL must not list.
@@ -1538,10 +1933,14 @@ impl Pki {
                         key: Option<&KeyRecord>,
                         revocation: Option<&Revocation>,
                         current: bool| {
-            let key_present = key.map(|key| {
-                Self::key_ref(key)
-                    .and_then(|key| Ok(self.hsm.key_exists(&key)?))
-                    .unwrap_or(false)
+            // A key on a token this process has not opened (the offline CSCA) is not looked at.
+            let key_present = key.and_then(|key| {
+                let token = self.token(&key.token_label).ok()?;
+                Some(
+                    Self::key_ref(key)
+                        .and_then(|reference| Ok(token.key_exists(&reference)?))
+                        .unwrap_or(false),
+                )
             });
             let mut warnings = Vec::new();
             if key_present == Some(false) {

@@ -66,6 +66,20 @@ pub struct SignerRecord {
     pub revocation: Option<Revocation>,
 }
 
+/// A signer key made on the online token and waiting for its certificate from a ceremony
+/// (`pki signer request` -> `pki ceremony sign` -> `pki signer import`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSigner {
+    pub kind: SignerKind,
+    pub key: KeyRecord,
+    /// SHA-256 (hex) of the key's SubjectPublicKeyInfo as the request carries it.
+    pub spki_sha256: String,
+    pub requested_at: u64,
+    /// The certificate the ceremony issued for it, not yet imported.
+    pub certificate: Option<CertRecord>,
+    pub csca_generation: Option<u32>,
+}
+
 /// A CRL issued by one CSCA generation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CrlRecord {
@@ -92,6 +106,9 @@ pub struct PkiState {
     pub crls: Vec<CrlRecord>,
     /// Artifact name of the latest master list.
     pub master_list: Option<String>,
+    /// Signer keys waiting for their certificates.
+    #[serde(default)]
+    pub pending: Vec<PendingSigner>,
 }
 
 /// Storage for PKI state and public artifacts.

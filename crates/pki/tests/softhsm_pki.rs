@@ -59,6 +59,7 @@ fn options(data_dir: &Path) -> PkiOptions {
             pin_env: None,
         },
         pki: PkiConfig::default(),
+        open_csca: true,
     }
 }
 

@@ -108,6 +108,19 @@ pub enum Event {
         state_sha256: Digest32,
         artifacts: u64,
     },
+    /// A certificate issued by a ceremony for a requested key was imported: its signer signs
+    /// from now on.
+    SignerActivated {
+        certificate_sha256: Digest32,
+        serial: String,
+        purpose: String,
+    },
+    /// A PKI ceremony (an act with the CSCA key) was held by two operators.
+    PkiCeremony {
+        act: String,
+        operator_ref: String,
+        second_operator_ref: String,
+    },
     /// A passport was issued (SOD hash and Document Signer key identify it for verifiers).
     PassportIssued {
         document_ref: String,
@@ -191,6 +204,8 @@ impl Event {
             Self::CrlIssued { .. } => 0x0005,
             Self::MasterListIssued { .. } => 0x0006,
             Self::PkiStateImported { .. } => 0x0007,
+            Self::PkiCeremony { .. } => 0x0008,
+            Self::SignerActivated { .. } => 0x0009,
             Self::PassportIssued { .. } => 0x0101,
             Self::TtdIssued { .. } => 0x0102,
             Self::LegalizationIssued { .. } => 0x0103,
