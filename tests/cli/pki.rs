@@ -668,3 +668,40 @@ fn a_signer_through_request_ceremony_and_import() {
     );
     travdoc(&data, &["ledger", "verify"]);
 }
+
+#[test]
+fn a_file_based_pki_is_imported_into_the_database_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("var");
+    travdoc(&data, &["pki", "init", "--country", "LKA"]);
+    let before: serde_json::Value =
+        serde_json::from_str(&travdoc(&data, &["pki", "status", "--json"])).expect("status");
+    // A data dir from before the database held the PKI: the files under pki/ and no database.
+    for name in ["travdoc.db", "travdoc.db-wal", "travdoc.db-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    let after: serde_json::Value =
+        serde_json::from_str(&travdoc(&data, &["pki", "status", "--json"])).expect("status");
+    let serials = |status: &serde_json::Value| -> Vec<(String, String)> {
+        status["certificates"]
+            .as_array()
+            .expect("certificates")
+            .iter()
+            .map(|entry| {
+                (
+                    entry["serial"].as_str().unwrap_or_default().to_owned(),
+                    entry["sha256"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(serials(&after), serials(&before));
+    // Ledgered once: a second command does not import again.
+    travdoc(&data, &["pki", "status"]);
+    let exported = travdoc(&data, &["ledger", "export"]);
+    let imports = exported
+        .lines()
+        .filter(|line| line.contains("\"pki_state_imported\""))
+        .count();
+    assert_eq!(imports, 1, "{exported}");
+}
