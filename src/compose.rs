@@ -233,14 +233,6 @@ impl Publication for PkiPublication {
     }
 }
 
-fn rfc3339_of(seconds: u64) -> String {
-    i64::try_from(seconds)
-        .ok()
-        .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
-        .map(crate::issuance::rfc3339)
-        .unwrap_or_else(|| seconds.to_string())
-}
-
 /// What the PKI's current state publishes: every certificate with its state, every CRL by
 /// number, the current CSCA, CRL, signers and master list, each with its entity tag.
 pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
@@ -252,15 +244,17 @@ pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
             serial: certificate.serial_hex.clone(),
             subject: certificate.subject.clone(),
             sha256: certificate.fingerprint_sha256.clone(),
-            not_before: rfc3339_of(certificate.not_before),
-            not_after: rfc3339_of(certificate.not_after),
-            key_usage_end: certificate.key_usage_not_after.map(rfc3339_of),
+            not_before: crate::issuance::rfc3339_unix(certificate.not_before),
+            not_after: crate::issuance::rfc3339_unix(certificate.not_after),
+            key_usage_end: certificate
+                .key_usage_not_after
+                .map(crate::issuance::rfc3339_unix),
             state: certificate.state.as_str().to_owned(),
             revocation: certificate
                 .revocation
                 .as_ref()
                 .map(|revocation| RevocationEntry {
-                    date: rfc3339_of(revocation.at),
+                    date: crate::issuance::rfc3339_unix(revocation.at),
                     reason: revocation.reason.to_string(),
                 }),
         })
@@ -291,7 +285,7 @@ pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
         .map(|crl| {
             let parsed = <x509_cert::crl::CertificateList as der::Decode>::from_der(&crl.der).ok();
             let time = |at: Option<x509_cert::time::Time>| {
-                at.map(|at| rfc3339_of(at.to_unix_duration().as_secs()))
+                at.map(|at| crate::issuance::rfc3339_unix(at.to_unix_duration().as_secs()))
             };
             CrlEntry {
                 number: crl.number,

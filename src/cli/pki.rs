@@ -251,15 +251,6 @@ fn record_in_ledger(context: &Context) {
     }
 }
 
-/// RFC 3339 of a Unix time.
-fn timestamp(seconds: u64) -> String {
-    i64::try_from(seconds)
-        .ok()
-        .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
-        .map(crate::issuance::rfc3339)
-        .unwrap_or_else(|| seconds.to_string())
-}
-
 /// `pki status --json`.
 fn status_json(status: &travdoc_pki::PkiStatus) -> serde_json::Value {
     let certificates: Vec<serde_json::Value> = status
@@ -275,11 +266,11 @@ fn status_json(status: &travdoc_pki::PkiStatus) -> serde_json::Value {
                 "key_label": entry.key.as_ref().map(|key| key.key_label.clone()),
                 "key_present": entry.key_present,
                 "state": entry.state.as_str(),
-                "not_after": timestamp(entry.not_after),
-                "key_usage_end": entry.key.as_ref().map(|_| timestamp(entry.key_usage_not_after)),
+                "not_after": crate::issuance::rfc3339_unix(entry.not_after),
+                "key_usage_end": entry.key.as_ref().map(|_| crate::issuance::rfc3339_unix(entry.key_usage_not_after)),
                 "revoked": entry.revocation.as_ref().map(|revocation| serde_json::json!({
                     "reason": revocation.reason.to_string(),
-                    "date": timestamp(revocation.at),
+                    "date": crate::issuance::rfc3339_unix(revocation.at),
                 })),
                 "warnings": entry.warnings,
             })
@@ -292,8 +283,8 @@ fn status_json(status: &travdoc_pki::PkiStatus) -> serde_json::Value {
             serde_json::json!({
                 "csca_generation": crl.csca_generation,
                 "number": crl.number,
-                "this_update": timestamp(crl.this_update),
-                "next_update": timestamp(crl.next_update),
+                "this_update": crate::issuance::rfc3339_unix(crl.this_update),
+                "next_update": crate::issuance::rfc3339_unix(crl.next_update),
             })
         })
         .collect();

@@ -138,6 +138,15 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
+/// RFC 3339 text of a Unix time in seconds (the PKI's times).
+pub fn rfc3339_unix(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
+        .map(rfc3339)
+        .unwrap_or_else(|| seconds.to_string())
+}
+
 /// Service settings beyond the number formats.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]

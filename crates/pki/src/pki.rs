@@ -1821,19 +1821,8 @@ impl Pki {
     pub fn certificates(&self) -> Result<Vec<PublishedCertificate>> {
         let state = self.read_state()?;
         let now = unix(self.now()?);
-        let current_generation = state.cscas.last().map(|csca| csca.generation);
-        let current_signers: Vec<String> = SignerKind::ALL
-            .into_iter()
-            .filter_map(|kind| self.current_signer_record(&state, kind).ok())
-            .map(|record| record.cert.serial_hex)
-            .collect();
         let mut out = Vec::new();
-        let mut push = |role: String,
-                        cert: &CertRecord,
-                        keyed: bool,
-                        revocation: Option<&Revocation>,
-                        current: bool|
-         -> Result<()> {
+        for (role, cert, key, revocation, current) in self.every_certificate(&state) {
             let der = self.store.get(&cert.file)?;
             let parsed = Certificate::from_der(&der).map_err(|error| PkiError::Malformed {
                 what: "certificate",
@@ -1852,41 +1841,64 @@ impl Pki {
                     .to_unix_duration()
                     .as_secs(),
                 not_after: cert.not_after,
-                key_usage_not_after: keyed.then_some(cert.key_usage_not_after),
+                key_usage_not_after: key.map(|_| cert.key_usage_not_after),
                 revocation: revocation.cloned(),
                 der,
             });
-            Ok(())
-        };
+        }
+        Ok(out)
+    }
+
+    /// Every certificate of `state` in issuing order: its role (`csca-g1`, `link-g2`, the
+    /// signer kind), its key (none for a link certificate), its revocation, and whether it is
+    /// current (the CSCA in use and its link, the signer of each kind that signs now).
+    #[allow(clippy::type_complexity)]
+    fn every_certificate<'a>(
+        &self,
+        state: &'a PkiState,
+    ) -> Vec<(
+        String,
+        &'a CertRecord,
+        Option<&'a KeyRecord>,
+        Option<&'a Revocation>,
+        bool,
+    )> {
+        let current_generation = state.cscas.last().map(|csca| csca.generation);
+        let current_signers: Vec<String> = SignerKind::ALL
+            .into_iter()
+            .filter_map(|kind| self.current_signer_record(state, kind).ok())
+            .map(|record| record.cert.serial_hex)
+            .collect();
+        let mut out = Vec::new();
         for csca in &state.cscas {
             let current = Some(csca.generation) == current_generation;
-            push(
+            out.push((
                 format!("csca-g{}", csca.generation),
                 &csca.cert,
-                true,
+                Some(&csca.key),
                 None,
                 current,
-            )?;
+            ));
             if let Some(link) = &csca.link {
-                push(
+                out.push((
                     format!("link-g{}", csca.generation),
                     link,
-                    false,
+                    None,
                     None,
                     current,
-                )?;
+                ));
             }
         }
         for signer in &state.signers {
-            push(
+            out.push((
                 signer.kind.name().to_owned(),
                 &signer.cert,
-                true,
+                Some(&signer.key),
                 signer.revocation.as_ref(),
                 current_signers.contains(&signer.cert.serial_hex),
-            )?;
+            ));
         }
-        Ok(out)
+        out
     }
 
     /// Every CRL ever issued, by number.
@@ -1921,12 +1933,6 @@ impl Pki {
         let now = unix(self.now()?);
         let warn = unix(self.config.warn_before.after(self.now()?)?);
         let mut entries = Vec::new();
-        let current_generation = state.cscas.last().map(|csca| csca.generation);
-        let current_signers: Vec<String> = SignerKind::ALL
-            .into_iter()
-            .filter_map(|kind| self.current_signer_record(&state, kind).ok())
-            .map(|record| record.cert.serial_hex)
-            .collect();
         let mut global_warnings = Vec::new();
         let mut push = |role: String,
                         cert: &CertRecord,
@@ -1977,34 +1983,8 @@ impl Pki {
                 warnings,
             });
         };
-        for csca in &state.cscas {
-            let current = Some(csca.generation) == current_generation;
-            push(
-                format!("csca-g{}", csca.generation),
-                &csca.cert,
-                Some(&csca.key),
-                None,
-                current,
-            );
-            if let Some(link) = &csca.link {
-                push(
-                    format!("link-g{}", csca.generation),
-                    link,
-                    None,
-                    None,
-                    current,
-                );
-            }
-        }
-        for signer in &state.signers {
-            let current = current_signers.contains(&signer.cert.serial_hex);
-            push(
-                signer.kind.name().to_owned(),
-                &signer.cert,
-                Some(&signer.key),
-                signer.revocation.as_ref(),
-                current,
-            );
+        for (role, cert, key, revocation, current) in self.every_certificate(&state) {
+            push(role, cert, key, revocation, current);
         }
         for kind in SignerKind::ALL {
             if let Err(error) = self.current_signer_record(&state, kind) {
