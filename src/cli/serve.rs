@@ -100,6 +100,15 @@ async fn serve(
     if !voided.is_empty() {
         tracing::warn!(count = voided.len(), numbers = ?voided, "voided numbers of interrupted issuances");
     }
+    // Print jobs whose printer's answer was never recorded: closed as failed, blanks spoiled.
+    let closed = crate::usecase::print::reconcile_interrupted(
+        service.printing(),
+        time::Duration::seconds(grace_seconds),
+    )
+    .await?;
+    if !closed.is_empty() {
+        tracing::warn!(count = closed.len(), jobs = ?closed, "closed interrupted print jobs");
+    }
     let recovery = service.clone();
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(60));
@@ -118,6 +127,14 @@ async fn serve(
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "recovery pass failed"),
+            }
+            if let Err(error) = crate::usecase::print::reconcile_interrupted(
+                recovery.printing(),
+                time::Duration::minutes(10),
+            )
+            .await
+            {
+                tracing::warn!(%error, "print job reconciliation failed");
             }
         }
     });

@@ -184,7 +184,7 @@ pub async fn print_document(
     let blank = reserve_blank(printing, &record, &job_id).await?;
     // The job is on record as `queued` before the printer sees it: a crash while printing
     // leaves a visible queued job and a reserved blank, never a silent print.
-    let attempt = queue_job(
+    let queued = queue_job(
         printing,
         actor,
         &record,
@@ -193,7 +193,26 @@ pub async fn print_document(
         blank.as_deref(),
         reason,
     )
-    .await?;
+    .await;
+    let attempt = match queued {
+        Ok(Some(attempt)) => attempt,
+        refused => {
+            // Not printed: the blank goes back to the stock.
+            if let Some(serial) = &blank {
+                let mut tx = printing.db.begin().await?;
+                travdoc_store::printing::settle_blank(&mut tx, serial, false, &printing.now_text())
+                    .await?;
+                tx.commit().await?;
+            }
+            refused?;
+            return Err(IssuanceError::WrongState {
+                what: "document",
+                id: number.to_owned(),
+                state: "already printed or being printed".to_owned(),
+                expected: "issued and not printed (a reprint needs a reason)",
+            });
+        }
+    };
     let mut input = printing.render_input(&record).await?;
     if let (Some(serial), Some(data)) = (&blank, input.data.as_object_mut()) {
         data.insert("blank_serial".into(), serial.clone().into());
@@ -227,7 +246,8 @@ pub async fn print_document(
     }
 }
 
-/// Records the job as `queued` and returns which attempt it is for the document.
+/// Records the job as `queued` and returns which attempt it is for the document; `None` when
+/// it is a first print and another job of the document is under way or done.
 async fn queue_job(
     printing: &Printing,
     actor: &Actor,
@@ -236,7 +256,7 @@ async fn queue_job(
     printer: &str,
     blank: Option<&str>,
     reprint_reason: Option<&str>,
-) -> Result<i64, IssuanceError> {
+) -> Result<Option<i64>, IssuanceError> {
     let now = printing.now_text();
     let mut tx = printing.db.begin().await?;
     let job = travdoc_store::printing::NewJob {
@@ -294,7 +314,7 @@ async fn record_job(
         tracing::debug!(blank = %serial, used = outcome.is_ok(), "blank settled");
     }
     if outcome.is_ok() && job.reprint.is_none() {
-        printing
+        let moved = printing
             .change_state(
                 &mut tx,
                 &record.number,
@@ -304,6 +324,12 @@ async fn record_job(
                 &now,
             )
             .await?;
+        if !moved {
+            // The first-print claim of `queue_job` makes this unreachable; should it happen,
+            // the print is still recorded (it did happen), and said loudly.
+            tracing::error!(number = %record.number, job = %view.id,
+                "a first print of a document no longer issued: recorded, check the document");
+        }
     }
     ledger::record(
         &mut tx,
@@ -378,6 +404,69 @@ async fn record_job(
     tx.commit().await?;
     printing.metrics.record_print_job(state);
     Ok(view)
+}
+
+/// Print jobs left `queued` for longer than `grace` (the process stopped, or the commit of the
+/// printer's answer failed) are closed as `failed` with a detail saying the outcome is unknown;
+/// their blanks are spoiled (a blank that may have been printed on is never reused), each with
+/// its ledger entries. Runs when the service starts. Returns the jobs closed.
+pub async fn reconcile_interrupted(
+    printing: &Printing,
+    grace: time::Duration,
+) -> Result<Vec<String>, IssuanceError> {
+    let now = printing.now();
+    let before = crate::issuance::rfc3339(now - grace);
+    let stale = travdoc_store::printing::stale_queued(printing.db.reader(), &before).await?;
+    let now = crate::issuance::rfc3339(now);
+    let detail = "interrupted before the printer's answer was recorded: check the printer; \
+                  print again with a reprint reason if the document did not come out";
+    let mut closed = Vec::new();
+    for (id, number, blank) in stale {
+        let mut tx = printing.db.begin().await?;
+        travdoc_store::printing::finish_job(&mut tx, &id, "failed", Some(detail), &now).await?;
+        ledger::record(
+            &mut tx,
+            &LedgerEvent::new(
+                "document.print_failed",
+                &format!("{number}:{id}"),
+                "system",
+                &serde_json::json!({"number": number, "job": id, "state": "failed",
+                    "detail": detail, "blank": blank}),
+                &now,
+            )
+            .with_entry(Event::PrintJob {
+                document_ref: number.clone(),
+                job_ref: id.clone(),
+                printer: String::new(),
+                status: PrintStatus::Failed,
+                blank_serial: blank.clone(),
+            }),
+        )
+        .await?;
+        if let Some(serial) = &blank {
+            let reason = format!("print job {id} interrupted");
+            travdoc_store::printing::spoil_blank(&mut tx, serial, &reason, &now).await?;
+            ledger::record(
+                &mut tx,
+                &LedgerEvent::new(
+                    "blank.spoiled",
+                    serial,
+                    "system",
+                    &serde_json::json!({"blank": serial, "reason": reason}),
+                    &now,
+                )
+                .with_entry(Event::BlankSpoiled {
+                    blank_serial: serial.clone(),
+                    reason: reason.clone(),
+                    operator_ref: "system".to_owned(),
+                }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        closed.push(id);
+    }
+    Ok(closed)
 }
 
 /// The configured printers' names.

@@ -66,6 +66,10 @@ pub struct PrintForm {
     /// Required when the document was already printed.
     #[serde(default)]
     pub reprint_reason: String,
+    /// Made with the page: a second submission of the same form (a double click, a reload)
+    /// answers as the first instead of printing again.
+    #[serde(default)]
+    pub idempotency_key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -603,6 +607,7 @@ pub async fn document_page(
             history => Serde(history),
             printers => printers,
             may_print => role.may(Act::Print) && valid,
+            print_key => uuid::Uuid::new_v4().to_string(),
             may_revoke => role.may(Act::Revoke) && valid,
             may_clear => role.may(Act::ClearArrival) && valid && is_ttd,
             reasons => ["lost", "stolen", "cancelled", "damaged"],
@@ -640,15 +645,36 @@ pub async fn document_print(
         });
     }
     let reprint_reason = optional(&print.reprint_reason);
-    crate::usecase::print::print_document(
-        state.service.printing(),
-        &session.actor,
-        &number,
-        print.printer.trim(),
-        reprint_reason.as_deref(),
-        None,
-    )
-    .await?;
+    let key = match print.idempotency_key.trim() {
+        "" => None,
+        key => {
+            let request = serde_json::json!({"number": number, "printer": print.printer.trim(),
+                "reprint_reason": reprint_reason});
+            Some(crate::issuance::idempotency::IdempotencyKey::new(
+                key,
+                request.to_string().as_bytes(),
+            )?)
+        }
+    };
+    let printed_before = match &key {
+        Some(key) => {
+            crate::issuance::idempotency::lookup(state.service.db(), &session.actor.id, key)
+                .await?
+                .is_some()
+        }
+        None => false,
+    };
+    if !printed_before {
+        crate::usecase::print::print_document(
+            state.service.printing(),
+            &session.actor,
+            &number,
+            print.printer.trim(),
+            reprint_reason.as_deref(),
+            key.as_ref(),
+        )
+        .await?;
+    }
     Ok(see_other(&format!(
         "/console/documents/{number}?msg=printed"
     )))

@@ -15,4 +15,5 @@ mod e2e_ttd;
 mod ledger_processes;
 mod live_pki;
 mod load_tool;
+mod print_once;
 mod verify_callers;

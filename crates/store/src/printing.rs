@@ -200,8 +200,32 @@ pub struct NewJob<'a> {
 }
 
 /// Records a queued job for its document, numbered after the document's earlier jobs; returns
-/// its attempt number (1 for the first).
-pub async fn queue_job(tx: &mut Transaction, job: &NewJob<'_>) -> Result<i64> {
+/// its attempt number (1 for the first). A first print (no reprint reason) is recorded only when
+/// no other job of the document is queued, sent or completed: `None` otherwise (a double click,
+/// or a second operator at once), with nothing written. On PostgreSQL the document's row is
+/// locked for the check; SQLite's single writer serialises it anyway.
+pub async fn queue_job(tx: &mut Transaction, job: &NewJob<'_>) -> Result<Option<i64>> {
+    if job.reprint_reason.is_none() {
+        if tx.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT number FROM svc_documents WHERE number = $1 FOR UPDATE")
+                .bind(job.number)
+                .fetch_optional(tx.conn())
+                .await
+                .map_err(StoreError::db("locking a document for printing"))?;
+        }
+        let under_way: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM svc_print_jobs \
+             WHERE number = $1 AND state IN ('queued', 'sent', 'completed')",
+        )
+        .bind(job.number)
+        .fetch_one(tx.conn())
+        .await
+        .and_then(|row| row.try_get("n"))
+        .map_err(StoreError::db("checking print jobs"))?;
+        if under_way > 0 {
+            return Ok(None);
+        }
+    }
     let earlier: i64 = sqlx::query("SELECT COUNT(*) AS n FROM svc_print_jobs WHERE number = $1")
         .bind(job.number)
         .fetch_one(tx.conn())
@@ -225,7 +249,33 @@ pub async fn queue_job(tx: &mut Transaction, job: &NewJob<'_>) -> Result<i64> {
     .execute(tx.conn())
     .await
     .map_err(StoreError::db("recording a print job"))?;
-    Ok(attempt)
+    Ok(Some(attempt))
+}
+
+/// Jobs still `queued` since before `before` (RFC 3339): their printer's answer was never
+/// recorded (the process stopped, or the commit failed). `(id, number, blank serial)`.
+pub async fn stale_queued(
+    pool: &sqlx::AnyPool,
+    before: &str,
+) -> Result<Vec<(String, String, Option<String>)>> {
+    let rows = sqlx::query(
+        "SELECT id, number, blank_serial FROM svc_print_jobs \
+         WHERE state = 'queued' AND updated_at < $1 ORDER BY created_at",
+    )
+    .bind(before)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::db("finding interrupted print jobs"))?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("number")?,
+                row.try_get("blank_serial")?,
+            ))
+        })
+        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        .map_err(StoreError::db("finding interrupted print jobs"))
 }
 
 /// Records the printer's answer to job `id`: `completed`, `sent` or `failed`, with its detail.
