@@ -9,7 +9,6 @@ use time::{Date, Month};
 use super::IssuanceError;
 use crate::auth::MissionCode;
 
-const MAX_PHOTO_BYTES: usize = 512 * 1024;
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// `POST /v1/ttds` body.
@@ -36,7 +35,9 @@ pub struct TtdRequestBody {
     pub case_reference: Option<String>,
     /// Number of a previous (lost or expired) passport.
     pub previous_document: Option<String>,
-    /// Portrait, base64 JPEG.
+    /// Portrait, base64 JPEG: at most 65,535 bytes (87,380 base64 characters), at least 240 x
+    /// 320 pixels (what DG2 takes).
+    #[schema(max_length = 87380)]
     pub photo: Option<String>,
 }
 
@@ -54,7 +55,9 @@ pub struct PassportApplicationBody {
     pub personal_number: Option<String>,
     /// Validity in years: 5 or 10 (default 10).
     pub validity_years: Option<u8>,
-    /// Portrait, base64 JPEG (required for a passport).
+    /// Portrait, base64 JPEG (required for a passport): at most 65,535 bytes (87,380 base64
+    /// characters), at least 240 x 320 pixels (what DG2 takes).
+    #[schema(max_length = 87380)]
     pub photo: String,
 }
 
@@ -514,11 +517,17 @@ fn base64(field: &str, text: &str, max: usize) -> Result<Vec<u8>, IssuanceError>
     Ok(bytes)
 }
 
+/// A portrait: JPEG, within what DG2 takes (ICAO 9303-10 and the chip: at most 65,535 bytes,
+/// at least 240 x 320 pixels, read from the header). One limit for every portrait, checked when
+/// the request is made, so that no request is accepted whose issuance would fail on its photo.
 fn jpeg(field: &str, text: &str) -> Result<Vec<u8>, IssuanceError> {
-    let bytes = base64(field, text, MAX_PHOTO_BYTES)?;
+    let limits = travdoc_lds::dg2::PhotoLimits::default();
+    let bytes = base64(field, text, limits.max_bytes)?;
     if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Err(IssuanceError::invalid(field, "is not a JPEG image"));
     }
+    travdoc_lds::dg2::check_photo(&bytes, &limits)
+        .map_err(|error| IssuanceError::invalid(field, error.to_string()))?;
     Ok(bytes)
 }
 

@@ -59,6 +59,16 @@ async fn bad_ttd_requests_name_the_field_and_store_nothing() -> TestResult {
             "photo",
             with(good.clone(), "photo", json!("bm90IGEganBlZw==")),
         ),
+        // One limit per portrait, DG2's, at request time: more than 65,535 bytes, or smaller
+        // than 240 x 320 pixels.
+        (
+            "photo",
+            with(good.clone(), "photo", json!(oversized_portrait()?)),
+        ),
+        (
+            "photo",
+            with(good.clone(), "photo", json!(small_portrait()?)),
+        ),
         (
             "previous_document",
             with(good.clone(), "previous_document", json!("n/1")),
@@ -244,4 +254,21 @@ async fn idempotent_retries_return_the_same_answer() -> TestResult {
     assert_eq!(conflict.status, 409, "{}", conflict.body);
     assert_eq!(conflict.code(), "invalid_state");
     Ok(())
+}
+
+/// A real JPEG portrait padded after its end marker to 70,000 bytes (base64).
+fn oversized_portrait() -> Result<String, Box<dyn std::error::Error>> {
+    use base64::Engine as _;
+    let mut jpeg = crate::e2e_passport::portrait_jpeg()?;
+    jpeg.resize(70_000, 0);
+    Ok(base64::engine::general_purpose::STANDARD.encode(jpeg))
+}
+
+/// A JPEG of 120 x 160 pixels (base64).
+fn small_portrait() -> Result<String, Box<dyn std::error::Error>> {
+    use base64::Engine as _;
+    let image = image::GrayImage::from_fn(120, 160, |x, y| image::Luma([((x + y) % 256) as u8]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 60).encode_image(&image)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(out))
 }
