@@ -610,6 +610,37 @@ pub async fn verify(
                 message: "ledger_state root differs from the recomputed root".to_owned(),
             });
         }
+        if range.size() == size {
+            // The frontier (the perfect subtree hashes the next append folds into) must be the
+            // recomputed tree's: a tampered frontier would make every later root wrong.
+            let stored: Vec<u8> =
+                sqlx::query_scalar("SELECT frontier FROM ledger_state WHERE id = 0")
+                    .fetch_one(store.pool())
+                    .await
+                    .map_err(StoreError::db("reading the ledger frontier"))?;
+            if stored != range.hashes().concat() {
+                report.problems.push(Problem {
+                    index: None,
+                    checkpoint: None,
+                    message: "ledger_state frontier differs from the recomputed tree".to_owned(),
+                });
+            }
+        }
+        // Idempotency keys are how appends are de-duplicated, not evidence (the leaf commits
+        // to kind, time and body only); each must still be a well-formed key.
+        let malformed: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(idx) FROM ledger_entry \
+             WHERE length(idempotency_key) = 0 OR length(idempotency_key) > 200",
+        )
+        .fetch_one(store.pool())
+        .await
+        .map_err(StoreError::db("checking idempotency keys"))?;
+        if let Some(index) = malformed {
+            report.problems.push(entry_problem(
+                u64::try_from(index).unwrap_or(0),
+                "idempotency_key is not a well-formed key",
+            ));
+        }
         let extra: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM ledger_entry WHERE idx >= (SELECT size FROM ledger_state WHERE id = 0)",
         )

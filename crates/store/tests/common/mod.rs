@@ -419,6 +419,130 @@ pub async fn tamper_suite(open: impl AsyncFn(&str) -> Store) {
         .unwrap_or_else(|| panic!("checkpoint 20 must fail: {:?}", report.problems));
     assert!(problem.message.contains("[0, 20)"), "{}", problem.message);
     store.close().await;
+
+    // 7. Every evidence column of every ledger table, changed alone, is noticed. (The
+    //    idempotency key is how appends are de-duplicated, not evidence: only a malformed one
+    //    is; `signed_at` and `added_at` are when the server stored a checkpoint or a key.)
+    let other = |backend: Backend, bytes: &[u8]| blob(backend, bytes);
+    let columns: Vec<(&str, Box<dyn Fn(Backend) -> String>)> = vec![
+        (
+            "ledger_entry.idx",
+            Box::new(|_| "UPDATE ledger_entry SET idx = 1000 WHERE idx = 7".into()),
+        ),
+        (
+            "ledger_entry.idempotency_key",
+            Box::new(|_| "UPDATE ledger_entry SET idempotency_key = '' WHERE idx = 7".into()),
+        ),
+        (
+            "ledger_entry.kind",
+            Box::new(|_| "UPDATE ledger_entry SET kind = kind + 1 WHERE idx = 7".into()),
+        ),
+        (
+            "ledger_entry.created_at",
+            Box::new(|_| {
+                "UPDATE ledger_entry SET created_at = created_at + 1 WHERE idx = 7".into()
+            }),
+        ),
+        (
+            "ledger_entry.leaf",
+            Box::new(move |b| {
+                format!(
+                    "UPDATE ledger_entry SET leaf = {} WHERE idx = 7",
+                    other(b, b"forged leaf")
+                )
+            }),
+        ),
+        (
+            "ledger_entry.leaf_hash",
+            Box::new(move |b| {
+                format!(
+                    "UPDATE ledger_entry SET leaf_hash = {} WHERE idx = 7",
+                    other(b, &[7u8; 32])
+                )
+            }),
+        ),
+        (
+            "ledger_entry_body.idx",
+            Box::new(|_| "UPDATE ledger_entry_body SET idx = 1000 WHERE idx = 7".into()),
+        ),
+        (
+            "ledger_entry_body.body",
+            Box::new(move |b| {
+                format!(
+                    "UPDATE ledger_entry_body SET body = {} WHERE idx = 7",
+                    other(b, b"{}")
+                )
+            }),
+        ),
+        (
+            "ledger_hash.idx",
+            Box::new(|_| "UPDATE ledger_hash SET idx = 100000 WHERE idx = 3".into()),
+        ),
+        (
+            "ledger_hash.hash",
+            Box::new(move |b| {
+                format!(
+                    "UPDATE ledger_hash SET hash = {} WHERE idx = 3",
+                    other(b, &[5u8; 32])
+                )
+            }),
+        ),
+        (
+            "ledger_state.size",
+            Box::new(|_| "UPDATE ledger_state SET size = size - 1 WHERE id = 0".into()),
+        ),
+        (
+            "ledger_state.root",
+            Box::new(move |b| {
+                format!(
+                    "UPDATE ledger_state SET root = {} WHERE id = 0",
+                    other(b, &[1u8; 32])
+                )
+            }),
+        ),
+        (
+            "ledger_state.frontier",
+            Box::new(move |b| {
+                format!(
+                    "UPDATE ledger_state SET frontier = {} WHERE id = 0",
+                    other(b, &[2u8; 96])
+                )
+            }),
+        ),
+        (
+            "ledger_checkpoint.size",
+            Box::new(|_| "UPDATE ledger_checkpoint SET size = 21 WHERE size = 20".into()),
+        ),
+        (
+            "ledger_checkpoint.note",
+            Box::new(|_| "UPDATE ledger_checkpoint SET note = 'not a note' WHERE size = 20".into()),
+        ),
+        (
+            "ledger_key.name",
+            Box::new(|_| "UPDATE ledger_key SET name = 'someone.else'".into()),
+        ),
+        (
+            "ledger_key.key_id",
+            Box::new(|_| "UPDATE ledger_key SET key_id = key_id + 1".into()),
+        ),
+        (
+            "ledger_key.spki",
+            Box::new(move |b| format!("UPDATE ledger_key SET spki = {}", other(b, b"not a key"))),
+        ),
+    ];
+    for (column, statement) in columns {
+        let name = format!("col_{}", column.replace(['.', '_'], ""));
+        let store = open(&name).await;
+        sample_log(&store).await;
+        attack(&store, &[statement(store.backend())]).await;
+        // Noticed: a problem in the report, or verification refusing the stored state.
+        let noticed = match ledger::verify(&store, &[], &mut |_, _| {}).await {
+            Ok(report) => !report.is_ok(),
+            Err(_) => true,
+        };
+        assert!(noticed, "{column} changed and not noticed");
+        store.close().await;
+    }
 }
 
 /// Appends in a caller's transaction commit or roll back together with its own records, and
