@@ -424,7 +424,8 @@ pub async fn tamper_suite(open: impl AsyncFn(&str) -> Store) {
     //    idempotency key is how appends are de-duplicated, not evidence: only a malformed one
     //    is; `signed_at` and `added_at` are when the server stored a checkpoint or a key.)
     let other = |backend: Backend, bytes: &[u8]| blob(backend, bytes);
-    let columns: Vec<(&str, Box<dyn Fn(Backend) -> String>)> = vec![
+    type Tamper = Box<dyn Fn(Backend) -> String>;
+    let columns: Vec<(&str, Tamper)> = vec![
         (
             "ledger_entry.idx",
             Box::new(|_| "UPDATE ledger_entry SET idx = 1000 WHERE idx = 7".into()),
