@@ -43,6 +43,8 @@ pub struct Parts {
     pub printers: Arc<dyn PrinterPort>,
     pub renderer: Arc<dyn RendererPort>,
     pub settings: Settings,
+    /// The barcode image pixel cap (`max_image_pixels`), kept for the verifier's rebuilds.
+    pub max_image_pixels: u64,
 }
 
 fn pki_options(config: &Config) -> PkiOptions {
@@ -327,16 +329,19 @@ pub fn publication_of(pki: &Pki) -> anyhow::Result<Published> {
 }
 
 /// Barcode images decoded by rxing (`travdoc-render`).
-struct RxingDecoder;
+struct RxingDecoder {
+    max_pixels: u64,
+}
 
 /// The barcode reader (rxing through `travdoc-render`).
-pub fn barcode_decoder() -> Box<dyn BarcodeDecoder> {
-    Box::new(RxingDecoder)
+pub fn barcode_decoder(max_pixels: u64) -> Box<dyn BarcodeDecoder> {
+    Box::new(RxingDecoder { max_pixels })
 }
 
 impl BarcodeDecoder for RxingDecoder {
     fn decode(&self, image: &[u8]) -> Result<Vec<u8>, String> {
-        travdoc_render::decode_barcode_image(image).map_err(|error| error.to_string())
+        travdoc_render::decode_barcode_image_within(image, self.max_pixels)
+            .map_err(|error| error.to_string())
     }
 }
 
@@ -658,7 +663,7 @@ pub fn pki_witnessed(
 /// generation, the current CRLs and every seal signer ever issued (a seal signed before a new
 /// signer or a rollover stays valid until the document expires; one of a revoked signer does
 /// not, and the answer names the revocation).
-pub fn trust_of(pki: &Pki) -> anyhow::Result<(Signers, Verifier)> {
+pub fn trust_of(pki: &Pki, max_image_pixels: u64) -> anyhow::Result<(Signers, Verifier)> {
     let current = |kind: SignerKind| match pki.signer(kind) {
         Ok(issued) => Some(issued),
         Err(travdoc_pki::PkiError::NoSigner { message, .. }) => {
@@ -720,7 +725,7 @@ pub fn trust_of(pki: &Pki) -> anyhow::Result<(Signers, Verifier)> {
         .into_iter()
         .map(|(serial, reason, at)| (serial, reason.to_string(), at));
     let verifier = Verifier::from_der(&cscas, &crls, &seal_signers)?
-        .with_barcode_decoder(Box::new(RxingDecoder))
+        .with_barcode_decoder(barcode_decoder(max_image_pixels))
         .with_revocations(revocations);
     Ok((signers, verifier))
 }
@@ -750,6 +755,7 @@ pub fn watch_trust(parts: &Parts) -> tokio::task::JoinHandle<()> {
     let signers = parts.signers.clone();
     let verifier = parts.verifier.clone();
     let published = parts.published.clone();
+    let max_image_pixels = parts.max_image_pixels;
     let mut applied = pki.generation();
     let interval = pki_poll_interval();
     tokio::spawn(async move {
@@ -764,7 +770,11 @@ pub fn watch_trust(parts: &Parts) -> tokio::task::JoinHandle<()> {
                 if generation == applied {
                     return Ok(None);
                 }
-                Ok(Some((generation, trust_of(&pki)?, publication_of(&pki)?)))
+                Ok(Some((
+                    generation,
+                    trust_of(&pki, max_image_pixels)?,
+                    publication_of(&pki)?,
+                )))
             })
             .await;
             match rebuilt {
@@ -852,7 +862,7 @@ pub fn open(config: &Config) -> anyhow::Result<Parts> {
             online_csca.join(", ")
         );
     }
-    let (signers, verifier) = trust_of(&pki)?;
+    let (signers, verifier) = trust_of(&pki, config.max_image_pixels)?;
     let published = Live::new(publication_of(&pki)?);
     let rendering = Arc::new(Rendering::new(&config.country)?);
     let printers = open_printers(config, rendering.clone())?;
@@ -865,6 +875,7 @@ pub fn open(config: &Config) -> anyhow::Result<Parts> {
         printers: Arc::new(printers),
         renderer: rendering,
         settings: config.service.clone(),
+        max_image_pixels: config.max_image_pixels,
     })
 }
 

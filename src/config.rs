@@ -40,6 +40,10 @@ pub struct Config {
     /// 1,415-1,430 TTDs/s and 8 issued 1,525-1,561/s. SQLite always has one writer and four
     /// readers.
     pub database_connections: u32,
+    /// The largest barcode image verification decodes, in pixels (`TRAVDOC_MAX_IMAGE_PIXELS`;
+    /// checked from the image's header before decoding). Default 12,582,912 (4096 x 3072: a
+    /// 12-megapixel phone photo of a seal).
+    pub max_image_pixels: u64,
     pub hsm: HsmConfig,
     /// Country PKI: validity and private-key usage periods, names, CRL URL, document types
     /// (`[pki]`, see `travdoc_pki::PkiConfig`; defaults follow ICAO 9303-12).
@@ -110,6 +114,7 @@ impl Default for Config {
             country: "LKA".to_owned(),
             database_url: None,
             database_connections: 8,
+            max_image_pixels: travdoc_render::DEFAULT_MAX_PIXELS,
             hsm: HsmConfig::default(),
             pki: travdoc_pki::PkiConfig::default(),
             ledger: LedgerSettings::default(),
@@ -148,6 +153,19 @@ impl Config {
                 text.trim().parse().map_err(|_| ConfigError::Invalid {
                     field: "database_connections",
                     message: format!("TRAVDOC_DB_CONNECTIONS=`{text}` is not a whole number"),
+                })?;
+        }
+        if let Ok(text) = std::env::var("TRAVDOC_MAX_IMAGE_PIXELS")
+            && !text.is_empty()
+        {
+            config.max_image_pixels = text
+                .trim()
+                .parse()
+                .ok()
+                .filter(|pixels| *pixels > 0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    field: "max_image_pixels",
+                    message: format!("TRAVDOC_MAX_IMAGE_PIXELS=`{text}` is not a positive number"),
                 })?;
         }
         if let Ok(country) = std::env::var("TRAVDOC_COUNTRY") {

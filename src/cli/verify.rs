@@ -91,8 +91,8 @@ pub fn run(command: &VerifyCommand, context: &super::Context) -> anyhow::Result<
     let outcome = match trust {
         Some(dir) => {
             let (store, signers) = load_trust(dir, at)?;
-            let verifier =
-                Verifier::new(store, signers).with_barcode_decoder(compose::barcode_decoder());
+            let verifier = Verifier::new(store, signers)
+                .with_barcode_decoder(compose::barcode_decoder(context.config.max_image_pixels));
             let verification = Verification::new(verifier, None);
             tokio::runtime::Builder::new_current_thread()
                 .build()?

@@ -27,6 +27,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds after which a retry may succeed (`Retry-After`).
+    pub retry_after: Option<u32>,
 }
 
 /// `{"error": {...}}`.
@@ -52,6 +54,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -174,6 +177,10 @@ impl From<IssuanceError> for ApiError {
                 )
             }
             E::Printer(message) => ApiError::new(StatusCode::BAD_GATEWAY, "printer_error", message),
+            E::Busy(message) => ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+            },
             E::Database(error) => database_error(&error),
             other => {
                 tracing::error!(error = %other, "internal error");
@@ -214,6 +221,13 @@ impl IntoResponse for ApiError {
                 request_id: current_request_id(),
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }

@@ -75,6 +75,9 @@ pub enum IssuanceError {
     Corrupt(String),
     #[error("ledger: {0}")]
     Ledger(String),
+    /// The service is at capacity for this kind of work: retry shortly; nothing was done.
+    #[error("busy: {0}")]
+    Busy(String),
 }
 
 impl From<travdoc_store::StoreError> for IssuanceError {

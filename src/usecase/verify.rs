@@ -929,6 +929,60 @@ pub struct Verification {
     /// The trust material in force (replaced when the PKI changes).
     verifier: crate::live::Live<Verifier>,
     records: Option<Arc<dyn DocumentRecords>>,
+    /// Where the CPU-heavy checks run (barcode images, SODs), bounded.
+    pool: Arc<WorkPool>,
+}
+
+/// A bounded place for CPU-heavy verification: at most `workers` checks run at once, each on a
+/// blocking thread (never on the async threads), and at most `queue` wait; one more is refused
+/// at once ([`IssuanceError::Busy`], 503 `busy` with `Retry-After`) instead of piling up memory
+/// and latency for everyone.
+#[derive(Debug)]
+pub struct WorkPool {
+    permits: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    queue: usize,
+}
+
+impl WorkPool {
+    pub fn new(workers: usize, queue: usize) -> Self {
+        WorkPool {
+            permits: tokio::sync::Semaphore::new(workers.max(1)),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// One worker per core, and a queue of four per worker.
+    pub fn for_this_machine() -> Self {
+        let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        WorkPool::new(workers, workers * 4)
+    }
+
+    /// Runs `work` on a blocking thread once a worker is free; `None` when it panicked.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Option<T>, IssuanceError> {
+        use std::sync::atomic::Ordering;
+        let permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(IssuanceError::Busy(
+                        "verification is at capacity; retry in a moment".into(),
+                    ));
+                }
+                let acquired = self.permits.acquire().await;
+                self.waiting.fetch_sub(1, Ordering::AcqRel);
+                acquired.map_err(|_| IssuanceError::Busy("verification is closing".into()))?
+            }
+        };
+        let outcome = tokio::task::spawn_blocking(work).await.ok();
+        drop(permit);
+        Ok(outcome)
+    }
 }
 
 impl std::fmt::Debug for Verification {
@@ -949,7 +1003,14 @@ impl Verification {
         Verification {
             verifier: verifier.into(),
             records,
+            pool: Arc::new(WorkPool::for_this_machine()),
         }
+    }
+
+    /// The same with its own bounded pool for the CPU-heavy checks.
+    pub fn with_pool(mut self, pool: WorkPool) -> Self {
+        self.pool = Arc::new(pool);
+        self
     }
 
     /// Verifies `input` at `now_unix`: the cryptographic checks (a barcode image is read on a
@@ -961,11 +1022,20 @@ impl Verification {
     ) -> Result<Outcome, IssuanceError> {
         // The trust in force when the request came, for the whole verification.
         let verifier = self.verifier.get();
-        let outcome = if matches!(input.artifact, Artifact::BarcodeImage(_)) {
-            match tokio::task::spawn_blocking(move || verifier.check(&input, now_unix)).await {
-                Ok(outcome) => outcome,
-                // The reader failed on this image (a panic in a decoder): unreadable input.
-                Err(_) => Outcome::read_error("the barcode image could not be read"),
+        // Barcode images and SODs (certificate chains with any key the submitter chose) are
+        // the costly checks: bounded, off the async threads. A seal is one signature check.
+        let outcome = if matches!(
+            input.artifact,
+            Artifact::BarcodeImage(_) | Artifact::Sod { .. }
+        ) {
+            match self
+                .pool
+                .run(move || verifier.check(&input, now_unix))
+                .await?
+            {
+                Some(outcome) => outcome,
+                // The reader failed on this input (a panic in a decoder): unreadable input.
+                None => Outcome::read_error("the artifact could not be read"),
             }
         } else {
             verifier.check(&input, now_unix)
@@ -1230,8 +1300,9 @@ mod tests {
     }
 
     fn fuzz_verifier() -> Verifier {
-        Verifier::new(TrustStore::new(), Vec::new())
-            .with_barcode_decoder(crate::compose::barcode_decoder())
+        Verifier::new(TrustStore::new(), Vec::new()).with_barcode_decoder(
+            crate::compose::barcode_decoder(travdoc_render::DEFAULT_MAX_PIXELS),
+        )
     }
 
     /// A Data Matrix PNG of the ICAO seal: real image bytes to damage.

@@ -324,6 +324,18 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// The server process's resident memory, in bytes (`VmRSS` of /proc).
+    pub fn resident_bytes(&self) -> Result<u64, Box<dyn std::error::Error>> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kilobytes: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.split_whitespace().next())
+            .ok_or("no VmRSS")?
+            .parse()?;
+        Ok(kilobytes * 1024)
+    }
 }
 
 /// Awaits all futures concurrently on this task.

@@ -12,6 +12,7 @@ mod e2e_crash;
 mod e2e_passport;
 mod e2e_postgres;
 mod e2e_ttd;
+mod hostile;
 mod ledger_processes;
 mod live_pki;
 mod load_tool;

@@ -184,29 +184,64 @@ pub struct DecodedBarcode {
     pub bytes: Vec<u8>,
 }
 
-/// The widest or tallest barcode image decoded, in pixels: a 600 dpi scan of an A4 page or a
-/// 48-megapixel phone photo fits; a declared 20000 x 20000 image is refused from its header.
+/// The widest or tallest barcode image decoded, in pixels; a declared 20000 x 20000 image is
+/// refused from its header.
 pub const MAX_IMAGE_SIDE: u32 = 10_000;
-/// The most memory one image's decoding may allocate, in bytes.
-pub const MAX_IMAGE_ALLOC: u64 = 256 * 1024 * 1024;
+/// The default pixel cap ([`decode_barcode_image_within`]): 12.6 megapixels, a 12-megapixel
+/// phone photo (4032 x 3024) of a seal, or a 600 dpi scan of a 17 x 12.8 cm area around it.
+pub const DEFAULT_MAX_PIXELS: u64 = 4096 * 3072;
+/// The most memory one image's decoding may allocate, in bytes: the cap's RGB pixels and a
+/// margin for the decoder.
+pub const MAX_IMAGE_ALLOC: u64 = DEFAULT_MAX_PIXELS * 3 + (8 << 20);
+/// Images larger than this on their long side are scaled down before the barcode is looked
+/// for: the reader's work grows with the pixels, a seal's modules stay several pixels wide.
+pub const READ_SIDE: u32 = 2048;
 
-/// Decodes a Data Matrix or QR code from a PNG or JPEG photo or scan and returns its bytes.
-/// The image's dimensions are checked from its header before any pixel is decoded
-/// ([`MAX_IMAGE_SIDE`], [`MAX_IMAGE_ALLOC`]).
+/// Decodes a Data Matrix or QR code from a PNG or JPEG photo or scan and returns its bytes
+/// ([`decode_barcode_image_within`] with [`DEFAULT_MAX_PIXELS`]).
 pub fn decode_barcode_image(image_bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(image_bytes))
-        .with_guessed_format()
+    decode_barcode_image_within(image_bytes, DEFAULT_MAX_PIXELS)
+}
+
+/// Decodes a Data Matrix or QR code from a PNG or JPEG image of at most `max_pixels` pixels.
+/// The dimensions are read from the header and checked before any pixel is decoded (a
+/// decompression bomb costs a header read); the decoder's allocations are bounded too; an image
+/// longer than [`READ_SIDE`] is scaled down before the barcode is looked for.
+pub fn decode_barcode_image_within(image_bytes: &[u8], max_pixels: u64) -> Result<Vec<u8>> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(image_bytes))
+            .with_guessed_format()
+            .map_err(|error| RenderError::BarcodeImage(error.to_string()))
+    };
+    let (width, height) = reader()?
+        .into_dimensions()
         .map_err(|error| RenderError::BarcodeImage(error.to_string()))?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+        return Err(RenderError::BarcodeImage(format!(
+            "the image is {width} x {height} pixels; at most {max_pixels} pixels and \
+             {MAX_IMAGE_SIDE} on a side are read (photograph the barcode closer)"
+        )));
+    }
+    let mut reader = reader()?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(MAX_IMAGE_ALLOC);
+    limits.max_alloc = Some(max_pixels.saturating_mul(3).saturating_add(8 << 20));
     reader.limits(limits);
     let image = reader
         .decode()
         .map_err(|error| RenderError::BarcodeImage(error.to_string()))?;
-    let luma = image.to_luma8();
-    let (width, height) = luma.dimensions();
+    // The colour image is dropped as soon as its grey copy exists.
+    let mut luma = image.into_luma8();
+    let (mut width, mut height) = luma.dimensions();
+    let long = width.max(height);
+    if long > READ_SIDE {
+        let scale = f64::from(READ_SIDE) / f64::from(long);
+        let scaled = |side: u32| ((f64::from(side) * scale).round() as u32).max(1);
+        (width, height) = (scaled(width), scaled(height));
+        luma = image::imageops::resize(&luma, width, height, image::imageops::FilterType::Triangle);
+    }
     Ok(decode_barcode_luma(luma.into_raw(), width, height)?.bytes)
 }
 

@@ -24,7 +24,10 @@ mod page;
 pub mod specimen;
 pub mod template;
 
-pub use barcode::{DecodedBarcode, decode_barcode_image, decode_barcode_luma};
+pub use barcode::{
+    DEFAULT_MAX_PIXELS, DecodedBarcode, decode_barcode_image, decode_barcode_image_within,
+    decode_barcode_luma,
+};
 pub use data::{
     Calibration, LEGALIZATION_TEXT_FIELDS, LegalizationData, PASSPORT_TEXT_FIELDS,
     PassportDatapageData, TTD_TEXT_FIELDS, TtdSheetData,

@@ -1,0 +1,160 @@
+//! Hostile input on the public verification (issue 18): decompression bombs (PNG and JPEG,
+//! real and declared sizes) are refused from their headers, and the server's memory stays within
+//! 64 MB of its idle figure; more costly verifications than the service can work on at once are
+//! answered 503 `busy` with `Retry-After` while `/healthz` keeps answering.
+
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::common::{Server, TestResult};
+
+type BoxError = Box<dyn std::error::Error>;
+
+const MB: u64 = 1024 * 1024;
+
+fn png(image: &image::GrayImage) -> Result<Vec<u8>, BoxError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
+}
+
+fn jpeg(image: &image::GrayImage) -> Result<Vec<u8>, BoxError> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 50).encode_image(image)?;
+    Ok(out)
+}
+
+/// CRC-32 (IEEE) of PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A small PNG whose header declares `width` x `height` (IHDR rewritten, CRC fixed).
+fn png_declaring(width: u32, height: u32) -> Result<Vec<u8>, BoxError> {
+    let mut bytes = png(&image::GrayImage::new(8, 8))?;
+    // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4), ...
+    bytes[16..20].copy_from_slice(&width.to_be_bytes());
+    bytes[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    Ok(bytes)
+}
+
+/// A small JPEG whose frame header declares `width` x `height`.
+fn jpeg_declaring(width: u16, height: u16) -> Result<Vec<u8>, BoxError> {
+    let mut bytes = jpeg(&image::GrayImage::new(8, 8))?;
+    let sof = bytes
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xC0])
+        .ok_or("no SOF0")?;
+    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    Ok(bytes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn decompression_bombs_are_refused_from_their_headers() -> TestResult {
+    let server = Server::start()?;
+    // Warm the verification path once, then take the idle figure.
+    let warm = json!({"barcode_image": base64::engine::general_purpose::STANDARD
+        .encode(png(&image::GrayImage::new(64, 64))?)});
+    server.call("POST", "/v1/verify", None, Some(&warm)).await?;
+    let idle = server.resident_bytes()?;
+    let over_the_cap = image::GrayImage::new(4200, 3200);
+    let bombs: Vec<(&str, Vec<u8>)> = vec![
+        ("png 4200x3200", png(&over_the_cap)?),
+        ("jpeg 4200x3200", jpeg(&over_the_cap)?),
+        ("png declaring 20000x20000", png_declaring(20_000, 20_000)?),
+        ("png declaring 9000x9000", png_declaring(9_000, 9_000)?),
+        ("png declaring 100000x1", png_declaring(100_000, 1)?),
+        (
+            "jpeg declaring 30000x30000",
+            jpeg_declaring(30_000, 30_000)?,
+        ),
+        ("jpeg declaring 9000x9000", jpeg_declaring(9_000, 9_000)?),
+    ];
+    let mut peak = idle;
+    for round in 0..3 {
+        for (name, bytes) in &bombs {
+            let body =
+                json!({"barcode_image": base64::engine::general_purpose::STANDARD.encode(bytes)});
+            let answer = server.call("POST", "/v1/verify", None, Some(&body)).await?;
+            assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+            assert_eq!(answer.body["status"], "INVALID", "{name}: {}", answer.body);
+            let reasons = answer.body["reasons"].to_string();
+            assert!(reasons.contains("READ_ERROR"), "{name}: {}", answer.body);
+            if round == 0 {
+                let message = answer.body["details"].to_string();
+                assert!(
+                    message.contains("pixels")
+                        || message.contains("dimensions")
+                        || message.contains("limit"),
+                    "{name}: the answer says why: {message}"
+                );
+            }
+            peak = peak.max(server.resident_bytes()?);
+        }
+    }
+    eprintln!(
+        "decompression bombs: idle {} MB, peak {} MB",
+        idle / MB,
+        peak / MB
+    );
+    assert!(
+        peak < idle + 64 * MB,
+        "memory grew from {} MB to {} MB",
+        idle / MB,
+        peak / MB
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn costly_verifications_beyond_capacity_are_busy_and_health_answers() -> TestResult {
+    let server = Server::start()?;
+    // A large image within the cap (banded, so that it stays small as PNG): decoding, scaling
+    // and searching it for a barcode is the costly part, and it holds none.
+    let noise = image::GrayImage::from_fn(4000, 3000, |x, y| {
+        image::Luma([((x / 7 + y / 5) % 256) as u8])
+    });
+    let body =
+        json!({"barcode_image": base64::engine::general_purpose::STANDARD.encode(png(&noise)?)});
+    let calls: Vec<_> = (0..40)
+        .map(|_| server.call("POST", "/v1/verify", None, Some(&body)))
+        .collect();
+    let health = async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        server.call("GET", "/healthz", None, None).await
+    };
+    let (answers, health) = tokio::join!(crate::common::join_all(calls), health);
+    assert_eq!(health?.status, 200);
+    let mut busy = 0;
+    for answer in answers {
+        let answer = answer?;
+        match answer.status {
+            200 => assert_eq!(answer.body["status"], "INVALID", "{}", answer.body),
+            503 => {
+                assert_eq!(answer.code(), "busy", "{}", answer.body);
+                assert!(answer.headers.get("retry-after").is_some());
+                busy += 1;
+            }
+            other => return Err(format!("verify: {other} {}", answer.body).into()),
+        }
+    }
+    assert!(
+        busy > 0,
+        "forty costly verifications at once were all queued"
+    );
+    Ok(())
+}
