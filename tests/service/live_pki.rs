@@ -454,11 +454,15 @@ async fn a_revocation_killed_midway_is_whole_or_absent() -> TestResult {
             .env_remove("SOFTHSM2_CONF")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()?;
         std::thread::sleep(delay);
         let _ = child.kill();
-        let status = child.wait()?;
+        let finished = child.wait_with_output()?;
+        let status = finished.status;
+        if status.code().is_some_and(|code| code != 0) {
+            eprintln!("pki revoke: {}", String::from_utf8_lossy(&finished.stderr));
+        }
         // Whole or absent: the ledger holds the revocation exactly when verification refuses
         // the seal, and the ledger verifies.
         let entries = ledgered(&data_dir, "certificate_revoked", &signer)?;

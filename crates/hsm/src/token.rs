@@ -51,14 +51,19 @@ struct Inner {
     answered: Mutex<Option<std::time::Instant>>,
 }
 
+/// How many times a token of this process re-initialised the PKCS#11 module (C_Finalize and
+/// C_Initialize): every session of every token of the process died then. A token connected in
+/// an earlier epoch reconnects before its next use (the online token while a ceremony opened
+/// the CSCA token and had to re-initialise to find or create it).
+static MODULE_EPOCH: AtomicU64 = AtomicU64::new(0);
+
 struct State {
+    /// The [`MODULE_EPOCH`] this token connected in.
+    epoch: u64,
     pkcs11: Pkcs11,
     /// False after a failed re-initialisation (e.g. SoftHSM2 while its token directory is gone).
     initialized: bool,
     slot: Option<Slot>,
-    /// The token was connected once: a missing token is then waited for, not created anew
-    /// before a re-initialisation.
-    slot_was_found: bool,
 }
 
 struct Pooled {
@@ -129,10 +134,10 @@ impl Hsm {
                 config,
                 pin,
                 state: Mutex::new(State {
+                    epoch: MODULE_EPOCH.load(Ordering::Acquire),
                     pkcs11,
                     initialized: true,
                     slot: None,
-                    slot_was_found: false,
                 }),
                 pool: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(1),
@@ -195,21 +200,6 @@ impl Hsm {
             reinitialize(&self.inner.in_flight, state)?;
         }
         let mut slot = self.find_slot(&state.pkcs11)?;
-        if slot.is_none()
-            && !state.slot_was_found
-            && let Some(init) = &self.inner.config.init_token
-        {
-            // A token to create on first connection (the embedded default's online or CSCA
-            // token): a free slot is initialised without finalising the module first, which
-            // would cut every other token this process has open on it (the online token while
-            // a ceremony opens the CSCA token).
-            match self.init_token(&state.pkcs11, init) {
-                Ok(()) => slot = self.find_slot(&state.pkcs11)?,
-                Err(error) => {
-                    tracing::debug!(%error, "token not created before a re-initialisation")
-                }
-            }
-        }
         if slot.is_none() {
             // A token that was removed and returned is only seen after C_Finalize/C_Initialize
             // with some modules (SoftHSM2 scans its token directory at initialisation).
@@ -232,7 +222,7 @@ impl Hsm {
         self.login(&session)?;
         let generation = self.inner.generation.fetch_add(1, Ordering::AcqRel) + 1;
         state.slot = Some(slot);
-        state.slot_was_found = true;
+        state.epoch = MODULE_EPOCH.load(Ordering::Acquire);
         self.lock_pool().push(Pooled {
             generation,
             session,
@@ -299,7 +289,23 @@ impl Hsm {
         Ok(())
     }
 
+    /// Reconnects when another token of this process re-initialised the module since this one
+    /// connected (its sessions and slot id are gone).
+    fn follow_module(&self, state: &mut State) -> Result<()> {
+        if state.slot.is_some() && state.epoch != MODULE_EPOCH.load(Ordering::Acquire) {
+            self.lock_pool().clear();
+            self.inner.generation.fetch_add(1, Ordering::AcqRel);
+            state.slot = None;
+            self.connect_locked(state)?;
+        }
+        Ok(())
+    }
+
     fn checkout(&self) -> Result<(u64, Session)> {
+        {
+            let mut state = self.lock_state();
+            self.follow_module(&mut state)?;
+        }
         let current = self.generation();
         {
             let mut pool = self.lock_pool();
@@ -487,6 +493,7 @@ impl Hsm {
     /// Mechanisms the token offers.
     pub fn mechanisms(&self) -> Result<Vec<MechanismType>> {
         let mut state = self.lock_state();
+        self.follow_module(&mut state)?;
         if state.slot.is_none() {
             self.connect_locked(&mut state)?;
         }
@@ -777,6 +784,7 @@ fn reinitialize(in_flight: &RwLock<()>, state: &mut State) -> Result<()> {
         Err(error) => return Err(unavailable("C_Initialize", &error)),
     }
     state.initialized = true;
+    MODULE_EPOCH.fetch_add(1, Ordering::AcqRel);
     Ok(())
 }
 

@@ -704,7 +704,13 @@ async fn append_entries(
 
 /// The committed size and root.
 pub async fn state(store: &Store) -> Result<(u64, Hash)> {
-    let row = sqlx::query("SELECT size, root FROM ledger_state WHERE id = 0")
+    let (size, root, _) = state_with_frontier(store).await?;
+    Ok((size, root))
+}
+
+/// [`state`] and the stored frontier, read together (one snapshot of the state row).
+pub(crate) async fn state_with_frontier(store: &Store) -> Result<(u64, Hash, Vec<u8>)> {
+    let row = sqlx::query("SELECT size, root, frontier FROM ledger_state WHERE id = 0")
         .fetch_optional(store.pool())
         .await
         .map_err(StoreError::db("reading the ledger state"))?
@@ -716,7 +722,8 @@ pub async fn state(store: &Store) -> Result<(u64, Hash)> {
     let root: Vec<u8> = row.try_get(1).map_err(StoreError::db("reading root"))?;
     let root =
         Hash::try_from(root.as_slice()).map_err(|_| LedgerError::CorruptState { field: "root" })?;
-    Ok((size, root))
+    let frontier: Vec<u8> = row.try_get(2).map_err(StoreError::db("reading frontier"))?;
+    Ok((size, root, frontier))
 }
 
 /// A stored checkpoint.

@@ -462,7 +462,8 @@ pub async fn verify(
     trusted: &[&dyn NoteVerifier],
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<VerifyReport> {
-    let (size, state_root) = super::state(store).await?;
+    // Size, root and frontier of one moment: appends that follow do not count.
+    let (size, state_root, stored_frontier) = super::state_with_frontier(store).await?;
     let stored_checkpoints = super::checkpoints(store).await?;
     let recorded_keys = super::known_keys(store).await?;
     let verifiers: Vec<&dyn NoteVerifier> = if trusted.is_empty() {
@@ -613,12 +614,7 @@ pub async fn verify(
         if range.size() == size {
             // The frontier (the perfect subtree hashes the next append folds into) must be the
             // recomputed tree's: a tampered frontier would make every later root wrong.
-            let stored: Vec<u8> =
-                sqlx::query_scalar("SELECT frontier FROM ledger_state WHERE id = 0")
-                    .fetch_one(store.pool())
-                    .await
-                    .map_err(StoreError::db("reading the ledger frontier"))?;
-            if stored != range.hashes().concat() {
+            if stored_frontier != range.hashes().concat() {
                 report.problems.push(Problem {
                     index: None,
                     checkpoint: None,
