@@ -909,6 +909,7 @@ pub fn router(
     service: Service,
     ledger: Arc<StoreLedger>,
     verify_rate_per_second: u32,
+    metrics_allow: Vec<std::net::IpAddr>,
 ) -> axum::Router {
     let records = ServiceRecords::new(service.clone(), Some(ledger.clone()));
     let verification = Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
@@ -918,7 +919,8 @@ pub fn router(
         parts.publication.clone(),
         ledger,
         verify_rate_per_second,
-    );
+    )
+    .with_metrics_allow(metrics_allow);
     let routes = crate::api::routes().merge(crate::web::router(state.clone()));
     crate::http::finish(routes, state)
 }

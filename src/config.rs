@@ -44,6 +44,9 @@ pub struct Config {
     /// checked from the image's header before decoding). Default 12,582,912 (4096 x 3072: a
     /// 12-megapixel phone photo of a seal).
     pub max_image_pixels: u64,
+    /// The HTTP server's limits (`[http]`: connections, header and request deadlines, trusted
+    /// proxies, who may read `/metrics`).
+    pub http: crate::http::server::HttpLimits,
     pub hsm: HsmConfig,
     /// Country PKI: validity and private-key usage periods, names, CRL URL, document types
     /// (`[pki]`, see `travdoc_pki::PkiConfig`; defaults follow ICAO 9303-12).
@@ -115,6 +118,7 @@ impl Default for Config {
             database_url: None,
             database_connections: 8,
             max_image_pixels: travdoc_render::DEFAULT_MAX_PIXELS,
+            http: crate::http::server::HttpLimits::default(),
             hsm: HsmConfig::default(),
             pki: travdoc_pki::PkiConfig::default(),
             ledger: LedgerSettings::default(),
@@ -167,6 +171,52 @@ impl Config {
                     field: "max_image_pixels",
                     message: format!("TRAVDOC_MAX_IMAGE_PIXELS=`{text}` is not a positive number"),
                 })?;
+        }
+        let number =
+            |variable: &'static str, field: &'static str| -> Result<Option<u64>, ConfigError> {
+                match std::env::var(variable) {
+                    Ok(text) if !text.trim().is_empty() => {
+                        text.trim()
+                            .parse()
+                            .map(Some)
+                            .map_err(|_| ConfigError::Invalid {
+                                field,
+                                message: format!("{variable}=`{text}` is not a whole number"),
+                            })
+                    }
+                    _ => Ok(None),
+                }
+            };
+        let addresses = |variable: &'static str,
+                         field: &'static str|
+         -> Result<Option<Vec<std::net::IpAddr>>, ConfigError> {
+            match std::env::var(variable) {
+                Ok(text) if !text.trim().is_empty() => text
+                    .split(',')
+                    .map(|part| part.trim().parse())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
+                    .map_err(|_| ConfigError::Invalid {
+                        field,
+                        message: format!("{variable}=`{text}` is not a list of IP addresses"),
+                    }),
+                _ => Ok(None),
+            }
+        };
+        if let Some(value) = number("TRAVDOC_MAX_CONNECTIONS", "http.max_connections")? {
+            config.http.max_connections = usize::try_from(value).unwrap_or(usize::MAX);
+        }
+        if let Some(value) = number("TRAVDOC_HEADER_TIMEOUT_SECS", "http.header_timeout_secs")? {
+            config.http.header_timeout_secs = value;
+        }
+        if let Some(value) = number("TRAVDOC_REQUEST_TIMEOUT_SECS", "http.request_timeout_secs")? {
+            config.http.request_timeout_secs = value;
+        }
+        if let Some(list) = addresses("TRAVDOC_TRUSTED_PROXIES", "http.trusted_proxies")? {
+            config.http.trusted_proxies = list;
+        }
+        if let Some(list) = addresses("TRAVDOC_METRICS_ALLOW", "http.metrics_allow")? {
+            config.http.metrics_allow = list;
         }
         if let Ok(country) = std::env::var("TRAVDOC_COUNTRY") {
             config.country = country;

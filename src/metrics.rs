@@ -78,6 +78,11 @@ impl Metrics {
 
     /// One HTTP request on a route template (e.g. `/v1/ttds/{id}`).
     pub fn record_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        // Labels come from a fixed set: a client's invented method is `other`.
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "other",
+        };
         self.count(
             "travdoc_http_requests_total",
             format!(

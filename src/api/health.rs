@@ -74,7 +74,22 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(
+    State(state): State<AppState>,
+    client: crate::http::extract::ClientAddr,
+) -> Response {
+    if !state.metrics_allow.is_empty()
+        && !client
+            .0
+            .is_some_and(|address| state.metrics_allow.contains(&address))
+    {
+        return crate::http::error::ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this address may not read the metrics",
+        )
+        .into_response();
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

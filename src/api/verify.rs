@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ClientAddr};
+use crate::http::extract::ApiJson;
 use crate::usecase::verify::{
     Artifact, InputError, Presented, RecordStatus, VerifyInput, decode_base64,
 };
@@ -129,11 +129,10 @@ impl VerifyBody {
     responses((status = 200, body = VerifyResponse), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
-    client: ClientAddr,
     body: ApiJson<VerifyBody>,
 ) -> Result<Response, ApiError> {
     let input = body.value.input()?;
-    let outcome = crate::http::verify_public(&state, &client, input).await?;
+    let outcome = crate::http::verify_public(&state, input).await?;
     Ok(axum::Json(outcome).into_response())
 }
 

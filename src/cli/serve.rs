@@ -180,17 +180,18 @@ async fn serve(
     // command is in force here within a poll interval, without a restart.
     compose::watch_trust(&parts);
     compose::renew_pki(&parts, config);
-    let router = compose::router(&parts, service, ledger, args.verify_rate);
+    let router = compose::router(
+        &parts,
+        service,
+        ledger,
+        args.verify_rate,
+        config.http.metrics_allow.clone(),
+    );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = listener.local_addr()?;
     eprintln!("travdoc: listening on http://{local}");
     tracing::info!(address = %local, "listening");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    crate::http::server::serve(listener, router, config.http.clone(), shutdown_signal()).await?;
     db.close().await;
     Ok(ExitCode::SUCCESS)
 }

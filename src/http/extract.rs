@@ -268,15 +268,27 @@ impl IdempotencyHeader {
 /// The client's address, when the server knows it (a real listener).
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
+impl ClientAddr {
+    /// The client of a request: as the server found it (behind trusted proxies too, see
+    /// `http::server`), else the peer.
+    pub fn of(extensions: &axum::http::Extensions) -> Self {
+        ClientAddr(
+            extensions
+                .get::<super::server::ClientIp>()
+                .map(|client| client.0)
+                .or_else(|| {
+                    extensions
+                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|info| info.0.ip())
+                }),
+        )
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
+        Ok(ClientAddr::of(&parts.extensions))
     }
 }

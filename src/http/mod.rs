@@ -7,6 +7,7 @@
 pub mod error;
 pub mod extract;
 pub mod ratelimit;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub ledger: Arc<dyn LedgerView>,
     pub tokens: Arc<extract::TokenCache>,
     pub verify_limiter: Arc<ratelimit::RateLimiter>,
+    /// When not empty, the only addresses that may read `/metrics`.
+    pub metrics_allow: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -51,24 +54,20 @@ impl AppState {
             ledger,
             tokens: Arc::new(extract::TokenCache::default()),
             verify_limiter: Arc::new(ratelimit::RateLimiter::new(verify_rate_per_second)),
+            metrics_allow: Arc::new(Vec::new()),
         }
+    }
+
+    /// Restricts `/metrics` to `addresses` (none: open).
+    pub fn with_metrics_allow(mut self, addresses: Vec<std::net::IpAddr>) -> Self {
+        self.metrics_allow = Arc::new(addresses);
+        self
     }
 }
 
 /// Public verification as both the API and the page run it: the per-address rate limit, then
 /// the use case, then the metric.
-pub async fn verify_public(
-    state: &AppState,
-    client: &ClientAddr,
-    input: VerifyInput,
-) -> Result<Outcome, ApiError> {
-    if !state.verify_limiter.allow(client.0) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many verifications from this address; slow down",
-        ));
-    }
+pub async fn verify_public(state: &AppState, input: VerifyInput) -> Result<Outcome, ApiError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let now = u64::try_from(now).unwrap_or_default();
     let outcome = state.verification.verify(input, now).await?;
@@ -93,6 +92,7 @@ pub fn finish(routes: Router<AppState>, state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             extract::MAX_BODY_BYTES,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), admission))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,
@@ -153,6 +153,45 @@ async fn request_context(State(state): State<AppState>, request: Request, next: 
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }
     response
+}
+
+/// The public verification's admission, before its body is read: the per-client rate limit
+/// (the client as [`server::ClientIp`] says, behind trusted proxies too). The API answers JSON,
+/// the page a short HTML page.
+async fn admission(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let verifying =
+        request.method() == axum::http::Method::POST && matches!(path, "/v1/verify" | "/verify");
+    if verifying {
+        let client = ClientAddr::of(request.extensions()).0;
+        if !state.verify_limiter.allow(client) {
+            let mut response = if path == "/verify" {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    axum::response::Html(
+                        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                         <title>Too many verifications</title></head><body><main><h1>Too many \
+                         verifications</h1><p>Too many verifications from this address. Wait a \
+                         moment and try again.</p></main></body></html>",
+                    ),
+                )
+                    .into_response()
+            } else {
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many verifications from this address; slow down",
+                )
+                .into_response()
+            };
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("1"),
+            );
+            return response;
+        }
+    }
+    next.run(request).await
 }
 
 async fn fallback() -> ApiError {

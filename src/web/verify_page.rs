@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use super::i18n::{self, Lang};
 use super::{WebError, render};
 use crate::http::AppState;
-use crate::http::extract::ClientAddr;
 use crate::usecase::verify::{
     Artifact, Code, MAX_ARTIFACT_BYTES as MAX_IMAGE_BYTES, MAX_DOCUMENT_BYTES, MAX_TEXT_CHARS,
     Outcome, Presented, RecordStatus, VerifyInput, decode_base64,
@@ -459,7 +458,6 @@ fn input_of(submission: &Submission) -> Option<Result<VerifyInput, WebError>> {
 /// `POST /verify`: verifies and shows the verdict.
 pub async fn submit(
     State(state): State<AppState>,
-    client: ClientAddr,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let submission = read_submission(multipart).await?;
@@ -482,7 +480,7 @@ pub async fn submit(
         Some(Err(other)) => return Err(other),
         Some(Ok(input)) => input,
     };
-    let answer = match crate::http::verify_public(&state, &client, input).await {
+    let answer = match crate::http::verify_public(&state, input).await {
         Ok(answer) => answer,
         Err(error) => {
             let html = page(

@@ -67,11 +67,16 @@ impl Server {
         env: &[(&str, &str)],
         dir: Option<tempfile::TempDir>,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        // `TRAVDOC_VERIFY_RATE` among `env` sets the verification rate limit (default: none).
+        let rate = env
+            .iter()
+            .find(|(key, _)| *key == "TRAVDOC_VERIFY_RATE")
+            .map_or("0", |(_, value)| *value);
         let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
         command
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["serve", "--listen", "127.0.0.1:0", "--verify-rate", "0"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--verify-rate", rate])
             .env_remove("DATABASE_URL")
             .env_remove("SOFTHSM2_CONF")
             .env("RUST_LOG", "warn")

@@ -158,3 +158,114 @@ async fn costly_verifications_beyond_capacity_are_busy_and_health_answers() -> T
     );
     Ok(())
 }
+
+/// The `host:port` of a server URL.
+fn address(server: &Server) -> String {
+    server.url.trim_start_matches("http://").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_clients_do_not_stop_the_service() -> TestResult {
+    use tokio::io::AsyncWriteExt as _;
+    let dir = tempfile::tempdir()?;
+    let server = Server::start_in(
+        &dir.path().join("var"),
+        &[("TRAVDOC_HEADER_TIMEOUT_SECS", "2")],
+        None,
+    )?;
+    let idle = server.resident_bytes()?;
+    // Three hundred connections that start a request and never finish its head.
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(address(&server)).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await?;
+        slow.push(stream);
+    }
+    let started = std::time::Instant::now();
+    let health = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        server.call("GET", "/healthz", None, None),
+    )
+    .await??;
+    assert_eq!(health.status, 200);
+    eprintln!(
+        "healthz under 300 slow connections: {:?}",
+        started.elapsed()
+    );
+    // The head deadline closes them: a read sees the end of the stream.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let mut closed = 0;
+    for stream in &mut slow {
+        let mut buffer = [0u8; 512];
+        use tokio::io::AsyncReadExt as _;
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            stream.read(&mut buffer),
+        )
+        .await
+        {
+            Ok(Ok(_)) | Ok(Err(_)) => closed += 1,
+            Err(_) => {}
+        }
+    }
+    assert_eq!(
+        closed, 300,
+        "connections without a complete head are closed"
+    );
+    let after = server.resident_bytes()?;
+    eprintln!(
+        "slow clients: idle {} MB, after {} MB",
+        idle / MB,
+        after / MB
+    );
+    assert!(after < idle + 64 * MB);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rate_limit_answers_before_the_body_is_read() -> TestResult {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempfile::tempdir()?;
+    let server = Server::start_in(
+        &dir.path().join("var"),
+        &[
+            ("TRAVDOC_VERIFY_RATE", "1"),
+            ("TRAVDOC_METRICS_ALLOW", "192.0.2.1"),
+        ],
+        None,
+    )?;
+    // Five heads at once, each announcing 10 MB of body and sending none: only an answer
+    // given before the body can come back.
+    let mut streams = Vec::new();
+    for _ in 0..5 {
+        let mut stream = tokio::net::TcpStream::connect(address(&server)).await?;
+        stream
+            .write_all(
+                b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                  Content-Length: 10000000\r\n\r\n",
+            )
+            .await?;
+        streams.push(stream);
+    }
+    let mut limited = 0;
+    for stream in &mut streams {
+        let mut answer = vec![0u8; 4096];
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(2), stream.read(&mut answer)).await;
+        if let Ok(Ok(count)) = read {
+            let text = String::from_utf8_lossy(&answer[..count]);
+            if text.starts_with("HTTP/1.1 429") {
+                assert!(text.to_ascii_lowercase().contains("retry-after"), "{text}");
+                limited += 1;
+            }
+        }
+    }
+    let limited = limited >= 3;
+    assert!(limited, "no 429 before the body was sent");
+    // /metrics only for the allowed address.
+    let metrics = server.call("GET", "/metrics", None, None).await?;
+    assert_eq!(metrics.status, 403, "{}", metrics.body);
+    Ok(())
+}
