@@ -269,3 +269,56 @@ async fn the_rate_limit_answers_before_the_body_is_read() -> TestResult {
     assert_eq!(metrics.status, 403, "{}", metrics.body);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_der_and_forged_seals_get_no_further_than_invalid() -> TestResult {
+    let server = Server::start()?;
+    let staff = crate::common::Staff::create(&server).await?;
+    let idle = server.resident_bytes()?;
+    // 50,000 nested SEQUENCEs as an EF.SOD.
+    let depth = 50_000usize;
+    let mut deep = Vec::with_capacity(depth * 6 + 2);
+    for level in 0..depth {
+        let inner = u32::try_from(6 * (depth - 1 - level) + 2)?;
+        deep.extend([0x30, 0x84]);
+        deep.extend(inner.to_be_bytes());
+    }
+    deep.extend([0x05, 0x00]);
+    let mrz =
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10";
+    let dg1 = travdoc_lds::dg::Dg1::new(mrz)?.to_bytes();
+    let engine = base64::engine::general_purpose::STANDARD;
+    let body = json!({"sod": engine.encode(&deep), "data_groups": {"1": engine.encode(&dg1)}});
+    let answer = server.call("POST", "/v1/verify", None, Some(&body)).await?;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["status"], "INVALID", "{}", answer.body);
+
+    // A seal of an existing document re-signed by another key: INVALID, and nothing about the
+    // document is told (no status, no proof).
+    let issued = crate::common::issue_ttd(&server, &staff).await?;
+    let seal = engine.decode(issued["seal"].as_str().ok_or("seal")?)?;
+    let forged = crate::verify_callers::resigned_by_another_key(&seal)?;
+    let answer = server
+        .call(
+            "POST",
+            "/v1/verify",
+            None,
+            Some(&json!({"seal": engine.encode(&forged)})),
+        )
+        .await?;
+    assert_eq!(answer.body["status"], "INVALID", "{}", answer.body);
+    assert_eq!(
+        answer.body["document_status"], "not_checked",
+        "{}",
+        answer.body
+    );
+    assert!(answer.body["ledger_proof"].is_null(), "{}", answer.body);
+    let after = server.resident_bytes()?;
+    eprintln!(
+        "deep DER and forged seal: idle {} MB, after {} MB",
+        idle / MB,
+        after / MB
+    );
+    assert!(after < idle + 64 * MB);
+    Ok(())
+}

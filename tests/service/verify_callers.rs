@@ -295,7 +295,7 @@ fn flipped(bytes: &[u8], index: usize) -> Vec<u8> {
 }
 
 /// The seal re-signed by a key that is not the signer's (same signer reference).
-fn resigned_by_another_key(seal: &[u8]) -> Result<Vec<u8>, BoxError> {
+pub(crate) fn resigned_by_another_key(seal: &[u8]) -> Result<Vec<u8>, BoxError> {
     use p256::ecdsa::signature::Signer as _;
     // ... FF 40 <r||s>: the signature zone ends the seal.
     let signed_len = seal.len().checked_sub(66).ok_or("short seal")?;

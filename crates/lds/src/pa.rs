@@ -129,7 +129,17 @@ pub fn passive_authentication(
             None
         }
     };
-    if let (Some(dsc), Ok(signer_info)) = (dsc, sod.signer_info()) {
+    // Chain first: the Document Signer's own key (of the submitter's choosing: its curve, its
+    // size) is used only once a trusted CSCA's key has verified the certificate that carries it.
+    let chained = dsc.is_some_and(|dsc| trust.find_issuer(dsc).is_ok());
+    if let (Some(_), false) = (dsc, chained) {
+        report.push(
+            "sod.signature",
+            false,
+            "not checked: the Document Signer certificate does not chain to a trusted CSCA",
+        );
+    }
+    if let (Some(dsc), true, Ok(signer_info)) = (dsc, chained, sod.signer_info()) {
         match verify_signer_info_signature(signer_info, dsc) {
             Ok(()) => report.push(
                 "sod.signature",

@@ -291,6 +291,9 @@ pub fn curve_from_explicit_parameters(params: &SpecifiedEcDomain) -> Result<Curv
     })
 }
 
+/// The largest RSA modulus a key may have, in bits.
+pub const MAX_RSA_BITS: usize = 4096;
+
 /// A verification key.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -351,13 +354,20 @@ impl PublicKey {
             }
             oids::RSA_ENCRYPTION | oids::RSASSA_PSS => {
                 use rsa::pkcs1::DecodeRsaPublicKey;
-                Ok(Self::Rsa(
-                    rsa::PublicKey::from_pkcs1_der(key_bytes).map_err(|_| {
-                        PkixError::InvalidPublicKey {
-                            reason: "RSAPublicKey does not decode",
-                        }
-                    })?,
-                ))
+                use rsa::traits::PublicKeyParts as _;
+                let key = rsa::PublicKey::from_pkcs1_der(key_bytes).map_err(|_| {
+                    PkixError::InvalidPublicKey {
+                        reason: "RSAPublicKey does not decode",
+                    }
+                })?;
+                // The submitter chooses the modulus: beyond MAX_RSA_BITS the cost of a check
+                // is theirs to set, and no eMRTD key is that large.
+                if key.size() * 8 > MAX_RSA_BITS {
+                    return Err(PkixError::InvalidPublicKey {
+                        reason: "RSA modulus above 4096 bits",
+                    });
+                }
+                Ok(Self::Rsa(key))
             }
             other => Err(PkixError::UnsupportedPublicKey { oid: other }),
         }

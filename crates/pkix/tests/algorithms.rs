@@ -122,3 +122,53 @@ fn rsa_pss_and_pkcs1_verify_and_parse_parameters() {
     assert!(verify_signature(&spki, &ours, message, &signature.to_vec()).is_err());
     let _ = pkcs1.verifying_key();
 }
+
+/// Keys whose cost the submitter would choose are refused before any arithmetic (issue 18):
+/// explicit EC parameters of no known curve (a 4096-bit prime, or a 256-bit one that is not
+/// P-256's), and an RSA modulus of 8192 bits.
+#[test]
+fn unknown_curves_and_huge_keys_are_refused_before_any_arithmetic() {
+    let domain =
+        SpecifiedEcDomain::from_der(&hex::decode(P256_EXPLICIT).expect("hex")).expect("domain");
+    // A 4096-bit prime.
+    let mut huge = domain.clone();
+    let mut prime = vec![0xFFu8; 512];
+    prime[511] = 0xC5;
+    huge.field_id.parameters =
+        Any::encode_from(&travdoc_pkix::der::asn1::Uint::new(&prime).expect("uint")).expect("any");
+    let started = std::time::Instant::now();
+    assert!(PrimeCurve::from_parameters(&huge).is_err());
+    // A curve of the right size that is not a known one (b changed).
+    let mut unknown = domain.clone();
+    let mut b = unknown.curve.b.as_bytes().to_vec();
+    b[31] ^= 1;
+    unknown.curve.b = travdoc_pkix::der::asn1::OctetString::new(b).expect("b");
+    assert!(PrimeCurve::from_parameters(&unknown).is_err());
+    // P-256 itself is known.
+    assert!(PrimeCurve::from_parameters(&domain).is_ok());
+
+    // An 8192-bit RSA modulus: RSAPublicKey { modulus, publicExponent 65537 }.
+    let mut modulus = vec![0xC3u8; 1024];
+    modulus[1023] |= 1;
+    let key = travdoc_pkix::der::asn1::Uint::new(&modulus).expect("modulus");
+    let exponent = travdoc_pkix::der::asn1::Uint::new(&[1, 0, 1]).expect("exponent");
+    let mut body = key.to_der().expect("der");
+    body.extend(exponent.to_der().expect("der"));
+    let mut rsa_public_key = vec![0x30, 0x82];
+    rsa_public_key.extend(u16::try_from(body.len()).expect("len").to_be_bytes());
+    rsa_public_key.extend(body);
+    let spki = SubjectPublicKeyInfoOwned {
+        algorithm: AlgorithmIdentifierOwned {
+            oid: travdoc_pkix::der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+            parameters: Some(Any::null()),
+        },
+        subject_public_key: travdoc_pkix::der::asn1::BitString::from_bytes(&rsa_public_key)
+            .expect("bits"),
+    };
+    let refused = travdoc_pkix::key::PublicKey::from_spki(&spki);
+    assert!(
+        matches!(refused, Err(PkixError::InvalidPublicKey { reason }) if reason.contains("4096")),
+        "{refused:?}"
+    );
+    eprintln!("refused in {:?}", started.elapsed());
+}
