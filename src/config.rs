@@ -47,6 +47,8 @@ pub struct Config {
     /// The HTTP server's limits (`[http]`: connections, header and request deadlines, trusted
     /// proxies, who may read `/metrics`).
     pub http: crate::http::server::HttpLimits,
+    /// TLS on the service (`[tls]`: `cert`, `key`; `serve --tls-cert/--tls-key` win).
+    pub tls: crate::http::tls::TlsSettings,
     pub hsm: HsmConfig,
     /// Country PKI: validity and private-key usage periods, names, CRL URL, document types
     /// (`[pki]`, see `travdoc_pki::PkiConfig`; defaults follow ICAO 9303-12).
@@ -119,6 +121,7 @@ impl Default for Config {
             database_connections: 8,
             max_image_pixels: travdoc_render::DEFAULT_MAX_PIXELS,
             http: crate::http::server::HttpLimits::default(),
+            tls: crate::http::tls::TlsSettings::default(),
             hsm: HsmConfig::default(),
             pki: travdoc_pki::PkiConfig::default(),
             ledger: LedgerSettings::default(),
@@ -306,6 +309,9 @@ impl Config {
             pki: self.pki.clone(),
             // `serve` never opens the CSCA token; the ceremony commands ask for it.
             open_csca: false,
+            // The service and the issuing commands make the embedded tokens on a fresh data
+            // dir; the `pki` commands other than `init` do not (see `cli/pki.rs`).
+            create_tokens: true,
         }
     }
 

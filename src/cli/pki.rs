@@ -121,6 +121,9 @@ pub fn run(context: &Context, command: &PkiCommand) -> anyhow::Result<ExitCode> 
     {
         options.country = country.clone();
     }
+    // Only `pki init` makes missing tokens: another command that cannot find its token fails
+    // rather than making a new, empty one under the same label.
+    options.create_tokens = matches!(command, PkiCommand::Init { .. });
     // The acts that sign with the CSCA key open its token; reading and exporting do not.
     options.open_csca = matches!(
         command,

@@ -26,6 +26,13 @@ pub struct ServeArgs {
     /// Verifications per second allowed per client address (0 = no limit).
     #[arg(long, default_value_t = 50, env = "TRAVDOC_VERIFY_RATE")]
     pub verify_rate: u32,
+    /// Serve HTTPS with this PEM certificate chain (leaf first; `[tls] cert`). Reloaded, with
+    /// the key, on SIGHUP.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's PEM private key (`[tls] key`).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// Installs the tracing subscriber (`RUST_LOG` filters; default `info`, with cryptoki's
@@ -187,11 +194,31 @@ async fn serve(
         args.verify_rate,
         config.http.metrics_allow.clone(),
     );
+    let tls_files = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => config.tls.cert.clone().zip(config.tls.key.clone()),
+    };
+    let tls = match tls_files {
+        Some((cert, key)) => {
+            let certificate = crate::http::tls::Reloading::open(&cert, &key)?;
+            crate::http::tls::reload_on_hangup(certificate.clone());
+            Some(crate::http::tls::acceptor(certificate)?)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = listener.local_addr()?;
-    eprintln!("travdoc: listening on http://{local}");
-    tracing::info!(address = %local, "listening");
-    crate::http::server::serve(listener, router, config.http.clone(), shutdown_signal()).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!("travdoc: listening on {scheme}://{local}");
+    tracing::info!(address = %local, scheme, "listening");
+    crate::http::server::serve(
+        listener,
+        router,
+        config.http.clone(),
+        tls,
+        shutdown_signal(),
+    )
+    .await?;
     db.close().await;
     Ok(ExitCode::SUCCESS)
 }

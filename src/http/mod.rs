@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod ratelimit;
 pub mod server;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -66,12 +66,13 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAd
         .unwrap_or(peer)
 }
 
-/// Serves `router` on `listener` within `limits` until `shutdown` completes; then lets open
-/// connections finish their requests for up to ten seconds.
+/// Serves `router` on `listener` within `limits` (over TLS with `tls`) until `shutdown`
+/// completes; then lets open connections finish their requests for up to ten seconds.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     limits: HttpLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
@@ -98,8 +99,62 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let router = router.clone();
-        let trusted = trusted.clone();
+        let connection = Connection {
+            router: router.clone(),
+            trusted: trusted.clone(),
+            peer,
+            request_timeout,
+            header_timeout,
+            graceful: graceful.watcher(),
+        };
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            match tls {
+                None => connection.run(stream, false).await,
+                Some(acceptor) => {
+                    // The handshake has the same deadline as a request head.
+                    match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => connection.run(stream, true).await,
+                        Ok(Err(error)) => tracing::debug!(%error, %peer, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake too slow"),
+                    }
+                }
+            }
+            drop(permit);
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(10)) => {
+            tracing::warn!("connections still open after 10 s; closing");
+        }
+    }
+    Ok(())
+}
+
+/// One accepted connection.
+struct Connection {
+    router: Router,
+    trusted: Arc<Vec<IpAddr>>,
+    peer: SocketAddr,
+    request_timeout: Duration,
+    header_timeout: Duration,
+    graceful: hyper_util::server::graceful::Watcher,
+}
+
+impl Connection {
+    async fn run<IO>(self, io: IO, over_tls: bool)
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            router,
+            trusted,
+            peer,
+            request_timeout,
+            header_timeout,
+            graceful,
+        } = self;
         let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
             let mut request = request.map(axum::body::Body::new);
             let forwarded = request
@@ -111,6 +166,9 @@ pub async fn serve(
                 .extensions_mut()
                 .insert(axum::extract::ConnectInfo::<SocketAddr>(peer));
             request.extensions_mut().insert(ClientIp(client));
+            request
+                .extensions_mut()
+                .insert(super::tls::OverTls(over_tls));
             let router = router.clone();
             async move {
                 let answer = tokio::time::timeout(
@@ -133,22 +191,12 @@ pub async fn serve(
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
-            .serve_connection(TokioIo::new(stream), service);
+            .serve_connection(TokioIo::new(io), service);
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, %peer, "connection ended");
-            }
-            drop(permit);
-        });
-    }
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(10)) => {
-            tracing::warn!("connections still open after 10 s; closing");
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, %peer, "connection ended");
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

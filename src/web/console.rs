@@ -213,6 +213,7 @@ pub async fn login_form() -> Result<Html<String>, WebError> {
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    tls: Option<axum::Extension<crate::http::tls::OverTls>>,
     body: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let token = form(body)?.token.trim().to_owned();
@@ -234,7 +235,13 @@ pub async fn login(
     };
     tracing::info!(user = %actor.name, role = %actor.role, "console sign-in");
     let nonce = session::new_nonce()?;
-    let cookie = session::set_cookie(&nonce, &token, !session::is_loopback_host(&headers));
+    // `Secure` on every host but a loopback name in development, and always over TLS.
+    let over_tls = tls.is_some_and(|axum::Extension(tls)| tls.0);
+    let cookie = session::set_cookie(
+        &nonce,
+        &token,
+        over_tls || !session::is_loopback_host(&headers),
+    );
     Ok((
         StatusCode::SEE_OTHER,
         [

@@ -330,6 +330,11 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server process's resident memory, in bytes (`VmRSS` of /proc).
     pub fn resident_bytes(&self) -> Result<u64, Box<dyn std::error::Error>> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;

@@ -17,4 +17,5 @@ mod ledger_processes;
 mod live_pki;
 mod load_tool;
 mod print_once;
+mod tls;
 mod verify_callers;

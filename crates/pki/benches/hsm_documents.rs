@@ -130,6 +130,7 @@ fn setup() -> Fixture {
         },
         pki: PkiConfig::default(),
         open_csca: true,
+        create_tokens: true,
     };
     if !options.softhsm_home().conf_active() {
         // First execution: start from an empty token; the re-executed process keeps it.

@@ -76,6 +76,10 @@ pub struct PkiOptions {
     /// Also open the CSCA token (`[pki] csca_token`): the ceremony commands and `pki init` do;
     /// `serve` never does.
     pub open_csca: bool,
+    /// The embedded default may create a missing token (`pki init`, the first start). Other
+    /// commands only open existing ones: a token that is not found is an error, never a new
+    /// empty token with the same label.
+    pub create_tokens: bool,
 }
 
 impl PkiOptions {
@@ -120,7 +124,11 @@ impl PkiOptions {
             let mut home = self.softhsm_home();
             home.prepare()?;
             home.require_active()?;
-            return Ok(home.hsm_config(&self.hsm.module, &self.hsm.token_label)?);
+            let mut config = home.hsm_config(&self.hsm.module, &self.hsm.token_label)?;
+            if !self.create_tokens {
+                config.init_token = None;
+            }
+            return Ok(config);
         }
         let pin = match (self.pin_from_env(), &self.hsm.pin_file) {
             (Some(variable), _) => PinSource::Env(variable),
@@ -145,7 +153,11 @@ impl PkiOptions {
             let mut home = self.softhsm_home();
             home.prepare()?;
             home.require_active()?;
-            return Ok(home.hsm_config(&self.hsm.module, label)?);
+            let mut config = home.hsm_config(&self.hsm.module, label)?;
+            if !self.create_tokens {
+                config.init_token = None;
+            }
+            return Ok(config);
         }
         let from_env = self
             .pki

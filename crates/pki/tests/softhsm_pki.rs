@@ -60,6 +60,7 @@ fn options(data_dir: &Path) -> PkiOptions {
         },
         pki: PkiConfig::default(),
         open_csca: true,
+        create_tokens: true,
     }
 }
 
