@@ -136,7 +136,7 @@ impl Issuing {
     ) -> Result<R, IssuanceError>
     where
         R: Serialize,
-        B: FnOnce(&str) -> Result<Built, IssuanceError>,
+        B: FnOnce(&str) -> Result<Built, IssuanceError> + Send + 'static,
         F: FnOnce(&str, &Built) -> R,
     {
         let started = Instant::now();
@@ -198,7 +198,7 @@ impl Issuing {
     ) -> Result<R, IssuanceError>
     where
         R: Serialize,
-        B: FnOnce(&str) -> Result<Built, IssuanceError>,
+        B: FnOnce(&str) -> Result<Built, IssuanceError> + Send + 'static,
         F: FnOnce(&str, &Built) -> R,
     {
         let result = self
@@ -225,11 +225,16 @@ impl Issuing {
     ) -> Result<R, IssuanceError>
     where
         R: Serialize,
-        B: FnOnce(&str) -> Result<Built, IssuanceError>,
+        B: FnOnce(&str) -> Result<Built, IssuanceError> + Send + 'static,
         F: FnOnce(&str, &Built) -> R,
     {
         let signing = Instant::now();
-        let built = build(number)?;
+        // The document is built and signed (MRZ, seal or SOD, the HSM's signature) on a blocking
+        // thread: an HSM that answers slowly holds no async worker.
+        let owned = number.to_owned();
+        let built = tokio::task::spawn_blocking(move || build(&owned))
+            .await
+            .map_err(|_| IssuanceError::Build("building the document failed".into()))??;
         self.metrics.record_sign(signing.elapsed());
         let response = respond(number, &built);
         let now = self.now_text();

@@ -111,7 +111,7 @@ pub async fn issue_ttd(
             &record,
             source,
             idempotency_key,
-            |number| {
+            move |number| {
                 let mrz = ttd_mrz(&country, number, &request)?;
                 let seal = ttd_seal(&country, &mrz, key.as_ref(), today)?;
                 Ok(Built {

@@ -138,7 +138,7 @@ pub async fn legalize(
             &record,
             &number,
             idempotency_key,
-            |number| {
+            move |number| {
                 let seal = legalization_seal(&country, number, &request, key.as_ref(), today)?;
                 let qr = travdoc_seal::qr_payload(&seal, &verify_url).map_err(seal_error)?;
                 Ok(Built {

@@ -95,12 +95,14 @@ pub async fn issue_passport_numbered(
     let expiry = date_text(add_years(today, i32::from(application.validity_years())));
     let public_url = issuing.settings.public_url.clone();
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let built_expiry = expiry.clone();
     issuing.issue_request(
         actor,
         &record,
         source,
         idempotency_key,
-        |number| {
+        move |number| {
+            let expiry = built_expiry;
             let mrz = passport_mrz(&country, number, &application, &expiry)?;
             let dg1 = travdoc_lds::dg::Dg1::new(&mrz.concat())
                 .map_err(lds_error)?
