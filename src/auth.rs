@@ -359,6 +359,29 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<Actor>, AuthErr
     }))
 }
 
+/// The enabled user named `name` (a TLS client certificate's common name, see
+/// `http::tls`): the certificate authority vouches for the name, the user store for the role.
+pub async fn actor_by_name(db: &Db, name: &str) -> Result<Option<Actor>, AuthError> {
+    use sqlx::Row as _;
+    let row = sqlx::query(
+        "SELECT id, name, role, mission FROM svc_users WHERE name = $1 AND disabled = 0",
+    )
+    .bind(name)
+    .fetch_optional(db.reader())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let role: String = row.try_get("role")?;
+    let mission: Option<String> = row.try_get("mission")?;
+    Ok(Some(Actor {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: Role::from_str(&role)?,
+        mission: mission.map(MissionCode::try_from).transpose()?,
+    }))
+}
+
 /// Whether any admin exists (for the first-run bootstrap).
 pub async fn has_admin(db: &Db) -> Result<bool, AuthError> {
     use sqlx::Row as _;

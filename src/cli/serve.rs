@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// The certificate's PEM private key (`[tls] key`).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    /// Ask API clients for a certificate from this PEM authority (`[tls] client_ca`); one
+    /// presented names the enabled user with its common name.
+    #[arg(long)]
+    pub tls_client_ca: Option<std::path::PathBuf>,
 }
 
 /// Installs the tracing subscriber (`RUST_LOG` filters; default `info`, with cryptoki's
@@ -202,7 +206,11 @@ async fn serve(
         Some((cert, key)) => {
             let certificate = crate::http::tls::Reloading::open(&cert, &key)?;
             crate::http::tls::reload_on_hangup(certificate.clone());
-            Some(crate::http::tls::acceptor(certificate)?)
+            let client_ca = args.tls_client_ca.clone().or(config.tls.client_ca.clone());
+            Some(crate::http::tls::acceptor(
+                certificate,
+                client_ca.as_deref(),
+            )?)
         }
         None => None,
     };

@@ -172,6 +172,20 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|token| !token.is_empty());
         let Some(token) = token else {
+            // A TLS client certificate from the configured CA names its user.
+            if let Some(super::tls::ClientCertificate(name)) = parts
+                .extensions
+                .get::<super::tls::ClientCertificate>()
+                .cloned()
+            {
+                return match crate::auth::actor_by_name(state.service.db(), &name).await? {
+                    Some(actor) => Ok(Caller(actor)),
+                    None => {
+                        deny(state, parts, 401, "client certificate of no enabled user");
+                        Err(ApiError::unauthorized())
+                    }
+                };
+            }
             deny(state, parts, 401, "no bearer token");
             return Err(ApiError::unauthorized());
         };

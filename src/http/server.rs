@@ -106,6 +106,7 @@ pub async fn serve(
             request_timeout,
             header_timeout,
             graceful: graceful.watcher(),
+            client_certificate: None,
         };
         let tls = tls.clone();
         tokio::spawn(async move {
@@ -114,7 +115,16 @@ pub async fn serve(
                 Some(acceptor) => {
                     // The handshake has the same deadline as a request head.
                     match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(stream)) => connection.run(stream, true).await,
+                        Ok(Ok(stream)) => {
+                            // A verified client certificate names the connection's user.
+                            let client = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|chain| chain.first())
+                                .and_then(|leaf| super::tls::common_name(leaf.as_ref()));
+                            connection.with_client(client).run(stream, true).await
+                        }
                         Ok(Err(error)) => tracing::debug!(%error, %peer, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake too slow"),
                     }
@@ -140,9 +150,16 @@ struct Connection {
     request_timeout: Duration,
     header_timeout: Duration,
     graceful: hyper_util::server::graceful::Watcher,
+    /// The user a verified TLS client certificate names.
+    client_certificate: Option<String>,
 }
 
 impl Connection {
+    fn with_client(mut self, name: Option<String>) -> Self {
+        self.client_certificate = name;
+        self
+    }
+
     async fn run<IO>(self, io: IO, over_tls: bool)
     where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -154,6 +171,7 @@ impl Connection {
             request_timeout,
             header_timeout,
             graceful,
+            client_certificate,
         } = self;
         let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
             let mut request = request.map(axum::body::Body::new);
@@ -169,6 +187,11 @@ impl Connection {
             request
                 .extensions_mut()
                 .insert(super::tls::OverTls(over_tls));
+            if let Some(name) = &client_certificate {
+                request
+                    .extensions_mut()
+                    .insert(super::tls::ClientCertificate(name.clone()));
+            }
             let router = router.clone();
             async move {
                 let answer = tokio::time::timeout(

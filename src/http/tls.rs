@@ -18,6 +18,26 @@ pub struct TlsSettings {
     pub cert: Option<PathBuf>,
     /// PEM private key (`serve --tls-key`): PKCS#8, PKCS#1 or SEC1.
     pub key: Option<PathBuf>,
+    /// PEM certificates of the authority whose client certificates name staff and mission
+    /// clients (`serve --tls-client-ca`): a client presenting one is the enabled user whose
+    /// name is the certificate's common name. Optional for clients; without it, none is asked.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// The common name of the client certificate a connection presented (verified against the
+/// configured client CA).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertificate(pub String);
+
+/// The subject common name of a certificate.
+pub fn common_name(der: &[u8]) -> Option<String> {
+    let certificate = <x509_cert::Certificate as der::Decode>::from_der(der).ok()?;
+    let name = certificate
+        .tbs_certificate()
+        .subject()
+        .common_name()
+        .ok()??;
+    Some(String::from(name))
 }
 
 /// The certificate in force, replaced by [`Reloading::reload`].
@@ -79,16 +99,40 @@ impl ResolvesServerCert for Reloading {
     }
 }
 
-/// The acceptor over `certificate`: TLS 1.3 and 1.2 only, HTTP/1.1.
-pub fn acceptor(certificate: Arc<Reloading>) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+/// The acceptor over `certificate`: TLS 1.3 and 1.2 only, HTTP/1.1; with `client_ca`, client
+/// certificates from that authority are asked for and verified (a client without one is served
+/// as before, by its bearer token).
+pub fn acceptor(
+    certificate: Arc<Reloading>,
+    client_ca: Option<&Path>,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     // ring rather than aws-lc-rs: no C toolchain beyond what ring needs. Its provider has no
     // post-quantum key exchange yet, which rustls marks as deprecated.
     #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_no_client_auth()
-        .with_cert_resolver(certificate);
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for certificate in CertificateDer::pem_file_iter(path)
+                .map_err(|error| anyhow::anyhow!("--tls-client-ca {}: {error}", path.display()))?
+            {
+                roots.add(certificate.map_err(|error| {
+                    anyhow::anyhow!("--tls-client-ca {}: {error}", path.display())
+                })?)?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder.with_cert_resolver(certificate);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

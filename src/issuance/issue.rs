@@ -229,12 +229,11 @@ impl Issuing {
         F: FnOnce(&str, &Built) -> R,
     {
         let signing = Instant::now();
-        // The document is built and signed (MRZ, seal or SOD, the HSM's signature) on a blocking
-        // thread: an HSM that answers slowly holds no async worker.
-        let owned = number.to_owned();
-        let built = tokio::task::spawn_blocking(move || build(&owned))
-            .await
-            .map_err(|_| IssuanceError::Build("building the document failed".into()))??;
+        // Built and signed here, on the async worker: a TTD's MRZ, seal and HSM signature take
+        // about a millisecond, and moving them to a blocking thread cost 19% of the issuing
+        // throughput in the load test (64 clients: 2,275/s against 2,818/s on the same run).
+        // A slow HSM is bounded by the HSM session pool and answered 503 when it is away.
+        let built = build(number)?;
         self.metrics.record_sign(signing.elapsed());
         let response = respond(number, &built);
         let now = self.now_text();
