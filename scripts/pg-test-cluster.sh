@@ -2,6 +2,7 @@
 # A private, throw-away PostgreSQL cluster for tests (no systemd, no global state).
 #   scripts/pg-test-cluster.sh start DIR PORT   -> prints postgres://postgres@127.0.0.1:PORT/postgres
 #   scripts/pg-test-cluster.sh stop DIR [MODE]   (pg_ctl's shutdown mode, default immediate)
+# With PG_SSL_CERT and PG_SSL_KEY (PEM files) set, the server also speaks TLS with them.
 # DIR is created (owned by the postgres user when run as root, since initdb refuses root).
 # Durability settings are relaxed (fsync off): the cluster is for tests only.
 set -euo pipefail
@@ -27,8 +28,16 @@ case "$cmd" in
       "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
+    ssl=""
+    if [ -n "${PG_SSL_CERT:-}" ] && [ -n "${PG_SSL_KEY:-}" ]; then
+      cp "$PG_SSL_CERT" "$dir/server.crt"
+      cp "$PG_SSL_KEY" "$dir/server.key"
+      chmod 600 "$dir/server.key"
+      if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir/server.crt" "$dir/server.key"; fi
+      ssl="-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
+    fi
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 $ssl" \
       start >"$dir/pg_ctl.log" 2>&1 || { cat "$dir/pg_ctl.log" "$dir/log" >&2 2>/dev/null; exit 1; }
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;

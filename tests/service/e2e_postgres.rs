@@ -295,3 +295,132 @@ async fn postgresql_restart_is_a_503_then_the_node_recovers() -> TestResult {
     assert!(report.is_ok(), "{report:?}");
     Ok(())
 }
+
+/// PostgreSQL over TLS with `sslmode=verify-full` (issue 18): a cluster started with a server
+/// certificate from a test CA; the service connects, checking the certificate against that CA
+/// and the host name, and issues; a service given another CA does not start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_over_tls_with_verify_full() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+    }
+    let openssl = |args: &[&str]| -> Result<(), Box<dyn std::error::Error>> {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned().into());
+        }
+        Ok(())
+    };
+    let p256 = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    for (name, subject) in [
+        ("ca", "/CN=Test database CA"),
+        ("other-ca", "/CN=Another CA"),
+    ] {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let mut args = vec!["req", "-x509"];
+        args.extend(p256);
+        args.extend([
+            "-keyout", &key, "-out", &pem, "-days", "2", "-subj", subject,
+        ]);
+        args.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+        args.extend(["-addext", "keyUsage=critical,keyCertSign"]);
+        openssl(&args)?;
+    }
+    let mut args = vec!["req"];
+    args.extend(p256);
+    args.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(&args)?;
+    std::fs::write(
+        dir.path().join("server.cnf"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.cnf",
+    ])?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-test-cluster.sh");
+    let started = Command::new(&script)
+        .args([
+            "start",
+            &dir.path().join("pg").display().to_string(),
+            &port.to_string(),
+        ])
+        .env("PG_SSL_CERT", dir.path().join("server.pem"))
+        .env("PG_SSL_KEY", dir.path().join("server.key"))
+        .output()?;
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let stop = || {
+        let _ = Command::new(&script)
+            .args(["stop", &dir.path().join("pg").display().to_string()])
+            .output();
+    };
+    let url = |ca: &str| {
+        format!(
+            "postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={}",
+            dir.path().join(ca).display()
+        )
+    };
+    // Verified against the test CA and the host name: the service starts and issues.
+    let verified = url("ca.pem");
+    let outcome = async {
+        let server = Server::start_in(
+            &dir.path().join("var"),
+            &[("DATABASE_URL", &verified)],
+            None,
+        )?;
+        let staff = Staff::create(&server).await?;
+        let issued = common::issue_ttd(&server, &staff).await?;
+        common::verify_issued_seal(&server, &issued).await?;
+        drop(server);
+        // Another CA: the connection is refused, the service does not start.
+        let wrong = url("other-ca.pem");
+        let refused = Server::start_in(&dir.path().join("var2"), &[("DATABASE_URL", &wrong)], None);
+        assert!(
+            refused.is_err(),
+            "a database certificate from an unknown CA was accepted"
+        );
+        Ok::<_, Box<dyn std::error::Error>>(())
+    }
+    .await;
+    stop();
+    outcome
+}
