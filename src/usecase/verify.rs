@@ -34,6 +34,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub const MAX_ARTIFACT_BYTES: usize = 4 * 1024 * 1024;
 /// Largest legalized document accepted for comparison: the size legalization itself accepts.
 pub const MAX_DOCUMENT_BYTES: usize = crate::issuance::input::MAX_DOCUMENT_BYTES;
+/// The deepest DER nesting a submitted SOD may have.
+pub const MAX_DER_DEPTH: usize = 32;
 /// Longest QR or seal text accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 8192;
 
@@ -847,6 +849,19 @@ impl Verifier {
         policy: &SodPolicy,
         now_unix: u64,
     ) -> Outcome {
+        // An EF.SOD (tag 77 around CMS around certificates) nests about a dozen levels: one
+        // walk over its structure before any decoding bounds the nesting and the lengths.
+        if !travdoc_pkix::der_within(sod, MAX_DER_DEPTH) {
+            outcome.push(
+                Code::WrongFormat,
+                format!(
+                    "the SOD is not DER nested at most {MAX_DER_DEPTH} levels with lengths that fit"
+                ),
+            );
+            outcome.kind = Some(Kind::Passport);
+            outcome.data.profile = Some("sod");
+            return outcome;
+        }
         let files: Vec<&[u8]> = data_groups.values().map(Vec::as_slice).collect();
         let options = travdoc_lds::PaOptions {
             at_unix_seconds: now_unix,

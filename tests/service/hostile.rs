@@ -292,8 +292,19 @@ async fn deep_der_and_forged_seals_get_no_further_than_invalid() -> TestResult {
     let engine = base64::engine::general_purpose::STANDARD;
     let body = json!({"sod": engine.encode(&deep), "data_groups": {"1": engine.encode(&dg1)}});
     let answer = server.call("POST", "/v1/verify", None, Some(&body)).await?;
+    // Refused from one walk over its structure, before any decoding.
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["status"], "INVALID", "{}", answer.body);
+    assert!(
+        answer.body["reasons"].to_string().contains("WRONG_FORMAT"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body["details"].to_string().contains("nested"),
+        "{}",
+        answer.body
+    );
 
     // A seal of an existing document re-signed by another key: INVALID, and nothing about the
     // document is told (no status, no proof).

@@ -64,6 +64,12 @@ const SETS: [Set; 3] = [
 fn public_sods_parse_round_trip_and_verify() {
     for set in &SETS {
         let bytes = vector(&format!("{}/{}", set.dir, set.sod));
+        // Real EF.SODs are well within the nesting and length bounds public input gets.
+        assert!(
+            travdoc_pkix::der_within(&bytes, 32),
+            "{}: the SOD exceeds the DER bounds",
+            set.dir
+        );
         let sod = Sod::from_bytes(&bytes).unwrap_or_else(|e| panic!("{}: {e}", set.dir));
         assert_eq!(
             sod.to_bytes().expect("encode"),

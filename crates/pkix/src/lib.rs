@@ -345,3 +345,105 @@ pub mod fuzzing {
         Ok(())
     }
 }
+
+/// Whether `bytes` is a sequence of DER TLVs nested no deeper than `max_depth` constructed
+/// levels, with definite lengths that fit: checked by one iterative walk, before any typed
+/// decoding, so that neither the nesting nor a declared length is the submitter's to choose.
+pub fn der_within(bytes: &[u8], max_depth: usize) -> bool {
+    // (start, end, depth) of the regions still to walk.
+    let mut regions = vec![(0usize, bytes.len(), 0usize)];
+    while let Some((mut at, end, depth)) = regions.pop() {
+        while at < end {
+            let Some(&tag) = bytes.get(at) else {
+                return false;
+            };
+            at += 1;
+            if tag & 0x1F == 0x1F {
+                // High tag number: base-128 digits, at most four.
+                let mut digits = 0;
+                loop {
+                    let Some(&digit) = bytes.get(at) else {
+                        return false;
+                    };
+                    at += 1;
+                    digits += 1;
+                    if digits > 4 {
+                        return false;
+                    }
+                    if digit & 0x80 == 0 {
+                        break;
+                    }
+                }
+            }
+            let Some(&first) = bytes.get(at) else {
+                return false;
+            };
+            at += 1;
+            let length = if first & 0x80 == 0 {
+                usize::from(first)
+            } else {
+                let count = usize::from(first & 0x7F);
+                // Indefinite length (0x80) is not DER; more than four length octets is more
+                // than any input here.
+                if count == 0 || count > 4 {
+                    return false;
+                }
+                let mut length = 0usize;
+                for _ in 0..count {
+                    let Some(&octet) = bytes.get(at) else {
+                        return false;
+                    };
+                    at += 1;
+                    length = (length << 8) | usize::from(octet);
+                }
+                length
+            };
+            let Some(content_end) = at
+                .checked_add(length)
+                .filter(|content_end| *content_end <= end)
+            else {
+                return false;
+            };
+            if tag & 0x20 != 0 {
+                if depth + 1 > max_depth {
+                    return false;
+                }
+                regions.push((at, content_end, depth + 1));
+            }
+            at = content_end;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod der_within_tests {
+    use super::der_within;
+
+    #[test]
+    fn depth_and_lengths_are_bounded() {
+        assert!(der_within(&[0x30, 0x03, 0x02, 0x01, 0x05], 1));
+        assert!(!der_within(&[0x30, 0x03, 0x30, 0x01, 0x05], 1), "too deep");
+        assert!(
+            !der_within(&[0x30, 0x05, 0x02, 0x01], 4),
+            "length beyond the input"
+        );
+        assert!(
+            !der_within(&[0x30, 0x80, 0x00, 0x00], 4),
+            "indefinite length"
+        );
+        let depth = 10_000usize;
+        let mut deep = Vec::new();
+        for level in 0..depth {
+            deep.extend([0x30, 0x84]);
+            deep.extend(
+                u32::try_from(6 * (depth - 1 - level) + 2)
+                    .unwrap_or(0)
+                    .to_be_bytes(),
+            );
+        }
+        deep.extend([0x05, 0x00]);
+        assert!(der_within(&deep, depth));
+        assert!(!der_within(&deep, 64));
+    }
+}
