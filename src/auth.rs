@@ -349,37 +349,32 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<Actor>, AuthErr
     if !bool::from(stored.as_bytes().ct_eq(presented.as_bytes())) {
         return Ok(None);
     }
+    actor_of(&row).map(Some)
+}
+
+/// The actor a `svc_users` row (`id`, `name`, `role`, `mission`) describes.
+fn actor_of(row: &sqlx::any::AnyRow) -> Result<Actor, AuthError> {
+    use sqlx::Row as _;
     let role: String = row.try_get("role")?;
     let mission: Option<String> = row.try_get("mission")?;
-    Ok(Some(Actor {
+    Ok(Actor {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         role: Role::from_str(&role)?,
         mission: mission.map(MissionCode::try_from).transpose()?,
-    }))
+    })
 }
 
 /// The enabled user named `name` (a TLS client certificate's common name, see
 /// `http::tls`): the certificate authority vouches for the name, the user store for the role.
 pub async fn actor_by_name(db: &Db, name: &str) -> Result<Option<Actor>, AuthError> {
-    use sqlx::Row as _;
     let row = sqlx::query(
         "SELECT id, name, role, mission FROM svc_users WHERE name = $1 AND disabled = 0",
     )
     .bind(name)
     .fetch_optional(db.reader())
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let role: String = row.try_get("role")?;
-    let mission: Option<String> = row.try_get("mission")?;
-    Ok(Some(Actor {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        role: Role::from_str(&role)?,
-        mission: mission.map(MissionCode::try_from).transpose()?,
-    }))
+    row.as_ref().map(actor_of).transpose()
 }
 
 /// Whether any admin exists (for the first-run bootstrap).

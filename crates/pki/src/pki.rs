@@ -898,18 +898,28 @@ impl Pki {
         Ok((profile, lifetime))
     }
 
-    fn issue_signer_locked(&self, state: &mut PkiState, kind: SignerKind) -> Result<SignerRecord> {
+    /// The current CSCA and the Part 12 profile and lifetime of a signer of `kind` under it.
+    fn under_current_csca(
+        &self,
+        state: &PkiState,
+        kind: SignerKind,
+    ) -> Result<(CscaRecord, IcaoProfile, Lifetime)> {
         let csca = state
             .cscas
             .last()
             .cloned()
             .ok_or(PkiError::NotInitialised)?;
         let (csca_cert, _) = self.certificate(&csca.cert)?;
+        let (profile, lifetime) =
+            self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
+        Ok((csca, profile, lifetime))
+    }
+
+    fn issue_signer_locked(&self, state: &mut PkiState, kind: SignerKind) -> Result<SignerRecord> {
+        let (csca, profile, lifetime) = self.under_current_csca(state, kind)?;
         let csca_signer = self.signer_for(&csca.key)?;
         let label = format!("travdoc-{}-{}", kind.name(), serial_hex(state.next_serial));
         let (key, signer) = self.new_key(&label)?;
-        let (profile, lifetime) =
-            self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
         let now = self.now()?;
         let (cert, der) = self.issue_certificate(
             state,
@@ -936,14 +946,7 @@ impl Pki {
     /// in the state until its certificate is imported.
     pub fn request_signer(&self, kind: SignerKind) -> Result<Vec<u8>> {
         self.with_state(|state| {
-            let csca = state
-                .cscas
-                .last()
-                .cloned()
-                .ok_or(PkiError::NotInitialised)?;
-            let (csca_cert, _) = self.certificate(&csca.cert)?;
-            let (profile, _) =
-                self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
+            let (_, profile, _) = self.under_current_csca(state, kind)?;
             let now = self.now()?;
             let label = format!("travdoc-{}-request-{}", kind.name(), unix(now));
             let (key, signer) = self.new_key(&label)?;
@@ -1023,15 +1026,8 @@ impl Pki {
                     )
                 })?;
             let kind = state.pending[index].kind;
-            let csca = state
-                .cscas
-                .last()
-                .cloned()
-                .ok_or(PkiError::NotInitialised)?;
-            let (csca_cert, _) = self.certificate(&csca.cert)?;
+            let (csca, profile, lifetime) = self.under_current_csca(state, kind)?;
             let csca_signer = self.signer_for(&csca.key)?;
-            let (profile, lifetime) =
-                self.signer_profile(kind, csca_cert.tbs_certificate().subject().clone())?;
             let now = self.now()?;
             let (cert, der) = self.issue_certificate(
                 state,
