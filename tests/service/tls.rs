@@ -62,32 +62,9 @@ fn s_client(address: &str, protocol: &str) -> Result<(bool, String), BoxError> {
     Ok((completed, text))
 }
 
-/// GET `path` over rustls trusting `cert.pem`; the response head and body.
+/// GET `path` over rustls trusting `cert.pem`, without a client certificate.
 async fn get_over_rustls(address: &str, cert: &Path, path: &str) -> Result<String, BoxError> {
-    use rustls_pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in rustls_pki_types::CertificateDer::pem_file_iter(cert)? {
-        roots.add(certificate?)?;
-    }
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let stream = tokio::net::TcpStream::connect(address).await?;
-    let name = rustls_pki_types::ServerName::try_from("127.0.0.1")?.to_owned();
-    let mut stream = connector.connect(name, stream).await?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .await?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
-    Ok(String::from_utf8_lossy(&answer).into_owned())
+    get_as(address, cert, None, path).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -379,6 +379,16 @@ fn serial_bytes(serial: u64) -> Vec<u8> {
     value
 }
 
+/// The CSCA of `generation`.
+fn csca_of(state: &PkiState, generation: u32) -> Result<CscaRecord> {
+    state
+        .cscas
+        .iter()
+        .find(|csca| csca.generation == generation)
+        .cloned()
+        .ok_or(PkiError::NotInitialised)
+}
+
 fn serial_hex(serial: u64) -> String {
     format!("{serial:X}")
 }
@@ -1074,12 +1084,7 @@ impl Pki {
                 })?;
             let pending = state.pending.remove(index);
             let generation = pending.csca_generation.ok_or(PkiError::NotInitialised)?;
-            let csca = state
-                .cscas
-                .iter()
-                .find(|csca| csca.generation == generation)
-                .cloned()
-                .ok_or(PkiError::NotInitialised)?;
+            let csca = csca_of(state, generation)?;
             let (csca_cert, _) = self.certificate(&csca.cert)?;
             travdoc_pkix::cert::verify_certificate_signature(&certificate, &csca_cert).map_err(
                 |error| {
@@ -1606,12 +1611,7 @@ impl Pki {
     }
 
     fn issue_crl_locked(&self, state: &mut PkiState, generation: u32) -> Result<Vec<u8>> {
-        let csca = state
-            .cscas
-            .iter()
-            .find(|csca| csca.generation == generation)
-            .cloned()
-            .ok_or(PkiError::NotInitialised)?;
+        let csca = csca_of(state, generation)?;
         let (csca_cert, _) = self.certificate(&csca.cert)?;
         let signer = self.signer_for(&csca.key)?;
         let number = state.next_crl_number;
@@ -2103,11 +2103,7 @@ impl Pki {
         }
         let mut crls = Vec::new();
         for crl in &state.crls {
-            let issuer = state
-                .cscas
-                .iter()
-                .find(|csca| csca.generation == crl.csca_generation)
-                .ok_or(PkiError::NotInitialised)?;
+            let issuer = csca_of(&state, crl.csca_generation)?;
             crls.push((issuer.cert.subject.clone(), self.store.get(&crl.file)?));
         }
         let mut entries = Vec::new();
