@@ -52,10 +52,17 @@ fn pki_options(config: &Config) -> PkiOptions {
 }
 
 /// For the embedded SoftHSM2 token: re-executes this process with its configuration when
-/// needed. Call first thing, before any thread is started.
-pub fn prepare_process(config: &Config) -> anyhow::Result<()> {
-    pki_options(config).prepare_process()?;
-    Ok(())
+/// needed, and writes back any token file a killed process left damaged (each one named on
+/// stderr and returned). Call first thing, before any thread is started.
+pub fn prepare_process(config: &Config) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let restored = pki_options(config).prepare_process()?;
+    for path in &restored {
+        eprintln!(
+            "travdoc: warning: {} was left damaged by a killed process; restored from its saved copy",
+            path.display()
+        );
+    }
+    Ok(restored)
 }
 
 fn signer_error(error: HsmError) -> SignerError {

@@ -135,7 +135,7 @@ pub fn run(context: &Context, command: &PkiCommand) -> anyhow::Result<ExitCode> 
             | PkiCommand::Ceremony { .. }
     );
     // The embedded SoftHSM2 needs SOFTHSM2_CONF before the module loads: this may re-execute.
-    options.prepare_process()?;
+    crate::compose::prepare_process(&context.config)?;
     let ceremony = match command {
         PkiCommand::IssueSigner { .. } => Some("issue-signer"),
         PkiCommand::Revoke { .. } => Some("revoke"),

@@ -80,8 +80,11 @@ pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&config.data_dir)?;
     // The HSM comes first: the embedded SoftHSM2 may need to re-execute this process with its
     // configuration, which must happen before any thread is started.
-    compose::prepare_process(config)?;
+    let restored = compose::prepare_process(config)?;
     init_tracing(args.log_json);
+    for path in restored {
+        tracing::warn!(path = %path.display(), "HSM token file restored from its saved copy");
+    }
     let parts = compose::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

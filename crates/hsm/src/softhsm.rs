@@ -169,6 +169,177 @@ fn write_secret_file(path: &Path) -> Result<()> {
         })
 }
 
+/// SoftHSM2's name for the file that holds a token's label, flags and wrapped PIN blobs.
+const TOKEN_OBJECT: &str = "token.object";
+/// travdoc's copy of the last well-formed `token.object` of each token (SoftHSM2 reads only
+/// names ending in `.object`, so it never sees this one).
+const TOKEN_OBJECT_COPY: &str = "token.object.saved";
+
+/// What [`SoftHsmHome::safeguard_tokens`] did to one token directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenFile {
+    /// `token.object` is well formed; the saved copy now equals it.
+    Kept(PathBuf),
+    /// `token.object` was empty or cut short and was written back from the saved copy.
+    Restored(PathBuf),
+}
+
+impl SoftHsmHome {
+    /// Keeps every token of this home readable across a killed process.
+    ///
+    /// SoftHSM2 rewrites a token's `token.object` in place (truncate, then write) at every
+    /// `C_Login`, to clear a PIN-retry flag. A process killed between the two (SIGKILL, the OOM
+    /// killer, a power cut) leaves the file empty, and SoftHSM2 then shows the slot as an
+    /// uninitialised token: the keys are still on disk but wrapped by a token key nobody can
+    /// unwrap. So, before the module is loaded in this process, each well-formed `token.object`
+    /// is copied to `token.object.saved`, and an empty or cut short one is written back from that
+    /// copy. Both happen under SoftHSM2's own `fcntl` lock on the file, so a concurrent process
+    /// writing it is never raced. The PINs never change after initialisation, so the copy stays
+    /// valid. A damaged file without a copy is an error: the caller must not initialise a new,
+    /// empty token over it.
+    ///
+    /// Call only while no PKCS#11 module is loaded in this process: closing a file releases all
+    /// of this process's `fcntl` locks on it, including any the module holds.
+    pub fn safeguard_tokens(&self) -> Result<Vec<TokenFile>> {
+        let fault = |path: &Path| {
+            let path = path.to_owned();
+            move |error: std::io::Error| HsmError::Bootstrap {
+                path: path.clone(),
+                message: error.to_string(),
+            }
+        };
+        let tokens = self.tokens_dir();
+        let mut done = Vec::new();
+        let entries = match std::fs::read_dir(&tokens) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(done),
+            Err(error) => return Err(fault(&tokens)(error)),
+        };
+        for entry in entries {
+            let dir = entry.map_err(fault(&tokens))?.path();
+            let object = dir.join(TOKEN_OBJECT);
+            if !dir.is_dir() || !object.exists() {
+                continue;
+            }
+            done.push(safeguard_token(&object, &dir.join(TOKEN_OBJECT_COPY))?);
+        }
+        Ok(done)
+    }
+}
+
+fn safeguard_token(object: &Path, copy: &Path) -> Result<TokenFile> {
+    use rustix::fs::{FlockOperation, fcntl_lock};
+    use std::io::{Read, Seek};
+    let fault = |path: &Path, error: std::io::Error| HsmError::Bootstrap {
+        path: path.to_owned(),
+        message: error.to_string(),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(object)
+        .map_err(|error| fault(object, error))?;
+    // The same whole-file write lock SoftHSM2 takes around its own rewrite.
+    fcntl_lock(&file, FlockOperation::LockExclusive)
+        .map_err(|error| fault(object, error.into()))?;
+    let mut current = Vec::new();
+    file.read_to_end(&mut current)
+        .map_err(|error| fault(object, error))?;
+    if is_well_formed(&current) {
+        let saved = std::fs::read(copy).ok();
+        if saved.as_deref() != Some(current.as_slice()) {
+            write_atomically(copy, &current)?;
+        }
+        return Ok(TokenFile::Kept(object.to_owned()));
+    }
+    let saved = match std::fs::read(copy) {
+        Ok(saved) if is_well_formed(&saved) => saved,
+        _ => {
+            return Err(HsmError::Bootstrap {
+                path: object.to_owned(),
+                message: format!(
+                    "this SoftHSM2 token file is damaged ({} bytes) and no saved copy exists; \
+                     restore the token directory from backup (a new, empty token is not created \
+                     over it)",
+                    current.len()
+                ),
+            });
+        }
+    };
+    file.set_len(0).map_err(|error| fault(object, error))?;
+    file.rewind().map_err(|error| fault(object, error))?;
+    std::io::Write::write_all(&mut file, &saved).map_err(|error| fault(object, error))?;
+    file.sync_all().map_err(|error| fault(object, error))?;
+    tracing::warn!(
+        path = %object.display(),
+        "SoftHSM2 token file was left empty by a killed process; restored from its saved copy"
+    );
+    Ok(TokenFile::Restored(object.to_owned()))
+}
+
+/// Writes `bytes` to `path` through a temporary file, fsync and rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fault = |error: std::io::Error| HsmError::Bootstrap {
+        path: path.to_owned(),
+        message: error.to_string(),
+    };
+    let temporary = path.with_extension("saved.tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
+        .map_err(fault)?;
+    file.write_all(bytes).map_err(fault)?;
+    file.sync_all().map_err(fault)?;
+    std::fs::rename(&temporary, path).map_err(fault)
+}
+
+/// True when `bytes` is a complete SoftHSM2 object file: a generation number, then attributes
+/// (type, kind, value) up to the exact end, at least one of them. Numbers are 8 bytes, big-endian.
+fn is_well_formed(bytes: &[u8]) -> bool {
+    const BOOLEAN: u64 = 1;
+    const ULONG: u64 = 2;
+    const BYTES: u64 = 3;
+    const ATTRIBUTE_MAP: u64 = 4;
+    const MECHANISM_SET: u64 = 5;
+    fn number(bytes: &[u8], at: usize) -> Option<u64> {
+        let end = at.checked_add(8)?;
+        Some(u64::from_be_bytes(bytes.get(at..end)?.try_into().ok()?))
+    }
+    fn length(bytes: &[u8], at: usize, unit: u64) -> Option<usize> {
+        let count = number(bytes, at)?;
+        usize::try_from(count.checked_mul(unit)?)
+            .ok()?
+            .checked_add(8)
+    }
+    let mut at = 8;
+    if number(bytes, 0).is_none() {
+        return false;
+    }
+    let mut attributes = 0;
+    while at < bytes.len() {
+        let Some(kind) = number(bytes, at + 8) else {
+            return false;
+        };
+        let value = at + 16;
+        let size = match kind {
+            BOOLEAN => Some(1),
+            ULONG => Some(8),
+            BYTES | ATTRIBUTE_MAP => length(bytes, value, 1),
+            MECHANISM_SET => length(bytes, value, 8),
+            _ => None,
+        };
+        match size.and_then(|size| value.checked_add(size)) {
+            Some(next) if next <= bytes.len() => at = next,
+            _ => return false,
+        }
+        attributes += 1;
+    }
+    attributes > 0
+}
+
 /// Replaces this process with itself (same executable, arguments and environment) plus
 /// `SOFTHSM2_CONF=conf`. Returns only on failure, or with `Ok(())` when the guard shows this
 /// process already is the re-executed one (then the caller reports the mismatch).

@@ -318,3 +318,65 @@ fn concurrent_signing_from_many_threads() {
         }
     });
 }
+
+#[test]
+fn a_token_file_emptied_by_a_killed_login_is_restored_with_its_keys() {
+    // SoftHSM2 truncates and rewrites `token.object` at every login; a process killed between
+    // the two leaves it empty and the token unreadable. The safeguard keeps a copy of the good
+    // file and writes it back before the next process loads the module.
+    let reference_file = |home: &SoftHsmHome| home.root().join("key.ref");
+    if let Some(home) = testing::child_home() {
+        let hsm = open(&home);
+        let path = reference_file(&home);
+        match std::fs::read(&path) {
+            Err(_) => {
+                let key = hsm
+                    .generate_key_pair(KeyAlgorithm::EcP256, "kept")
+                    .expect("key");
+                std::fs::write(&path, &key.id).expect("write ref");
+            }
+            Ok(id) => {
+                let signer = hsm
+                    .signer(&KeyRef {
+                        label: "kept".to_owned(),
+                        id,
+                    })
+                    .expect("the key is found on the restored token");
+                verify_p256(&signer, b"after a restore");
+            }
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = || {
+        let output = testing::run_isolated(
+            "a_token_file_emptied_by_a_killed_login_is_restored_with_its_keys",
+            dir.path(),
+        )
+        .expect("child");
+        assert!(output.status.success(), "{}", testing::describe(&output));
+    };
+    run();
+    let home = SoftHsmHome::new(dir.path());
+    let kept = home.safeguard_tokens().expect("safeguard");
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let travdoc_hsm::softhsm::TokenFile::Kept(object) = &kept[0] else {
+        panic!("a good token file is kept: {kept:?}");
+    };
+    let good = std::fs::read(object).expect("token.object");
+    for damage in [0, good.len() / 2, good.len() - 1] {
+        std::fs::write(object, &good[..damage]).expect("damage");
+        let done = home.safeguard_tokens().expect("safeguard restores");
+        assert_eq!(
+            done,
+            vec![travdoc_hsm::softhsm::TokenFile::Restored(object.clone())],
+            "cut at {damage} bytes"
+        );
+        run();
+    }
+    // Without a saved copy, a damaged token is an error (never silently a new, empty token).
+    std::fs::remove_file(object.with_file_name("token.object.saved")).expect("remove copy");
+    std::fs::write(object, b"").expect("empty");
+    let refused = home.safeguard_tokens().expect_err("no copy, no repair");
+    assert!(refused.to_string().contains("damaged"), "{refused}");
+}

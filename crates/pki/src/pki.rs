@@ -106,9 +106,13 @@ impl PkiOptions {
     /// For the embedded default: creates `DATA_DIR/hsm/` (configuration, random PINs) and, when
     /// this process's `SOFTHSM2_CONF` does not point at it, re-executes the process with it set.
     /// Call early, before any PKCS#11 module is loaded. A no-op for any other HSM.
-    pub fn prepare_process(&self) -> Result<()> {
+    ///
+    /// Returns the SoftHSM2 token files a killed process had left damaged and that were written
+    /// back from their saved copies (see [`SoftHsmHome::safeguard_tokens`]), for the caller to
+    /// report.
+    pub fn prepare_process(&self) -> Result<Vec<PathBuf>> {
         if !self.is_embedded() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut home = self.softhsm_home();
         home.prepare()?;
@@ -116,7 +120,15 @@ impl PkiOptions {
             softhsm::reexec_with_conf(&home.conf_path())?;
         }
         home.require_active()?;
-        Ok(())
+        // No module is loaded yet in this process: the moment to repair what a killed one left.
+        let restored = home
+            .safeguard_tokens()?
+            .into_iter()
+            .filter_map(|token| match token {
+                softhsm::TokenFile::Restored(path) => Some(path),
+                softhsm::TokenFile::Kept(_) => None,
+            });
+        Ok(restored.collect())
     }
 
     fn hsm_config(&self) -> Result<HsmConfig> {
