@@ -6,7 +6,9 @@
 #        WARMUP for the untimed requests run first, default 128, reported on their own line;
 #        TRAVDOC_BIN=path to load-test another build, e.g. a baseline, without building;
 #        BENCH_BIN=path of the build whose `travdoc bench` drives the load, default TRAVDOC_BIN;
-#        KEEP_WORK=1 keeps the run's data dir, logs and database)
+#        KEEP_WORK=1 keeps the run's data dir, logs and database;
+#        TLS=1 serves over TLS with a certificate from a throw-away test CA, and the bench
+#        connects with rustls trusting only that CA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-sqlite}
@@ -24,8 +26,25 @@ if [ "$kind" = postgres ]; then
   url=$(scripts/pg-test-cluster.sh start "$work/pg" "$(free_port)")
   export DATABASE_URL=$url
 fi
+scheme=http
+tls_args=()
+bench_tls=()
+if [ "${TLS:-0}" = 1 ]; then
+  scheme=https
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=travdoc-load-test-CA -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+    > "$work/server.ext"
+  openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+    -CAcreateserial -days 2 -extfile "$work/server.ext" -out "$work/server.pem" 2>/dev/null
+  tls_args=(--tls-cert "$work/server.pem" --tls-key "$work/server.key")
+  bench_tls=(--ca "$work/ca.pem")
+fi
+base="$scheme://127.0.0.1:$port"
 RUST_LOG=warn "$BIN" --data-dir "$work/var" serve --listen "127.0.0.1:$port" --verify-rate 0 \
-  > "$work/serve.log" 2>&1 &
+  "${tls_args[@]}" > "$work/serve.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
@@ -37,14 +56,16 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 1 240); do
-  [ -f "$work/var/admin.token" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  [ -f "$work/var/admin.token" ] && curl -sf --cacert "$work/ca.pem" "$base/readyz" >/dev/null 2>&1 \
+    && break
+  [ -f "$work/var/admin.token" ] && [ "$scheme" = http ] && curl -sf "$base/readyz" >/dev/null && break
   sleep 0.5
 done
 token=$(cat "$work/var/admin.token")
 BENCH=${BENCH_BIN:-$BIN}
-echo "== $kind: issue"
-"$BENCH" bench issue --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
+echo "== $kind over $scheme: issue"
+"$BENCH" bench issue --url "$base" "${bench_tls[@]}" --token "$token" --concurrency 64 \
   --count "${ISSUE_COUNT:-3000}" --warmup "${WARMUP:-128}"
-echo "== $kind: verify"
-"$BENCH" bench verify --url "http://127.0.0.1:$port" --token "$token" --concurrency 64 \
+echo "== $kind over $scheme: verify"
+"$BENCH" bench verify --url "$base" "${bench_tls[@]}" --token "$token" --concurrency 64 \
   --count "${VERIFY_COUNT:-10000}" --warmup "${WARMUP:-128}"

@@ -13,7 +13,7 @@ use crate::http::extract::{ApiJson, Caller, IdempotencyHeader};
 use crate::issuance::documents::{DocumentFilter, DocumentView, PrintJobView, RevocationReason};
 
 /// A document (a mission sees only its own).
-#[utoipa::path(get, path = "/v1/documents/{number}", params(("number" = String, Path)),
+#[utoipa::path(get, operation_id = "get_document", path = "/v1/documents/{number}", params(("number" = String, Path)),
     responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -27,7 +27,7 @@ pub async fn get(
 }
 
 /// Lists documents by state, type and mission (a mission sees only its own).
-#[utoipa::path(get, path = "/v1/documents", params(DocumentFilter),
+#[utoipa::path(get, operation_id = "list_documents", path = "/v1/documents", params(DocumentFilter),
     responses((status = 200, body = Vec<DocumentView>), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -43,7 +43,7 @@ pub async fn list(
 }
 
 /// The document's PDF (TTD sheet, passport data page, legalization certificate).
-#[utoipa::path(get, path = "/v1/documents/{number}/pdf", params(("number" = String, Path)),
+#[utoipa::path(get, operation_id = "document_pdf", path = "/v1/documents/{number}/pdf", params(("number" = String, Path)),
     responses((status = 200, body = Vec<u8>, content_type = "application/pdf"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn pdf(
     State(state): State<AppState>,
@@ -66,8 +66,10 @@ pub struct PrintBody {
 }
 
 /// Renders the document and sends it to a printer; records the job.
-#[utoipa::path(post, path = "/v1/documents/{number}/print", params(("number" = String, Path)), request_body = PrintBody,
-    responses((status = 200, body = PrintJobView), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)),
+#[utoipa::path(post, operation_id = "print_document", path = "/v1/documents/{number}/print", params(("number" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")), request_body = PrintBody,
+    responses((status = 200, body = PrintJobView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The document is not valid (revoked, used, expired), or a reprint reason is missing (printed before) or given too early (never printed)."),
+        (status = 502, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn print(
     State(state): State<AppState>,
@@ -96,7 +98,7 @@ pub struct RevokeBody {
 }
 
 /// Revokes a document (lost, stolen, cancelled, damaged).
-#[utoipa::path(post, path = "/v1/documents/{number}/revoke", params(("number" = String, Path)), request_body = RevokeBody,
+#[utoipa::path(post, operation_id = "revoke_document", path = "/v1/documents/{number}/revoke", params(("number" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")), request_body = RevokeBody,
     responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke(
@@ -119,7 +121,7 @@ pub async fn revoke(
 }
 
 /// Immigration marks a single-journey TTD used on arrival.
-#[utoipa::path(post, path = "/v1/documents/{number}/clear-arrival", params(("number" = String, Path)),
+#[utoipa::path(post, operation_id = "clear_arrival", path = "/v1/documents/{number}/clear-arrival", params(("number" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn clear_arrival(

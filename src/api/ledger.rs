@@ -10,7 +10,7 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Caller;
 
 /// The latest signed checkpoint.
-#[utoipa::path(get, path = "/v1/ledger/checkpoint",
+#[utoipa::path(get, operation_id = "ledger_checkpoint", path = "/v1/ledger/checkpoint",
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn checkpoint(
     State(state): State<AppState>,
@@ -29,8 +29,8 @@ pub struct ProofQuery {
 }
 
 /// Inclusion proof of a leaf against the latest checkpoint.
-#[utoipa::path(get, path = "/v1/ledger/proof", params(ProofQuery),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+#[utoipa::path(get, operation_id = "ledger_proof", path = "/v1/ledger/proof", params(ProofQuery),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody, description = "No leaf of that index yet."), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn proof(
     State(state): State<AppState>,
@@ -44,7 +44,7 @@ pub async fn proof(
 }
 
 /// The whole ledger as NDJSON with the checkpoint last.
-#[utoipa::path(get, path = "/v1/ledger/export",
+#[utoipa::path(get, operation_id = "ledger_export", path = "/v1/ledger/export",
     responses((status = 200, body = String, content_type = "application/x-ndjson"), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

@@ -13,8 +13,8 @@ use crate::issuance::input::LegalizationBody;
 use crate::usecase::legalize::IssuedLegalization;
 
 /// Issues a legalization certificate: number, document hash, signed seal and its QR text.
-#[utoipa::path(post, path = "/v1/legalizations", request_body = LegalizationBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+#[utoipa::path(post, operation_id = "create_legalization", path = "/v1/legalizations", request_body = LegalizationBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 201, body = IssuedLegalization), (status = 403, body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]

@@ -2,6 +2,7 @@
 //! domain call -> JSON), one error -> HTTP mapping ([`error`]), request ids, metrics and the
 //! OpenAPI 3.1 document generated from the code (`GET /openapi.json`).
 
+pub mod contract;
 pub mod documents;
 pub mod health;
 pub mod ledger;
@@ -26,6 +27,7 @@ use crate::http::AppState;
 use crate::http::error::{self as error, ApiError};
 use crate::issuance::IssuanceError;
 use crate::issuance::idempotency::{self, IdempotencyKey};
+use contract::SharedAnswers;
 
 /// Runs a mutating act with `Idempotency-Key` semantics: a stored response is replayed; a
 /// concurrent duplicate that lost the race gets the winner's response, whether it lost on the
@@ -45,7 +47,7 @@ where
     if let Some(key) = key
         && let Some(stored) = idempotency::lookup(state.service.db(), &actor.id, key).await?
     {
-        return Ok(replay(stored));
+        return Ok(replay(stored, status));
     }
     match act.await {
         Ok(value) => Ok((status, axum::Json(value)).into_response()),
@@ -59,7 +61,7 @@ where
                 None => None,
             };
             match stored {
-                Some(stored) => Ok(replay(stored)),
+                Some(stored) => Ok(replay(stored, status)),
                 None => Err(error.into()),
             }
         }
@@ -67,8 +69,15 @@ where
     }
 }
 
-fn replay(stored: idempotency::StoredResponse) -> Response {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+/// A stored answer again. Only successes are stored, and the act's own success status is the
+/// one to replay (the batched issuing path records every success as 200, a legalization
+/// answers 201).
+fn replay(stored: idempotency::StoredResponse, success: StatusCode) -> Response {
+    let status = match StatusCode::from_u16(stored.status) {
+        Ok(status) if status.is_success() => success,
+        Ok(status) => status,
+        Err(_) => success,
+    };
     let mut response = (status, axum::Json(stored.body)).into_response();
     response
         .headers_mut()
@@ -92,7 +101,7 @@ fn replay(stored: idempotency::StoredResponse) -> Response {
         ledger::checkpoint, ledger::proof, ledger::export,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedAnswers),
 )]
 pub struct ApiDoc;
 
@@ -109,15 +118,17 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-async fn openapi_json() -> Response {
-    match ApiDoc::openapi().to_json() {
-        Ok(text) => (
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            text,
-        )
-            .into_response(),
-        Err(_) => ApiError::internal().into_response(),
-    }
+/// The served OpenAPI document: the derived one with the shared answers, and the rules of
+/// every field (`contract::constrain`) with this service's printer names.
+pub fn document(printers: &[String]) -> serde_json::Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    contract::constrain(&mut document, printers);
+    document
+}
+
+async fn openapi_json(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let printers = crate::usecase::print::printer_names(state.service.printing());
+    axum::Json(document(&printers)).into_response()
 }
 
 /// The API's routes (the composition root merges them with the web pages' and adds the

@@ -15,8 +15,8 @@ use crate::issuance::requests::RequestView;
 use crate::usecase::personalize::IssuedPassport;
 
 /// Lodges a passport application (stored as `requested`).
-#[utoipa::path(post, path = "/v1/passport-applications", request_body = PassportApplicationBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+#[utoipa::path(post, operation_id = "create_passport_application", path = "/v1/passport-applications", request_body = PassportApplicationBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 201, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -38,7 +38,7 @@ pub async fn create(
 }
 
 /// A passport application.
-#[utoipa::path(get, path = "/v1/passport-applications/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "get_passport_application", path = "/v1/passport-applications/{id}", params(("id" = String, Path)),
     responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -53,7 +53,7 @@ pub async fn get(
 }
 
 /// Approves an application (an approver who is not the requester).
-#[utoipa::path(post, path = "/v1/passport-applications/{id}/approve", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "approve_passport_application", path = "/v1/passport-applications/{id}/approve", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn approve(
@@ -79,7 +79,7 @@ pub async fn approve(
 }
 
 /// Issues an approved passport: number, TD3 MRZ, chip personalization package (SOD signed in the HSM), data page.
-#[utoipa::path(post, path = "/v1/passport-applications/{id}/issue", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "issue_passport", path = "/v1/passport-applications/{id}/issue", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 200, body = IssuedPassport), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn issue(

@@ -52,7 +52,7 @@ fn published(
 }
 
 /// The CSCA certificate (DER; the current generation).
-#[utoipa::path(get, path = "/v1/pki/csca",
+#[utoipa::path(get, operation_id = "pki_csca", path = "/v1/pki/csca",
     responses((status = 200, body = Vec<u8>, content_type = "application/pkix-cert"),
         (status = 304, description = "the client's copy (If-None-Match) is current"),
         (status = 503, body = ErrorBody)))]
@@ -74,7 +74,7 @@ pub struct SignerCertificate {
 }
 
 /// The current signer certificates by purpose.
-#[utoipa::path(get, path = "/v1/pki/signers", responses((status = 200, body = Vec<SignerCertificate>)))]
+#[utoipa::path(get, operation_id = "pki_signers", path = "/v1/pki/signers", responses((status = 200, body = Vec<SignerCertificate>)))]
 pub async fn signers(State(state): State<AppState>) -> axum::Json<Vec<SignerCertificate>> {
     axum::Json(
         state
@@ -92,7 +92,7 @@ pub async fn signers(State(state): State<AppState>) -> axum::Json<Vec<SignerCert
 
 /// Every certificate this PKI ever issued (CSCAs, link certificates, signers), with its role,
 /// validity, private-key usage period, state and revocation.
-#[utoipa::path(get, path = "/v1/pki/certificates",
+#[utoipa::path(get, operation_id = "pki_certificates", path = "/v1/pki/certificates",
     responses((status = 200, body = Vec<CertificateEntry>),
         (status = 304, description = "the client's copy (If-None-Match) is current"),
         (status = 503, body = ErrorBody)))]
@@ -109,7 +109,7 @@ pub async fn certificates(
 }
 
 /// One certificate by serial number (hex), DER.
-#[utoipa::path(get, path = "/v1/pki/certificates/{serial}",
+#[utoipa::path(get, operation_id = "pki_certificate", path = "/v1/pki/certificates/{serial}",
     params(("serial" = String, Path, description = "serial number, hex (as in the list)")),
     responses((status = 200, body = Vec<u8>, content_type = "application/pkix-cert"),
         (status = 304, description = "the client's copy (If-None-Match) is current"),
@@ -132,7 +132,7 @@ pub async fn certificate(
 }
 
 /// The current CSCA's current CRL (DER).
-#[utoipa::path(get, path = "/v1/pki/crl",
+#[utoipa::path(get, operation_id = "pki_crl", path = "/v1/pki/crl",
     responses((status = 200, body = Vec<u8>, content_type = "application/pkix-crl"),
         (status = 304, description = "the client's copy (If-None-Match) is current"),
         (status = 503, body = ErrorBody)))]
@@ -144,7 +144,7 @@ pub async fn crl(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
 
 /// Every CRL ever issued: number, issuing CSCA generation, thisUpdate, nextUpdate, and whether
 /// it is the one in force for its CSCA.
-#[utoipa::path(get, path = "/v1/pki/crls",
+#[utoipa::path(get, operation_id = "pki_crls", path = "/v1/pki/crls",
     responses((status = 200, body = Vec<CrlEntry>),
         (status = 304, description = "the client's copy (If-None-Match) is current"),
         (status = 503, body = ErrorBody)))]
@@ -158,7 +158,7 @@ pub async fn crls(State(state): State<AppState>, headers: HeaderMap) -> Result<R
 }
 
 /// Any CRL ever issued, by its cRLNumber (DER).
-#[utoipa::path(get, path = "/v1/pki/crls/{number}",
+#[utoipa::path(get, operation_id = "pki_crl_numbered", path = "/v1/pki/crls/{number}",
     params(("number" = u64, Path, description = "the CRL's cRLNumber")),
     responses((status = 200, body = Vec<u8>, content_type = "application/pkix-crl"),
         (status = 304, description = "the client's copy (If-None-Match) is current"),
@@ -180,7 +180,7 @@ pub async fn crl_numbered(
 }
 
 /// The CSCA master list (CMS, DER).
-#[utoipa::path(get, path = "/v1/pki/masterlist",
+#[utoipa::path(get, operation_id = "pki_masterlist", path = "/v1/pki/masterlist",
     responses((status = 200, body = Vec<u8>, content_type = "application/octet-stream"),
         (status = 304, description = "the client's copy (If-None-Match) is current"),
         (status = 503, body = ErrorBody)))]

@@ -15,8 +15,8 @@ use crate::issuance::requests::RequestView;
 use crate::usecase::issue_ttd::IssuedTtd;
 
 /// A mission requests a TTD (stored as `requested`).
-#[utoipa::path(post, path = "/v1/ttds", request_body = TtdRequestBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+#[utoipa::path(post, operation_id = "create_ttd", path = "/v1/ttds", request_body = TtdRequestBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 201, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -38,7 +38,7 @@ pub async fn create(
 }
 
 /// A TTD request (a mission sees only its own).
-#[utoipa::path(get, path = "/v1/ttds/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "get_ttd", path = "/v1/ttds/{id}", params(("id" = String, Path)),
     responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ pub async fn get(
 }
 
 /// Approves a TTD request (an approver who is not the requester).
-#[utoipa::path(post, path = "/v1/ttds/{id}/approve", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "approve_ttd", path = "/v1/ttds/{id}/approve", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn approve(
@@ -74,7 +74,7 @@ pub async fn approve(
 }
 
 /// Issues an approved TTD: number, TD2 MRZ (`PU`), ETD seal signed in the HSM, ledger entry.
-#[utoipa::path(post, path = "/v1/ttds/{id}/issue", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "issue_ttd", path = "/v1/ttds/{id}/issue", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key: a repeat with the same key and request gets the first answer")),
     responses((status = 200, body = IssuedTtd), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn issue(

@@ -22,7 +22,9 @@ pub struct CreateUser {
 /// Creates a user (admin only); the token in the answer is not stored and not shown again.
 #[utoipa::path(post, path = "/v1/users", request_body = CreateUser,
     responses((status = 201, body = NewUser), (status = 401, body = super::error::ErrorBody),
-              (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)),
+              (status = 403, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody, description = "A user of that name exists."),
+              (status = 422, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_user(
     State(state): State<AppState>,

@@ -110,10 +110,11 @@ impl VerifyBody {
             let mut data_groups = BTreeMap::new();
             for (number, value) in self.data_groups.iter().flatten() {
                 let field = format!("data_groups.{number}");
+                // Only the plain numbers ("1" to "16"): "01" or "+1" would name DG1 twice.
                 let index: u8 = number
                     .parse()
                     .ok()
-                    .filter(|n| (1..=16).contains(n))
+                    .filter(|n: &u8| (1..=16).contains(n) && n.to_string() == *number)
                     .ok_or_else(|| ApiError::invalid(&field, "data group numbers are 1 to 16"))?;
                 data_groups.insert(index, decode(&field, value)?);
             }

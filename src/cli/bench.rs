@@ -43,9 +43,12 @@ pub struct BenchArgs {
     /// connections, HSM sessions and prepared statements.
     #[arg(long, default_value_t = 0)]
     pub warmup: usize,
+    /// For an `https://` URL: the PEM certificates of the authority to trust (only these).
+    #[arg(long)]
+    pub ca: Option<std::path::PathBuf>,
 }
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 struct Api {
     client: HttpClient,
@@ -323,6 +326,26 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
         };
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        connector.enforce_http(false);
+        let tls = match &args.ca {
+            Some(ca) => crate::http::tls::client_config(ca)?,
+            None if args.url.starts_with("https:") => {
+                bail!("--url is https: give --ca with the certificate authority to trust")
+            }
+            // Plain HTTP: the TLS side is never used, but the connector needs a configuration.
+            None => rustls::ClientConfig::builder_with_provider(Arc::new(
+                #[allow(deprecated)]
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+        };
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client: HttpClient = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(args.concurrency.max(1))
             .build(connector);

@@ -28,7 +28,7 @@ const FILES: [&str; 5] = [
 pub enum LegalizationCommand {
     /// Issue a legalization certificate for a document file.
     Issue {
-        /// The request (JSON): `document_type`, `signatory`, `capacity`, `authority`, optional
+        /// The request (JSON): `document_type`, `signatory` and/or `seal_of`, `capacity`, `authority`, optional
         /// `country_of_use` and `place`.
         #[arg(long)]
         request: PathBuf,
@@ -52,6 +52,8 @@ struct LegalizationFile {
     signatory: Option<String>,
     capacity: Option<String>,
     authority: String,
+    #[serde(default)]
+    seal_of: Option<String>,
     country_of_use: Option<String>,
     place: Option<String>,
 }
@@ -85,6 +87,7 @@ fn issue(
         signatory: file.signatory,
         capacity: file.capacity,
         authority: file.authority,
+        seal_of: file.seal_of,
         country_of_use: file.country_of_use,
         place: file.place,
         document: base64::engine::general_purpose::STANDARD.encode(&document_bytes),

@@ -133,13 +133,19 @@ impl From<IssuanceError> for ApiError {
             E::WrongState { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "invalid_state", error.to_string())
             }
+            E::StateRequires { field, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_state", error.to_string())
+                    .with_field(field)
+            }
             E::FourEyes => ApiError::new(StatusCode::FORBIDDEN, "four_eyes", error.to_string()),
             E::MissionMismatch { .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "mission_mismatch", error.to_string())
                     .with_field("mission")
             }
+            // 409, not the 422 of the IETF idempotency-key draft: the request itself is well
+            // formed; it conflicts with what the server holds under the key (RFC 9110 §15.5.10).
             E::IdempotencyConflict(_) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::CONFLICT,
                 "idempotency_key_reused",
                 error.to_string(),
             )

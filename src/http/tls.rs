@@ -99,6 +99,30 @@ impl ResolvesServerCert for Reloading {
     }
 }
 
+/// The certificates of a PEM file as trust anchors (`option` names the file in errors).
+pub fn roots(option: &str, path: &Path) -> anyhow::Result<rustls::RootCertStore> {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_file_iter(path)
+        .map_err(|error| anyhow::anyhow!("{option} {}: {error}", path.display()))?
+    {
+        roots.add(
+            certificate.map_err(|error| anyhow::anyhow!("{option} {}: {error}", path.display()))?,
+        )?;
+    }
+    Ok(roots)
+}
+
+/// A client configuration trusting only the certificates in `ca` (the load tool's), with the
+/// same provider and protocol versions as the server.
+pub fn client_config(ca: &Path) -> anyhow::Result<rustls::ClientConfig> {
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_root_certificates(roots("--ca", ca)?)
+        .with_no_client_auth())
+}
+
 /// The acceptor over `certificate`: TLS 1.3 and 1.2 only, HTTP/1.1; with `client_ca`, client
 /// certificates from that authority are asked for and verified (a client without one is served
 /// as before, by its bearer token).
@@ -115,16 +139,8 @@ pub fn acceptor(
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(path) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for certificate in CertificateDer::pem_file_iter(path)
-                .map_err(|error| anyhow::anyhow!("--tls-client-ca {}: {error}", path.display()))?
-            {
-                roots.add(certificate.map_err(|error| {
-                    anyhow::anyhow!("--tls-client-ca {}: {error}", path.display())
-                })?)?;
-            }
             let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                Arc::new(roots),
+                Arc::new(roots("--tls-client-ca", path)?),
                 provider,
             )
             .allow_unauthenticated()

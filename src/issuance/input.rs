@@ -66,11 +66,16 @@ pub struct PassportApplicationBody {
 #[serde(deny_unknown_fields)]
 pub struct LegalizationBody {
     pub document_type: String,
-    /// Person who signed the public document (empty for seal-only documents).
+    /// Person who signed the public document (absent for a document that bears only a seal or
+    /// stamp). `signatory` or `seal_of` is required.
     pub signatory: Option<String>,
+    /// The signatory's capacity (only with `signatory`).
     pub capacity: Option<String>,
-    /// Authority whose seal or stamp the document bears.
+    /// The certifying authority (the office that legalizes).
     pub authority: String,
+    /// Authority whose seal or stamp the document bears. `signatory` or `seal_of` is required.
+    #[serde(default)]
+    pub seal_of: Option<String>,
     pub country_of_use: Option<String>,
     /// Place of certification (default: the service's configured place).
     pub place: Option<String>,
@@ -205,6 +210,8 @@ pub struct LegalizationRequest {
     country_of_use: Option<String>,
     place: String,
     document_sha256: String,
+    #[serde(default)]
+    seal_of: Option<String>,
 }
 
 impl LegalizationRequest {
@@ -219,6 +226,10 @@ impl LegalizationRequest {
     }
     pub fn authority(&self) -> &str {
         &self.authority
+    }
+    /// Authority whose seal or stamp the document bears.
+    pub fn seal_of(&self) -> Option<&str> {
+        self.seal_of.as_deref()
     }
     pub fn country_of_use(&self) -> Option<&str> {
         self.country_of_use.as_deref()
@@ -320,6 +331,8 @@ struct StoredLegalizationRequest {
     country_of_use: Option<String>,
     place: String,
     document_sha256: String,
+    #[serde(default)]
+    seal_of: Option<String>,
 }
 
 impl TryFrom<StoredLegalizationRequest> for LegalizationRequest {
@@ -343,6 +356,7 @@ impl TryFrom<StoredLegalizationRequest> for LegalizationRequest {
             authority: &stored.authority,
             country_of_use: stored.country_of_use.as_deref(),
             place: Some(&stored.place),
+            seal_of: stored.seal_of.as_ref(),
         };
         fields.check(&stored.place, stored.document_sha256.clone())
     }
@@ -357,7 +371,10 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, IssuanceError> {
     else {
         return Err(bad());
     };
-    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+    let digits = |part: &str, length: usize| {
+        part.len() == length && part.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(year, 4) || !digits(month, 2) || !digits(day, 2) {
         return Err(bad());
     }
     let year: i32 = year.parse().map_err(|_| bad())?;
@@ -403,15 +420,66 @@ pub fn add_months(date: Date, months: u32) -> Date {
     }
 }
 
+/// The JSON Schema patterns of these rules, for the OpenAPI document (`api::contract`): each
+/// says exactly what the function of the same rule accepts, so a request the schema allows is
+/// not refused for its form (only for what a schema cannot say: a name's transliteration, a
+/// date against today, a photo's content, the caller's mission).
+pub mod patterns {
+    /// C0 and C1 controls (`char::is_control`).
+    const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+    /// White space that is not a control (`char::is_whitespace` minus `CONTROL`).
+    const SPACE: &str = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+    /// Free text: no controls, not blank, no white space at either end.
+    pub fn free_text() -> String {
+        format!("^[^{CONTROL}{SPACE}](?:[^{CONTROL}]*[^{CONTROL}{SPACE}])?$")
+    }
+
+    /// A name as far as a pattern can say: free text without digits (the letters themselves
+    /// are checked by transliteration).
+    pub fn name(required: bool) -> String {
+        let body = format!("[^{CONTROL}{SPACE}0-9](?:[^{CONTROL}0-9]*[^{CONTROL}{SPACE}0-9])?");
+        if required {
+            format!("^{body}$")
+        } else {
+            format!("^(?:{body})?$")
+        }
+    }
+
+    /// Standard base64 with padding and zero trailing bits (what the decoder accepts), at
+    /// least one byte.
+    pub const BASE64: &str = "^(?:(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$";
+
+    /// An ICAO three-letter code (letters or `<`).
+    pub const COUNTRY: &str = "^[A-Z<]{3}$";
+
+    /// A three-letter country code, letters only.
+    pub const LETTERS_COUNTRY: &str = "^[A-Z]{3}$";
+
+    /// `YYYY-MM-DD` (with `format: date`).
+    pub const DATE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+}
+
+/// Refuses white space at either end of `text` (the API does not trim silently).
+fn untrimmed(field: &str, text: &str) -> Result<(), IssuanceError> {
+    if text.trim() != text {
+        return Err(IssuanceError::invalid(
+            field,
+            "must not begin or end with white space",
+        ));
+    }
+    Ok(())
+}
+
 fn name(field: &str, text: &str, required: bool) -> Result<String, IssuanceError> {
-    let trimmed = text.trim();
-    if required && trimmed.is_empty() {
+    if required && text.is_empty() {
         return Err(IssuanceError::invalid(field, "must not be empty"));
     }
-    if trimmed.chars().count() > 64 {
+    untrimmed(field, text)?;
+    if text.chars().count() > 64 {
         return Err(IssuanceError::invalid(field, "at most 64 characters"));
     }
-    if !trimmed
+    if !text
         .chars()
         .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.'))
     {
@@ -420,7 +488,7 @@ fn name(field: &str, text: &str, required: bool) -> Result<String, IssuanceError
             "only letters, spaces, hyphens, apostrophes and full stops",
         ));
     }
-    Ok(trimmed.to_owned())
+    Ok(text.to_owned())
 }
 
 fn country(field: &str, text: &str) -> Result<String, IssuanceError> {
@@ -434,6 +502,18 @@ fn country(field: &str, text: &str) -> Result<String, IssuanceError> {
     }
 }
 
+/// A country code of letters only (the legalization seal's country of use takes no `<`).
+fn letters_country(field: &str, text: &str) -> Result<String, IssuanceError> {
+    if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(text.to_owned())
+    } else {
+        Err(IssuanceError::invalid(
+            field,
+            format!("`{text}` is not a three-letter country code"),
+        ))
+    }
+}
+
 fn sex(text: &str) -> Result<String, IssuanceError> {
     match text {
         "M" | "F" | "X" => Ok(text.to_owned()),
@@ -442,43 +522,54 @@ fn sex(text: &str) -> Result<String, IssuanceError> {
 }
 
 fn free_text(field: &str, text: &str, max: usize) -> Result<String, IssuanceError> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
+    if text.trim().is_empty() {
         return Err(IssuanceError::invalid(field, "must not be empty"));
     }
-    if trimmed.chars().count() > max {
+    untrimmed(field, text)?;
+    if text.chars().count() > max {
         return Err(IssuanceError::invalid(
             field,
             format!("at most {max} characters"),
         ));
     }
-    if trimmed.chars().any(char::is_control) {
+    if text.chars().any(char::is_control) {
         return Err(IssuanceError::invalid(
             field,
             "must not contain control characters",
         ));
     }
-    Ok(trimmed.to_owned())
+    Ok(text.to_owned())
 }
 
-fn optional_text(
+/// Optional free text given as `Option<&str>`: absent or `""` is none.
+pub(crate) fn optional_free_text(
     field: &str,
-    text: Option<&String>,
+    text: Option<&str>,
     max: usize,
 ) -> Result<Option<String>, IssuanceError> {
-    match text.map(|t| t.trim()) {
+    match text {
         None | Some("") => Ok(None),
         Some(value) => free_text(field, value, max).map(Some),
     }
 }
 
-/// An optional document or personal number: up to `max` characters A-Z or 0-9 (blank: none).
+/// Optional free text: absent or `""` is none.
+fn optional_text(
+    field: &str,
+    text: Option<&String>,
+    max: usize,
+) -> Result<Option<String>, IssuanceError> {
+    optional_free_text(field, text.map(String::as_str), max)
+}
+
+/// An optional document or personal number: up to `max` characters A-Z or 0-9 (absent or
+/// `""`: none).
 fn optional_identifier(
     field: &str,
     text: Option<&str>,
     max: usize,
 ) -> Result<Option<String>, IssuanceError> {
-    match text.map(str::trim) {
+    match text {
         None | Some("") => Ok(None),
         Some(value)
             if value.len() <= max
@@ -495,15 +586,16 @@ fn optional_identifier(
     }
 }
 
+/// Standard base64 (padded), at most `max` bytes once decoded, not empty.
 fn base64(field: &str, text: &str, max: usize) -> Result<Vec<u8>, IssuanceError> {
-    if text.len() > max / 3 * 4 + 8 {
+    if text.len() > max.div_ceil(3) * 4 {
         return Err(IssuanceError::invalid(
             field,
             format!("larger than {max} bytes"),
         ));
     }
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
+        .decode(text)
         .map_err(|_| IssuanceError::invalid(field, "is not valid base64"))?;
     if bytes.is_empty() {
         return Err(IssuanceError::invalid(field, "must not be empty"));
@@ -647,6 +739,27 @@ struct LegalizationFields<'a> {
     authority: &'a str,
     country_of_use: Option<&'a str>,
     place: Option<&'a String>,
+    seal_of: Option<&'a String>,
+}
+
+/// A text feature of the legalization seal: free text of at most 100 characters that also
+/// fits the seal's 200 bytes of UTF-8.
+fn seal_text(field: &str, text: &str) -> Result<String, IssuanceError> {
+    let text = free_text(field, text, 100)?;
+    if text.len() > 200 {
+        return Err(IssuanceError::invalid(
+            field,
+            "at most 200 bytes in UTF-8 (the seal's limit)",
+        ));
+    }
+    Ok(text)
+}
+
+fn optional_seal_text(field: &str, text: Option<&String>) -> Result<Option<String>, IssuanceError> {
+    match text.map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(value) => seal_text(field, value).map(Some),
+    }
 }
 
 impl LegalizationFields<'_> {
@@ -656,14 +769,30 @@ impl LegalizationFields<'_> {
         default_place: &str,
         document_sha256: String,
     ) -> Result<LegalizationRequest, IssuanceError> {
+        let signatory = optional_seal_text("signatory", self.signatory)?;
+        let capacity = optional_seal_text("capacity", self.capacity)?;
+        let seal_of = optional_seal_text("seal_of", self.seal_of)?;
+        if signatory.is_none() && seal_of.is_none() {
+            return Err(IssuanceError::invalid(
+                "signatory",
+                "give the signatory, or seal_of for a document that bears only a seal or stamp",
+            ));
+        }
+        if capacity.is_some() && signatory.is_none() {
+            return Err(IssuanceError::invalid(
+                "capacity",
+                "a capacity needs a signatory",
+            ));
+        }
         Ok(LegalizationRequest {
-            document_type: free_text("document_type", self.document_type, 100)?,
-            signatory: optional_text("signatory", self.signatory, 100)?,
-            capacity: optional_text("capacity", self.capacity, 100)?,
-            authority: free_text("authority", self.authority, 100)?,
+            document_type: seal_text("document_type", self.document_type)?,
+            signatory,
+            capacity,
+            authority: seal_text("authority", self.authority)?,
+            seal_of,
             country_of_use: self
                 .country_of_use
-                .map(|code| country("country_of_use", code))
+                .map(|code| letters_country("country_of_use", code))
                 .transpose()?,
             place: match optional_text("place", self.place, 64)? {
                 Some(place) => place,
@@ -758,6 +887,7 @@ impl LegalizationBody {
             authority: &self.authority,
             country_of_use: self.country_of_use.as_deref(),
             place: self.place.as_ref(),
+            seal_of: self.seal_of.as_ref(),
         };
         let request = fields.check(default_place, hex::encode(sha2::Sha256::digest(&document)))?;
         Ok((request, document))
@@ -889,13 +1019,44 @@ mod tests {
             document_type: "Birth certificate".into(),
             signatory: None,
             capacity: None,
-            authority: "Registrar General".into(),
+            authority: "Consular Affairs Division".into(),
+            seal_of: Some("Registrar General".into()),
             country_of_use: Some("ITA".into()),
-            place: Some("  ".into()),
+            place: Some(String::new()),
             document: "JVBERi0xLjQK".into(),
         };
         let (request, document) = legalization.validate("Colombo")?;
-        assert_eq!(request.place(), "Colombo", "a blank place is the service's");
+        assert_eq!(
+            request.place(),
+            "Colombo",
+            "an empty place is the service's"
+        );
+        assert_eq!(request.seal_of(), Some("Registrar General"));
+        // Neither a signatory nor a seal borne; a capacity without a signatory; padding.
+        let mut neither = legalization.clone();
+        neither.seal_of = None;
+        assert_eq!(
+            field_of_legalization(neither.validate("Colombo")),
+            "signatory"
+        );
+        let mut capacity = legalization.clone();
+        capacity.capacity = Some("Registrar".into());
+        assert_eq!(
+            field_of_legalization(capacity.validate("Colombo")),
+            "capacity"
+        );
+        let mut padded = legalization.clone();
+        padded.authority = " Consular Affairs Division".into();
+        assert_eq!(
+            field_of_legalization(padded.validate("Colombo")),
+            "authority"
+        );
+        let mut long = legalization.clone();
+        long.document_type = "\u{0DC1}".repeat(70);
+        assert_eq!(
+            field_of_legalization(long.validate("Colombo")),
+            "document_type"
+        );
         assert_eq!(document, b"%PDF-1.4\n");
         let stored = serde_json::to_value(&request)?;
         assert_eq!(
@@ -908,11 +1069,22 @@ mod tests {
         Ok(())
     }
 
+    fn field_of_legalization(
+        result: Result<(LegalizationRequest, Vec<u8>), IssuanceError>,
+    ) -> String {
+        match result {
+            Err(IssuanceError::InvalidField { field, .. }) => field,
+            other => format!("{other:?}"),
+        }
+    }
+
     #[test]
     fn date_arithmetic() {
         assert_eq!(add_months(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
         assert_eq!(add_months(date!(2026 - 11 - 27), 12), date!(2027 - 11 - 27));
         assert_eq!(add_years(date!(2024 - 02 - 29), 1), date!(2025 - 02 - 28));
         assert!(parse_date("d", "2026-1-01").is_err());
+        assert!(parse_date("d", "2026-+1-01").is_err(), "digits only");
+        assert!(parse_date("d", "+026-01-01").is_err(), "digits only");
     }
 }

@@ -47,6 +47,13 @@ pub enum IssuanceError {
         state: String,
         expected: &'static str,
     },
+    /// A field the record's current state requires or refuses (a reprint reason: required
+    /// once printed, refused before): a conflict with the record, not a malformed request.
+    #[error("field `{field}`: {message}")]
+    StateRequires {
+        field: &'static str,
+        message: String,
+    },
     #[error("the approver must not be the requester (four-eyes rule)")]
     FourEyes,
     #[error("field `mission`: `{requested}` is not the caller's mission")]

@@ -55,7 +55,7 @@ pub(crate) fn legalization_seal(
         authority: request.authority().to_owned(),
         place: Some(request.place().to_owned()),
         country_of_use: request.country_of_use().map(str::to_owned),
-        seal_of: None,
+        seal_of: request.seal_of().map(str::to_owned),
     };
     let legalization = travdoc_seal::Legalization::new(fields).map_err(|error| {
         IssuanceError::invalid(
@@ -150,6 +150,7 @@ pub async fn legalize(
                         "signatory": request.signatory(),
                         "capacity": request.capacity(),
                         "authority": request.authority(),
+                        "seal_of": request.seal_of(),
                         "place": request.place(),
                         "country_of_use": request.country_of_use(),
                         "document_sha256": request.document_sha256(),

@@ -153,30 +153,24 @@ pub async fn print_document(
             expected: "valid",
         });
     }
-    let reason = reprint_reason.map(str::trim).filter(|r| !r.is_empty());
+    let reason = crate::issuance::input::optional_free_text("reprint_reason", reprint_reason, 200)?;
     let printed = record.state == DocumentState::Printed;
-    let reprint = match (printed, reason) {
+    let reprint = match (printed, &reason) {
         (true, None) => {
-            return Err(IssuanceError::invalid(
-                "reprint_reason",
-                "the document was already printed: a reprint needs a reason",
-            ));
-        }
-        (true, Some(reason)) if reason.chars().count() > 200 => {
-            return Err(IssuanceError::invalid(
-                "reprint_reason",
-                "at most 200 characters",
-            ));
+            return Err(IssuanceError::StateRequires {
+                field: "reprint_reason",
+                message: "the document was already printed: a reprint needs a reason".to_owned(),
+            });
         }
         (true, Some(reason)) => Some(Reprint {
-            reason: reason.to_owned(),
+            reason: reason.clone(),
             previous_blank: last_printed_blank(printing, &record.number).await?,
         }),
         (_, Some(_)) => {
-            return Err(IssuanceError::invalid(
-                "reprint_reason",
-                "the document has not been printed yet",
-            ));
+            return Err(IssuanceError::StateRequires {
+                field: "reprint_reason",
+                message: "the document has not been printed yet".to_owned(),
+            });
         }
         (_, None) => None,
     };
@@ -191,7 +185,7 @@ pub async fn print_document(
         &job_id,
         printer,
         blank.as_deref(),
-        reason,
+        reason.as_deref(),
     )
     .await;
     let attempt = match queued {

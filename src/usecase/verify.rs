@@ -156,8 +156,14 @@ impl VerifyInput {
                 if matches!(artifact, Artifact::Sod { .. }) {
                     return Err(refuse("printed_mrz", "is compared with a seal, not an SOD"));
                 }
-                if lines.iter().any(|line| line.is_empty() || line.len() > 64) {
-                    return Err(refuse("printed_mrz", "two lines of 1 to 64 characters"));
+                if lines
+                    .iter()
+                    .any(|line| line.is_empty() || line.len() > 64 || !line.is_ascii())
+                {
+                    return Err(refuse(
+                        "printed_mrz",
+                        "two lines of 1 to 64 ASCII characters",
+                    ));
                 }
             }
         }

@@ -428,8 +428,8 @@ pub async fn ttd_create(
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
     let body = TtdRequestBody {
-        surname: ttd.surname.clone(),
-        given_names: ttd.given_names.clone(),
+        surname: ttd.surname.trim().to_owned(),
+        given_names: ttd.given_names.trim().to_owned(),
         nationality: ttd.nationality.trim().to_ascii_uppercase(),
         birth_date: ttd.birth_date.trim().to_owned(),
         sex: ttd.sex.trim().to_owned(),

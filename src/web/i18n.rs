@@ -309,11 +309,12 @@ const TABLE: &[Row] = &[
     ("field.signatory", "Signed by", "අත්සන් කළේ", "கையொப்பமிட்டவர்"),
     ("field.capacity", "Acting as", "තනතුර", "பதவி"),
     (
-        "field.authority",
+        "field.seal_of",
         "Seal or stamp of",
         "මුද්‍රාව හෝ මුද්දරය",
         "முத்திரை அல்லது முத்திரையிட்டது",
     ),
+    ("field.authority", "Certified by", "සහතික කළේ", "சான்றளித்தவர்"),
     ("field.place", "Certified at", "සහතික කළ ස්ථානය", "சான்றளித்த இடம்"),
     ("field.country_of_use", "For use in", "භාවිතයට", "பயன்பாட்டுக்கு"),
     (

@@ -231,6 +231,7 @@ pub fn fields(answer: &Outcome, lang: Lang) -> Vec<Field> {
         push("document_type", legalization.document_type().to_owned());
         push("signatory", text(legalization.signatory()));
         push("capacity", text(legalization.capacity()));
+        push("seal_of", text(legalization.seal_of()));
         push("authority", legalization.authority().to_owned());
         push("place", text(legalization.place()));
         push("country_of_use", text(legalization.country_of_use()));

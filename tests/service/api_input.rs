@@ -228,7 +228,7 @@ async fn idempotent_retries_return_the_same_answer() -> TestResult {
     let reused = server
         .call_with("POST", "/v1/ttds", Some(&staff.mission), Some(&other), &key)
         .await?;
-    assert_eq!(reused.status, 422, "{}", reused.body);
+    assert_eq!(reused.status, 409, "{}", reused.body);
     assert_eq!(reused.code(), "idempotency_key_reused");
     // Without a key, a second request is a second request.
     let second = server

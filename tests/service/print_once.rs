@@ -42,7 +42,7 @@ async fn concurrent_first_prints_print_once() -> TestResult {
     let again = server
         .call("POST", &path, Some(&staff.mission), Some(&body))
         .await?;
-    assert_eq!(again.status, 422, "{}", again.body);
+    assert_eq!(again.status, 409, "{}", again.body);
     assert_eq!(again.field(), "reprint_reason");
     let reprint = server
         .call(

@@ -131,7 +131,8 @@ pub struct TtdSheetData {
     pub place_of_birth: String,
     /// Final destination.
     pub destination: String,
-    /// Fixed transit points in order (matching the ticketed route); printed joined by " – ".
+    /// Fixed transit points in order (matching the ticketed route); printed joined by " – ",
+    /// or as "—" for a direct journey.
     pub route: Vec<String>,
     /// Validity as printed (the renderer does not interpret it).
     pub valid_until: String,
@@ -217,6 +218,9 @@ impl FieldSource for TtdSheetData {
             "sex" => &self.sex,
             "place_of_birth" => &self.place_of_birth,
             "destination" => &self.destination,
+            // A direct journey has no transit points: the line says so rather than staying
+            // blank (a blank required field would stop the document from printing).
+            "route" if self.route.is_empty() => return Some("\u{2014}".to_owned()),
             "route" => return Some(self.route.join(" \u{2013} ")),
             "valid_until" => &self.valid_until,
             "date_of_issue" => &self.date_of_issue,

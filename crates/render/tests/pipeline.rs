@@ -282,6 +282,17 @@ fn calibration_offsets_move_the_mrz() {
 }
 
 #[test]
+fn a_direct_journey_without_transit_points_renders() {
+    // Found by schemathesis: a TTD requested with `"route": []` was issued, then its PDF failed
+    // with a 500 because the required route line was blank.
+    let template = Template::builtin("ttd-sheet").unwrap();
+    let mut data = specimen::ttd();
+    data.route.clear();
+    let pdf = render_ttd(&data, &template, &Calibration::default()).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
+#[test]
 fn bad_data_gives_errors_naming_the_field() {
     let ttd_template = Template::builtin("ttd-sheet").unwrap();
     let calibration = Calibration::default();

@@ -1,0 +1,109 @@
+//! The OpenAPI document says what the server does: schemathesis (from PyPI, installed by
+//! `scripts/install-system-deps.sh --with-test-tools`) runs `st run --checks all` against a
+//! live `travdoc serve` seeded with a user of every role, an issued TTD, an approved TTD request
+//! and a passport application, with the configuration in `tests/schemathesis/schemathesis.toml`.
+//! Any failure (an undocumented status, a response off its schema, a schema-valid request
+//! refused, a schema-violating one accepted, a server error) fails the test.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::common::{self, Server, Staff};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The schemathesis CLI: `TRAVDOC_SCHEMATHESIS`, else the virtual environment the install
+/// script makes under `target/tools/schemathesis`.
+fn schemathesis() -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let path = match std::env::var_os("TRAVDOC_SCHEMATHESIS") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/schemathesis/bin/st"),
+    };
+    if !path.exists() {
+        return Err(format!(
+            "schemathesis is not installed at {}: run scripts/install-system-deps.sh \
+             --with-test-tools (or set TRAVDOC_SCHEMATHESIS)",
+            path.display()
+        )
+        .into());
+    }
+    Ok(path)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
+    let st = schemathesis()?;
+    let server = Server::start()?;
+    let staff = Staff::create(&server).await?;
+    let issued = common::issue_ttd(&server, &staff).await?;
+    let document = issued["document_number"]
+        .as_str()
+        .ok_or("number")?
+        .to_owned();
+    let approved = common::approved_ttd(&server, &staff).await?;
+    let photo =
+        base64::engine::general_purpose::STANDARD.encode(crate::e2e_passport::portrait_jpeg()?);
+    let application = server
+        .call(
+            "POST",
+            "/v1/passport-applications",
+            Some(&staff.issuer),
+            Some(&json!({
+                "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
+                "birth_date": "1990-02-01", "sex": "F", "photo": photo})),
+        )
+        .await?;
+    let application = application.body["id"]
+        .as_str()
+        .ok_or("application id")?
+        .to_owned();
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let report = tempfile::tempdir()?;
+    let output = Command::new(st)
+        .arg("--config-file")
+        .arg(root.join("tests/schemathesis/schemathesis.toml"))
+        .args(["run", &format!("{}/openapi.json", server.url)])
+        .args(["--checks", "all", "--no-color", "--seed", "20261207"])
+        .current_dir(report.path())
+        .env("TRAVDOC_URL", &server.url)
+        .env("TRAVDOC_ADMIN_TOKEN", &staff.admin)
+        .env("TRAVDOC_MISSION_TOKEN", &staff.mission)
+        .env("TRAVDOC_APPROVER_TOKEN", &staff.approver)
+        .env("TRAVDOC_ISSUER_TOKEN", &staff.issuer)
+        .env("TRAVDOC_CONSULAR_TOKEN", &staff.consular)
+        .env("TRAVDOC_IMMIGRATION_TOKEN", &staff.immigration)
+        .env("TRAVDOC_AUDITOR_TOKEN", &staff.auditor)
+        .env("TRAVDOC_TTD_REQUEST", &approved)
+        .env("TRAVDOC_PASSPORT_APPLICATION", &application)
+        .env("TRAVDOC_DOCUMENT", &document)
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // The summary is enough to read in CI; the whole report is printed on failure.
+    let summary = text
+        .find("=== SUMMARY ===")
+        .map_or(text.as_ref(), |at| &text[at..]);
+    eprintln!("{summary}");
+    assert!(
+        output.status.success(),
+        "schemathesis reported failures:\n{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Every documented operation was reached.
+    let served = server.call("GET", "/openapi.json", None, None).await?;
+    let operations: usize = served.body["paths"]
+        .as_object()
+        .ok_or("paths")?
+        .values()
+        .filter_map(|item| item.as_object())
+        .map(|item| item.len())
+        .sum();
+    assert!(
+        text.contains(&format!("Tested: {operations}")),
+        "not all {operations} operations were tested:\n{text}"
+    );
+    Ok(())
+}
