@@ -476,3 +476,110 @@ fn verify_body() -> Value {
         ],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn operations(document: &Value) -> Vec<(String, String, Value)> {
+        let mut out = Vec::new();
+        for (path, item) in document["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                out.push((path.clone(), method.clone(), operation.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_every_operation_has_the_shared_answers() {
+        let document = super::super::document(&["default".to_owned()]);
+        let all = operations(&document);
+        assert!(all.len() > 20, "{} operations", all.len());
+        let mut ids: Vec<&str> = all
+            .iter()
+            .filter_map(|(_, _, operation)| operation["operationId"].as_str())
+            .collect();
+        assert_eq!(ids.len(), all.len(), "every operation has an id");
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "operation ids repeat");
+        for (path, method, operation) in &all {
+            let answers = &operation["responses"];
+            assert!(answers.get("500").is_some(), "{method} {path}: 500");
+            if operation.get("security").is_some() {
+                for status in ["401", "403"] {
+                    assert!(answers.get(status).is_some(), "{method} {path}: {status}");
+                }
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(answers.get(status).is_some(), "{method} {path}: {status}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_field_rules_are_in_the_served_document() {
+        let document = super::super::document(&["default".to_owned(), "lobby".to_owned()]);
+        let schemas = &document["components"]["schemas"];
+        assert_eq!(
+            schemas["PrintBody"]["properties"]["printer"]["enum"],
+            serde_json::json!(["default", "lobby"])
+        );
+        assert!(schemas["TtdRequestBody"]["properties"]["surname"]["pattern"].is_string());
+        assert_eq!(
+            schemas["VerifyBody"]["oneOf"].as_array().map(Vec::len),
+            Some(4)
+        );
+        assert!(schemas["LegalizationBody"]["allOf"].is_array());
+    }
+
+    /// The patterns say what the rules say, on samples at their edges (the contract test
+    /// checks the rest against the live server).
+    #[test]
+    fn patterns_agree_with_the_rules_on_their_edges() {
+        use crate::issuance::input::patterns;
+        let free = regex_lite(&patterns::free_text());
+        for (text, accepted) in [
+            ("Registrar General", true),
+            (" Registrar", false),
+            ("Registrar ", false),
+            ("Registrar\u{3000}", false),
+            ("a\tb", false),
+            ("x", true),
+            ("", false),
+            ("සිංහල", true),
+        ] {
+            assert_eq!(free(text), accepted, "{text:?}");
+        }
+        let base64 = regex_lite(patterns::BASE64);
+        for (text, accepted) in [
+            ("JVBERi0xLjQK", true),
+            ("AA==", true),
+            ("AB==", false),
+            ("AAA=", true),
+            ("AAB=", false),
+            ("AAAA", true),
+            ("", false),
+            ("AAA", false),
+        ] {
+            assert_eq!(base64(text), accepted, "{text:?}");
+            let decoded = {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .is_ok_and(|bytes| !bytes.is_empty())
+            };
+            assert_eq!(decoded, accepted, "the decoder on {text:?}");
+        }
+    }
+
+    /// A tiny matcher for the patterns above through the regex the workspace already has.
+    fn regex_lite(pattern: &str) -> impl Fn(&str) -> bool + use<> {
+        let compiled = regex::Regex::new(pattern).unwrap_or_else(|error| panic!("{error}"));
+        move |text| compiled.is_match(text)
+    }
+}

@@ -313,3 +313,55 @@ async fn a_client_certificate_names_its_user() -> TestResult {
     drop(server);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_load_tool_runs_over_tls_trusting_only_the_given_authority() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    certificate(dir.path(), "load.test")?;
+    let config = dir.path().join("travdoc.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            dir.path().join("cert.pem").display(),
+            dir.path().join("key.pem").display()
+        ),
+    )?;
+    let config_text = config.display().to_string();
+    let server = Server::start_in(
+        &dir.path().join("var"),
+        &[("TRAVDOC_CONFIG", &config_text)],
+        None,
+    )?;
+    let bench = |ca: Option<&Path>| -> Result<std::process::Output, BoxError> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
+        command
+            .args(["bench", "verify", "--url", &server.url])
+            .args(["--concurrency", "2", "--count", "6"])
+            .env("TRAVDOC_TOKEN", &server.admin_token);
+        if let Some(ca) = ca {
+            command.arg("--ca").arg(ca);
+        }
+        Ok(command.output()?)
+    };
+    let over_tls = bench(Some(&dir.path().join("cert.pem")))?;
+    let stdout = String::from_utf8_lossy(&over_tls.stdout);
+    assert!(
+        over_tls.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&over_tls.stderr)
+    );
+    assert!(stdout.contains("verify (seal): 6 ok, 0 failed"), "{stdout}");
+    // Without the authority the tool refuses to guess; with another one the handshake fails.
+    let unanchored = bench(None)?;
+    assert!(!unanchored.status.success());
+    assert!(String::from_utf8_lossy(&unanchored.stderr).contains("--ca"));
+    let other = tempfile::tempdir()?;
+    certificate(other.path(), "other.test")?;
+    let untrusted = bench(Some(&other.path().join("cert.pem")))?;
+    assert!(
+        !untrusted.status.success(),
+        "a certificate of another authority was accepted"
+    );
+    Ok(())
+}
