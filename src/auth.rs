@@ -1,10 +1,13 @@
-//! Users, roles and bearer tokens.
+//! Roles, acts, the authenticated actor, and API bearer tokens.
 //!
-//! A token is 32 random bytes (256 bits) from the operating system, shown once as
-//! `tdk_<base64url>`; the database holds only its SHA-256. A presented token is hashed, looked
-//! up by hash and the stored hash compared in constant time. Roles decide which acts a user may
-//! perform ([`Role::may`]); a `mission` user is bound to one mission code and sees only that
-//! mission's documents.
+//! An API token is 32 random bytes (256 bits) from the operating system, shown once as
+//! `tdk_<base64url>`; the database holds only its SHA-256, with its owner, label and expiry
+//! (`usecase::accounts` makes them). A presented token is hashed, looked up by hash and the
+//! stored hash compared in constant time; a revoked or expired token, or one of a disabled
+//! account, is refused on its next use. Roles decide which acts a user may perform
+//! ([`Actor::may`]: the role's acts, once a grant of it is in force); a `mission` user is bound
+//! to one mission code and sees only that mission's documents. Console sign-in is in
+//! `usecase::signin`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -34,6 +37,41 @@ pub enum AuthError {
     InvalidName(String),
     #[error("a user named `{0}` already exists")]
     DuplicateName(String),
+    #[error("no user named `{0}`")]
+    UnknownUser(String),
+    #[error("no API token `{0}` (or it is revoked already)")]
+    UnknownToken(String),
+    #[error("a token lives 1 to {0} days")]
+    TokenLife(u32),
+    #[error("a token label is at most 64 characters, without control characters")]
+    TokenLabel,
+    #[error("that would leave the service without an enabled admin")]
+    LastAdmin,
+    #[error("`{0}` has no grant awaiting confirmation")]
+    NoPendingGrant(String),
+    #[error("nobody confirms a grant they asked for or that is theirs (four eyes)")]
+    OwnGrant,
+    #[error("only an enabled admin in force confirms a grant")]
+    NotAnAdmin,
+    #[error(
+        "the host operator confirms only while the service has fewer than two admins, and only \
+         a grant an admin asked for; ask a second admin"
+    )]
+    HostMayNotConfirm,
+    #[error("this enrolment code is not valid (wrong, used or older than 24 hours); ask an administrator for a new one")]
+    EnrolmentInvalid,
+    #[error("password refused: {0}")]
+    WeakPassword(String),
+    #[error("that code is not right; use the current code from your app, or a recovery code")]
+    BadCode,
+    #[error("the name or the password is wrong")]
+    BadCredentials,
+    #[error("too many failed sign-ins: locked until {}; an administrator can unlock the account", crate::issuance::rfc3339_unix(u64::try_from(*.0).unwrap_or_default()))]
+    Locked(i64),
+    #[error("the sign-in took too long; start again")]
+    SignInExpired,
+    #[error("credential processing failed: {0}")]
+    Credential(String),
     #[error("the operating system random generator failed: {0}")]
     Random(String),
     #[error("database error: {0}")]
@@ -42,12 +80,6 @@ pub enum AuthError {
     Ledger(String),
 }
 
-/// Classified where the SQL runs: a sqlx error goes no further than this file.
-impl From<sqlx::Error> for AuthError {
-    fn from(error: sqlx::Error) -> Self {
-        AuthError::Database(error.into())
-    }
-}
 
 impl From<travdoc_store::StoreError> for AuthError {
     fn from(error: travdoc_store::StoreError) -> Self {
@@ -212,9 +244,17 @@ pub struct Actor {
     pub name: String,
     pub role: Role,
     pub mission: Option<MissionCode>,
+    /// False while a grant of `role` awaits a second admin: the account may do nothing yet.
+    pub granted: bool,
 }
 
 impl Actor {
+    /// Whether this actor may perform `act`: its role may, and the grant of the role is in
+    /// force.
+    pub fn may(&self, act: Act) -> bool {
+        self.granted && self.role.may(act)
+    }
+
     /// Whether this actor may see a record belonging to `mission` (None = headquarters).
     /// Only mission users are scoped.
     pub fn can_see_mission(&self, mission: Option<&str>) -> bool {
@@ -224,17 +264,6 @@ impl Actor {
             _ => true,
         }
     }
-}
-
-/// A freshly created user with the only copy of its token.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct NewUser {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub mission: Option<String>,
-    /// The bearer token. It is shown once and stored only as a SHA-256 hash.
-    pub token: String,
 }
 
 /// A bearer token as shown to its owner.
@@ -261,130 +290,40 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+/// The actor an account row describes.
+pub fn actor_of(user: &travdoc_store::identity::UserRow) -> Result<Actor, AuthError> {
+    Ok(Actor {
+        id: user.id.clone(),
+        name: user.name.clone(),
+        role: Role::from_str(&user.role)?,
+        mission: user.mission.clone().map(MissionCode::try_from).transpose()?,
+        granted: user.granted,
+    })
 }
 
-/// Creates a user and returns its token (shown once).
-pub async fn add_user(
-    db: &Db,
-    name: &str,
-    role: Role,
-    mission: Option<MissionCode>,
-    now: &str,
-    operator: &str,
-) -> Result<NewUser, AuthError> {
-    if !valid_name(name) {
-        return Err(AuthError::InvalidName(name.to_owned()));
-    }
-    match (role, &mission) {
-        (Role::Mission, None) => return Err(AuthError::MissionRequired),
-        (Role::Mission, Some(_)) | (_, None) => {}
-        (_, Some(_)) => return Err(AuthError::MissionNotAllowed),
-    }
-    let token = Token::generate()?;
-    let id = uuid::Uuid::new_v4().to_string();
-    // The account and its ledger entry (the id and role, never the name or token) commit together.
-    let mut tx = db.begin().await?;
-    let result = sqlx::query(
-        "INSERT INTO svc_users (id, name, role, mission, token_hash, created_at, disabled) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0)",
-    )
-    .bind(&id)
-    .bind(name)
-    .bind(role.as_str())
-    .bind(mission.as_ref().map(|m| m.as_str().to_owned()))
-    .bind(token_hash(token.expose()))
-    .bind(now)
-    .execute(tx.conn())
-    .await;
-    if result.is_ok() {
-        let at = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
-            .map(|t| t.unix_timestamp())
-            .unwrap_or_else(|_| travdoc_store::ledger::unix_now());
-        let entry = travdoc_store::ledger::Entry::new(
-            at,
-            travdoc_store::ledger::Event::UserAdded {
-                user_ref: id.clone(),
-                role: role.as_str().to_owned(),
-                operator_ref: operator.to_owned(),
-            },
-        );
-        travdoc_store::ledger::append(&mut tx, &format!("user.added:{id}"), &entry).await?;
-        tx.commit().await?;
-    }
-    match result {
-        Ok(_) => Ok(NewUser {
-            id,
-            name: name.to_owned(),
-            role,
-            mission: mission.map(String::from),
-            token: token.0,
-        }),
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            Err(AuthError::DuplicateName(name.to_owned()))
-        }
-        Err(error) => Err(AuthError::Database(error.into())),
-    }
-}
-
-/// Finds the active user holding `token`; `None` when there is none.
-pub async fn authenticate(db: &Db, token: &str) -> Result<Option<Actor>, AuthError> {
-    use sqlx::Row as _;
+/// The actor holding API token `token` at `now` (Unix seconds): a token not revoked, not
+/// expired, of an enabled account. `None` otherwise.
+pub async fn authenticate(db: &Db, token: &str, now: i64) -> Result<Option<Actor>, AuthError> {
     let presented = token_hash(token);
-    let row = sqlx::query(
-        "SELECT id, name, role, mission, token_hash FROM svc_users \
-         WHERE token_hash = $1 AND disabled = 0",
-    )
-    .bind(&presented)
-    .fetch_optional(db.reader())
-    .await?;
-    let Some(row) = row else {
+    let Some((stored, user)) =
+        travdoc_store::identity::token_and_owner(db.reader(), &presented).await?
+    else {
         return Ok(None);
     };
-    let stored: String = row.try_get("token_hash")?;
-    if !bool::from(stored.as_bytes().ct_eq(presented.as_bytes())) {
+    let same = bool::from(stored.token_hash.as_bytes().ct_eq(presented.as_bytes()));
+    if !same || stored.revoked_at.is_some() || stored.expires_at <= now || user.disabled {
         return Ok(None);
     }
-    actor_of(&row).map(Some)
-}
-
-/// The actor a `svc_users` row (`id`, `name`, `role`, `mission`) describes.
-fn actor_of(row: &sqlx::any::AnyRow) -> Result<Actor, AuthError> {
-    use sqlx::Row as _;
-    let role: String = row.try_get("role")?;
-    let mission: Option<String> = row.try_get("mission")?;
-    Ok(Actor {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        role: Role::from_str(&role)?,
-        mission: mission.map(MissionCode::try_from).transpose()?,
-    })
+    actor_of(&user).map(Some)
 }
 
 /// The enabled user named `name` (a TLS client certificate's common name, see
 /// `http::tls`): the certificate authority vouches for the name, the user store for the role.
 pub async fn actor_by_name(db: &Db, name: &str) -> Result<Option<Actor>, AuthError> {
-    let row = sqlx::query(
-        "SELECT id, name, role, mission FROM svc_users WHERE name = $1 AND disabled = 0",
-    )
-    .bind(name)
-    .fetch_optional(db.reader())
-    .await?;
-    row.as_ref().map(actor_of).transpose()
-}
-
-/// Whether any admin exists (for the first-run bootstrap).
-pub async fn has_admin(db: &Db) -> Result<bool, AuthError> {
-    use sqlx::Row as _;
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM svc_users WHERE role = 'admin'")
-        .fetch_one(db.reader())
-        .await?;
-    let count: i64 = row.try_get("n")?;
-    Ok(count > 0)
+    match travdoc_store::identity::user_by_name(db.reader(), name).await? {
+        Some(user) if !user.disabled => actor_of(&user).map(Some),
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -417,6 +356,7 @@ mod tests {
             name: "m".into(),
             role: Role::Mission,
             mission: MissionCode::from_str("LON").ok(),
+            granted: true,
         };
         assert!(actor.can_see_mission(Some("LON")));
         assert!(!actor.can_see_mission(Some("PAR")));

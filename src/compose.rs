@@ -917,6 +917,7 @@ pub fn router(
     ledger: Arc<StoreLedger>,
     verify_rate_per_second: u32,
     metrics_allow: Vec<std::net::IpAddr>,
+    auth: crate::usecase::signin::AuthSettings,
 ) -> axum::Router {
     let records = ServiceRecords::new(service.clone(), Some(ledger.clone()));
     let verification = Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
@@ -927,7 +928,8 @@ pub fn router(
         ledger,
         verify_rate_per_second,
     )
-    .with_metrics_allow(metrics_allow);
+    .with_metrics_allow(metrics_allow)
+    .with_auth(auth);
     let routes = crate::api::routes().merge(crate::web::router(state.clone()));
     crate::http::finish(routes, state)
 }

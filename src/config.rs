@@ -49,6 +49,8 @@ pub struct Config {
     pub http: crate::http::server::HttpLimits,
     /// TLS on the service (`[tls]`: `cert`, `key`; `serve --tls-cert/--tls-key` win).
     pub tls: crate::http::tls::TlsSettings,
+    /// Staff sign-in (`[auth]`: session idle and absolute limits, lockout after failures).
+    pub auth: crate::usecase::signin::AuthSettings,
     pub hsm: HsmConfig,
     /// Country PKI: validity and private-key usage periods, names, CRL URL, document types
     /// (`[pki]`, see `travdoc_pki::PkiConfig`; defaults follow ICAO 9303-12).
@@ -122,6 +124,7 @@ impl Default for Config {
             max_image_pixels: travdoc_render::DEFAULT_MAX_PIXELS,
             http: crate::http::server::HttpLimits::default(),
             tls: crate::http::tls::TlsSettings::default(),
+            auth: crate::usecase::signin::AuthSettings::default(),
             hsm: HsmConfig::default(),
             pki: travdoc_pki::PkiConfig::default(),
             ledger: LedgerSettings::default(),
@@ -214,6 +217,21 @@ impl Config {
         }
         if let Some(value) = number("TRAVDOC_REQUEST_TIMEOUT_SECS", "http.request_timeout_secs")? {
             config.http.request_timeout_secs = value;
+        }
+        let minutes = |value: u64, field: &'static str| {
+            u32::try_from(value)
+                .ok()
+                .filter(|value| *value > 0)
+                .ok_or(ConfigError::Invalid {
+                    field,
+                    message: format!("{value} is not a positive number of minutes or hours"),
+                })
+        };
+        if let Some(value) = number("TRAVDOC_SESSION_IDLE_MINUTES", "auth.session_idle_minutes")? {
+            config.auth.session_idle_minutes = minutes(value, "auth.session_idle_minutes")?;
+        }
+        if let Some(value) = number("TRAVDOC_SESSION_HOURS", "auth.session_hours")? {
+            config.auth.session_hours = minutes(value, "auth.session_hours")?;
         }
         if let Some(list) = addresses("TRAVDOC_TRUSTED_PROXIES", "http.trusted_proxies")? {
             config.http.trusted_proxies = list;

@@ -13,6 +13,7 @@ pub mod api;
 // What the API and the web pages share (state, error mapping, extractors).
 pub mod auth;
 pub mod http;
+pub mod identity;
 pub mod issuance;
 pub mod live;
 pub mod metrics;

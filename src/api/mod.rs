@@ -91,7 +91,9 @@ fn replay(stored: idempotency::StoredResponse, success: StatusCode) -> Response 
     info(title = "travdoc issuance service", description = "Issues, prints, revokes and verifies passports, temporary travel documents and legalization certificates."),
     paths(
         health::healthz, health::readyz, health::metrics,
-        users::create_user,
+        users::create_user, users::list_users, users::get_user, users::create_token, users::list_tokens,
+        users::revoke_token, users::disable_user, users::enable_user, users::set_role, users::confirm_grant,
+        users::reset_user, users::unlock_user,
         ttds::create, ttds::get, ttds::approve, ttds::issue,
         passports::create, passports::get, passports::approve, passports::issue,
         legalizations::create,
@@ -140,7 +142,19 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi_json))
-        .route("/v1/users", post(users::create_user))
+        .route("/v1/users", post(users::create_user).get(users::list_users))
+        .route("/v1/users/{name}", get(users::get_user))
+        .route(
+            "/v1/users/{name}/tokens",
+            post(users::create_token).get(users::list_tokens),
+        )
+        .route("/v1/users/{name}/disable", post(users::disable_user))
+        .route("/v1/users/{name}/enable", post(users::enable_user))
+        .route("/v1/users/{name}/role", post(users::set_role))
+        .route("/v1/users/{name}/confirm", post(users::confirm_grant))
+        .route("/v1/users/{name}/reset", post(users::reset_user))
+        .route("/v1/users/{name}/unlock", post(users::unlock_user))
+        .route("/v1/tokens/{id}/revoke", post(users::revoke_token))
         .route("/v1/ttds", post(ttds::create))
         .route("/v1/ttds/{id}", get(ttds::get))
         .route("/v1/ttds/{id}/approve", post(ttds::approve))

@@ -1,7 +1,7 @@
-//! `travdoc bench issue|verify --url URL --token ADMIN_TOKEN --concurrency N --count M`: a load
-//! tool against a running service. With an admin token it creates its own mission and approver
-//! users, prepares approved TTD requests (untimed), then times the measured act and prints
-//! throughput and latency percentiles.
+//! `travdoc bench issue|verify --url URL --mission-token T --approver-token T --concurrency N
+//! --count M`: a load tool against a running service. With the API tokens of a mission user and
+//! an approver (`travdoc user token`), it prepares approved TTD requests (untimed), then times
+//! the measured act and prints throughput and latency percentiles.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,9 +29,15 @@ pub struct BenchArgs {
     /// Base URL of the service, e.g. http://127.0.0.1:8080
     #[arg(long)]
     pub url: String,
-    /// An admin token (the bench creates its own mission and approver users).
-    #[arg(long, env = "TRAVDOC_TOKEN")]
-    pub token: String,
+    /// An API token of a mission user (`travdoc user token NAME`): it requests the TTDs.
+    #[arg(long, env = "TRAVDOC_MISSION_TOKEN")]
+    pub mission_token: String,
+    /// That mission user's mission code.
+    #[arg(long, default_value = "BNCH")]
+    pub mission: String,
+    /// An API token of an approver whose grant is in force: it approves them.
+    #[arg(long, env = "TRAVDOC_APPROVER_TOKEN")]
+    pub approver_token: String,
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
@@ -206,56 +212,17 @@ fn letters(mut index: usize) -> String {
     }
 }
 
-async fn create_user(
-    api: &Api,
-    admin: &str,
-    name: &str,
-    role: &str,
-    mission: Option<&str>,
-) -> anyhow::Result<String> {
-    let (status, body) = api
-        .call(
-            "POST",
-            "/v1/users",
-            Some(admin),
-            Some(&serde_json::json!({"name": name, "role": role, "mission": mission})),
-        )
-        .await?;
-    if status != 201 {
-        bail!("creating user {name}: HTTP {status}: {body}");
-    }
-    body.get("token")
-        .and_then(|token| token.as_str())
-        .map(str::to_owned)
-        .context("no token in the answer")
-}
-
-/// Creates and approves `count` TTD requests; returns their ids.
+/// Creates and approves `count` TTD requests with the mission's and the approver's tokens;
+/// returns their ids and the mission's token.
 async fn prepare(
     api: Arc<Api>,
-    admin: &str,
+    args: &BenchArgs,
     concurrency: usize,
     count: usize,
 ) -> anyhow::Result<(Vec<String>, String)> {
-    let tag = uuid::Uuid::new_v4().simple().to_string();
-    let tag = &tag[..8];
-    let mission = "BNCH";
-    let mission_token = create_user(
-        &api,
-        admin,
-        &format!("bench-mission-{tag}"),
-        "mission",
-        Some(mission),
-    )
-    .await?;
-    let approver_token = create_user(
-        &api,
-        admin,
-        &format!("bench-approver-{tag}"),
-        "approver",
-        None,
-    )
-    .await?;
+    let mission: Arc<str> = Arc::from(args.mission.as_str());
+    let mission_token = args.mission_token.clone();
+    let approver_token = args.approver_token.clone();
     let ids = Arc::new(std::sync::Mutex::new(vec![String::new(); count]));
     let (latencies, failures, elapsed) = {
         let api = api.clone();
@@ -266,13 +233,14 @@ async fn prepare(
             let ids = ids.clone();
             let mission_token = mission_token.clone();
             let approver_token = approver_token.clone();
+            let mission = mission.clone();
             async move {
                 let (status, body) = api
                     .call(
                         "POST",
                         "/v1/ttds",
                         Some(&mission_token),
-                        Some(&ttd_body(mission, index)),
+                        Some(&ttd_body(&mission, index)),
                     )
                     .await?;
                 if status != 201 {
@@ -357,7 +325,7 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
             BenchCommand::Issue(args) => {
                 let (mut ids, mission_token) = prepare(
                     api.clone(),
-                    &args.token,
+                    args,
                     args.concurrency,
                     args.count + args.warmup,
                 )
@@ -396,7 +364,7 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             BenchCommand::Verify(args) => {
-                let (ids, mission_token) = prepare(api.clone(), &args.token, 1, 1).await?;
+                let (ids, mission_token) = prepare(api.clone(), args, 1, 1).await?;
                 let id = ids.first().context("no TTD prepared")?;
                 let (status, body) = api
                     .call(

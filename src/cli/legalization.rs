@@ -101,6 +101,7 @@ fn issue(
         name: operator,
         role: Role::Consular,
         mission: None,
+        granted: true,
     };
     let (outputs, number) = offline::with_service(context, async |service| {
         let issued =

@@ -113,3 +113,71 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// The credentials of a second officer named on the command line (`--approved-by NAME`):
+/// an API token from `TRAVDOC_APPROVER_TOKEN`, or the officer's password and current TOTP
+/// code typed at the terminal (no echo).
+pub enum OfficerCredentials {
+    Token(String),
+    Typed {
+        name: String,
+        password: String,
+        code: String,
+    },
+}
+
+impl OfficerCredentials {
+    /// Reads them (prompting when no token is in the environment).
+    pub fn read(name: &str) -> anyhow::Result<Self> {
+        if let Ok(token) = std::env::var("TRAVDOC_APPROVER_TOKEN")
+            && !token.trim().is_empty()
+        {
+            return Ok(OfficerCredentials::Token(token.trim().to_owned()));
+        }
+        let password = rpassword::prompt_password(format!("{name}'s password: "))?;
+        let code = rpassword::prompt_password(format!("{name}'s authenticator code: "))?;
+        Ok(OfficerCredentials::Typed {
+            name: name.to_owned(),
+            password,
+            code,
+        })
+    }
+
+    /// The officer they authenticate, who must be `name` and may perform `act`.
+    pub async fn check(
+        &self,
+        db: &Db,
+        settings: &crate::usecase::signin::AuthSettings,
+        name: &str,
+        act: crate::auth::Act,
+    ) -> anyhow::Result<crate::auth::Actor> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let actor = match self {
+            OfficerCredentials::Token(token) => crate::auth::authenticate(db, token, now)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("TRAVDOC_APPROVER_TOKEN is not a valid token of an enabled user")
+                })?,
+            OfficerCredentials::Typed {
+                name,
+                password,
+                code,
+            } => crate::usecase::signin::check_officer(db, settings, name, password, code, now)
+                .await
+                .map_err(|error| anyhow::anyhow!("--approved-by {name}: {error}"))?,
+        };
+        if actor.name != name {
+            anyhow::bail!(
+                "--approved-by {name}: the credentials are `{}`'s, not `{name}`'s",
+                actor.name
+            );
+        }
+        if !actor.may(act) {
+            anyhow::bail!(
+                "--approved-by {name}: `{name}` ({}) may not approve (or the grant awaits confirmation)",
+                actor.role
+            );
+        }
+        Ok(actor)
+    }
+}

@@ -45,8 +45,9 @@ pub enum PassportCommand {
         /// Output directory (created; existing files are never overwritten).
         #[arg(long)]
         out: PathBuf,
-        /// The second officer who approved the application (four-eyes rule); without it the
-        /// approval is recorded as waived by the local operator.
+        /// The second officer who approves the application (four-eyes rule), authenticated by
+        /// `TRAVDOC_APPROVER_TOKEN` or by password and authenticator code typed at the
+        /// terminal; without it the approval is recorded as waived by the local operator.
         #[arg(long)]
         approved_by: Option<String>,
     },
@@ -177,14 +178,26 @@ fn personalize(
         name: operator,
         role: Role::Issuer,
         mission: None,
+        granted: true,
     };
-    let approver = approved_by.map(|name| Actor {
-        id: format!("cli:{name}"),
-        name: name.to_owned(),
-        role: Role::Approver,
-        mission: None,
-    });
+    let officer = approved_by
+        .map(|name| offline::OfficerCredentials::read(name).map(|credentials| (name, credentials)))
+        .transpose()?;
     let (outputs, number) = offline::with_service(context, async |service| {
+        // The second officer first: nothing is stored for credentials that do not hold.
+        let approver = match &officer {
+            Some((name, credentials)) => Some(
+                credentials
+                    .check(
+                        service.db(),
+                        &context.config.auth,
+                        name,
+                        crate::auth::Act::ApprovePassport,
+                    )
+                    .await?,
+            ),
+            None => None,
+        };
         let applied = crate::usecase::request::apply_passport(
             service.issuing(),
             &applicant_officer,

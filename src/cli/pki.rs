@@ -198,8 +198,9 @@ fn two_operators(context: &Context, act: &str) -> anyhow::Result<[crate::auth::A
     let url = context.config.database_url();
     let (first, second) = runtime.block_on(async {
         let db = crate::issuance::Db::open(&url, 1).await?;
-        let first = crate::auth::authenticate(&db, &first).await;
-        let second = crate::auth::authenticate(&db, &second).await;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let first = crate::auth::authenticate(&db, &first, now).await;
+        let second = crate::auth::authenticate(&db, &second, now).await;
         db.close().await;
         anyhow::Ok((first?, second?))
     })?;
@@ -207,7 +208,7 @@ fn two_operators(context: &Context, act: &str) -> anyhow::Result<[crate::auth::A
         let actor = actor.ok_or_else(|| {
             anyhow::anyhow!("the {which} operator's token is not a valid token of an enabled user")
         })?;
-        if actor.role != crate::auth::Role::Admin {
+        if actor.role != crate::auth::Role::Admin || !actor.granted {
             anyhow::bail!(
                 "the {which} operator `{}` is {}, not an administrator: a PKI ceremony takes two administrators",
                 actor.name,

@@ -61,6 +61,7 @@ fn operator_actor() -> Actor {
         name: operator,
         role: Role::Admin,
         mission: None,
+        granted: true,
     }
 }
 

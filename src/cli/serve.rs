@@ -1,9 +1,8 @@
 //! `travdoc serve [--listen ADDR]`: the service. On a fresh data dir it creates everything
 //! (SoftHSM2 token, development PKI marked as test, SQLite database, a folder printer) and
-//! writes a one-time admin token to `DATA_DIR/admin.token` (mode 0600).
+//! the first admin account, printing its one-time enrolment code (no token is written).
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,19 +60,6 @@ pub fn init_tracing(json: bool) {
     };
 }
 
-/// Writes `token` to `path` readable by the owner only.
-fn write_secret_file(path: &Path, token: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(token.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
-}
 
 pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let config = &context.config;
@@ -153,15 +139,26 @@ async fn serve(
         }
     });
 
-    if !auth::has_admin(&db).await? {
-        let path = config.data_dir.join("admin.token");
-        let now = issuance::rfc3339(time::OffsetDateTime::now_utc());
-        let admin = auth::add_user(&db, "admin", Role::Admin, None, &now, "first-start").await?;
-        write_secret_file(&path, &admin.token)?;
-        eprintln!(
-            "travdoc: first start: admin token written to {} (mode 0600; shown nowhere else)",
-            path.display()
-        );
+    // First start: the first admin account, with a one-time enrolment code (no permanent
+    // token is written anywhere). The code is printed once; `travdoc user reset admin` makes
+    // a new one.
+    let first = crate::usecase::accounts::add_user(
+        &db,
+        &crate::usecase::accounts::Party::Host("first-start".to_owned()),
+        "admin",
+        Role::Admin,
+        None,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await;
+    match first {
+        Ok(created) => eprintln!(
+            "travdoc: first start: account `admin` created. Enrol at /console/enrol with the \
+             one-time code {} (valid until {}; shown nowhere else)",
+            created.enrolment_code, created.enrolment_expires_at
+        ),
+        Err(auth::AuthError::DuplicateName(_)) => {}
+        Err(error) => return Err(error.into()),
     }
 
     let ledger_config = config.ledger_config();
@@ -200,6 +197,7 @@ async fn serve(
         ledger,
         args.verify_rate,
         config.http.metrics_allow.clone(),
+        config.auth.clone(),
     );
     let tls_files = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),

@@ -36,8 +36,10 @@ pub enum TtdCommand {
         /// Output directory (created; existing document files are never overwritten).
         #[arg(long)]
         out: PathBuf,
-        /// The second officer who approved the request (four-eyes rule). Without it the
-        /// approval is recorded as waived by the local operator (`"four_eyes": false`).
+        /// The second officer who approves the request (four-eyes rule), authenticated by
+        /// `TRAVDOC_APPROVER_TOKEN` or by password and authenticator code typed at the
+        /// terminal. Without it the approval is recorded as waived by the local operator
+        /// (`"four_eyes": false`).
         #[arg(long)]
         approved_by: Option<String>,
         /// Printer resolution the barcode image is made for (module >= 0.34 mm).
@@ -76,14 +78,21 @@ fn issue(
         name: operator.clone(),
         role: Role::Mission,
         mission: body.mission.parse::<MissionCode>().ok(),
+        granted: true,
     };
-    let approver = approved_by.map(|name| Actor {
-        id: format!("cli:{name}"),
-        name: name.to_owned(),
-        role: Role::Approver,
-        mission: None,
-    });
+    let officer = approved_by
+        .map(|name| offline::OfficerCredentials::read(name).map(|credentials| (name, credentials)))
+        .transpose()?;
     let outputs = offline::with_service(context, async |service| {
+        // The second officer first: nothing is stored for credentials that do not hold.
+        let approver = match &officer {
+            Some((name, credentials)) => Some(
+                credentials
+                    .check(service.db(), &context.config.auth, name, crate::auth::Act::ApproveTtd)
+                    .await?,
+            ),
+            None => None,
+        };
         let requested =
             crate::usecase::request::request_ttd(service.issuing(), &requester, &body, None)
                 .await?;

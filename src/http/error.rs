@@ -208,6 +208,30 @@ impl From<AuthError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "duplicate", error.to_string())
                     .with_field("name")
             }
+            AuthError::UnknownUser(_) | AuthError::UnknownToken(_) => {
+                ApiError::not_found(error.to_string())
+            }
+            AuthError::TokenLife(_) => ApiError::invalid("expires_days", error.to_string()),
+            AuthError::TokenLabel => ApiError::invalid("label", error.to_string()),
+            AuthError::WeakPassword(_) => ApiError::invalid("password", error.to_string()),
+            AuthError::LastAdmin | AuthError::NoPendingGrant(_) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_state", error.to_string())
+            }
+            AuthError::OwnGrant | AuthError::NotAnAdmin | AuthError::HostMayNotConfirm => {
+                ApiError::new(StatusCode::FORBIDDEN, "four_eyes", error.to_string())
+            }
+            AuthError::EnrolmentInvalid
+            | AuthError::BadCode
+            | AuthError::BadCredentials
+            | AuthError::SignInExpired => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", error.to_string())
+            }
+            AuthError::Locked(_) => {
+                let mut locked =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked", error.to_string());
+                locked.retry_after = Some(60);
+                locked
+            }
             AuthError::Database(error) => database_error(&error),
             other => {
                 tracing::error!(error = %other, "auth error");

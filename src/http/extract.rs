@@ -1,10 +1,6 @@
 //! Extractors: JSON bodies with our error model, the authenticated caller, and the
 //! `Idempotency-Key` header.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -124,32 +120,6 @@ impl ApiError {
     }
 }
 
-/// How long a resolved token is trusted without asking the database again.
-const TOKEN_CACHE_TTL: Duration = Duration::from_secs(10);
-
-/// Recently seen tokens (by hash) and their users.
-#[derive(Debug, Default)]
-pub struct TokenCache {
-    entries: Mutex<HashMap<String, (Actor, Instant)>>,
-}
-
-impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Actor> {
-        let entries = self.entries.lock().ok()?;
-        let (actor, at) = entries.get(hash)?;
-        (at.elapsed() < TOKEN_CACHE_TTL).then(|| actor.clone())
-    }
-
-    fn put(&self, hash: String, actor: Actor) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() > 10_000 {
-                entries.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
-            }
-            entries.insert(hash, (actor, Instant::now()));
-        }
-    }
-}
-
 /// The authenticated caller (401 without a valid bearer token).
 pub struct Caller(pub Actor);
 
@@ -189,17 +159,13 @@ impl FromRequestParts<AppState> for Caller {
             deny(state, parts, 401, "no bearer token");
             return Err(ApiError::unauthorized());
         };
-        let hash = crate::auth::token_hash(token);
-        if let Some(actor) = state.tokens.get(&hash) {
-            return Ok(Caller(actor));
-        }
-        match crate::auth::authenticate(state.service.db(), token).await? {
-            Some(actor) => {
-                state.tokens.put(hash, actor.clone());
-                Ok(Caller(actor))
-            }
+        // Asked of the database on every request: a revoked token, an expired one or one of a
+        // disabled account fails on its next use, on every node.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match crate::auth::authenticate(state.service.db(), token, now).await? {
+            Some(actor) => Ok(Caller(actor)),
             None => {
-                deny(state, parts, 401, "unknown or disabled token");
+                deny(state, parts, 401, "unknown, expired, revoked or disabled token");
                 Err(ApiError::unauthorized())
             }
         }
@@ -220,8 +186,14 @@ fn deny(state: &AppState, parts: &Parts, status: u16, reason: &str) {
 impl Caller {
     /// 403 (logged) unless the caller's role may perform `act`.
     pub fn require(&self, state: &AppState, act: Act) -> Result<&Actor, ApiError> {
-        if self.0.role.may(act) {
+        if self.0.may(act) {
             Ok(&self.0)
+        } else if self.0.role.may(act) {
+            state.service.metrics().record_denial(403);
+            Err(ApiError::forbidden(format!(
+                "the grant of the role `{}` awaits a second admin's confirmation",
+                self.0.role
+            )))
         } else {
             state.service.metrics().record_denial(403);
             tracing::warn!(

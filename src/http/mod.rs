@@ -34,7 +34,8 @@ pub struct AppState {
     pub verification: Verification,
     pub publication: Arc<dyn Publication>,
     pub ledger: Arc<dyn LedgerView>,
-    pub tokens: Arc<extract::TokenCache>,
+    /// Console sessions and sign-in throttling (`[auth]`).
+    pub auth: Arc<crate::usecase::signin::AuthSettings>,
     pub verify_limiter: Arc<ratelimit::RateLimiter>,
     /// When not empty, the only addresses that may read `/metrics`.
     pub metrics_allow: Arc<Vec<std::net::IpAddr>>,
@@ -53,10 +54,16 @@ impl AppState {
             verification,
             publication,
             ledger,
-            tokens: Arc::new(extract::TokenCache::default()),
+            auth: Arc::new(crate::usecase::signin::AuthSettings::default()),
             verify_limiter: Arc::new(ratelimit::RateLimiter::new(verify_rate_per_second)),
             metrics_allow: Arc::new(Vec::new()),
         }
+    }
+
+    /// The console's session and sign-in limits.
+    pub fn with_auth(mut self, settings: crate::usecase::signin::AuthSettings) -> Self {
+        self.auth = Arc::new(settings);
+        self
     }
 
     /// Restricts `/metrics` to `addresses` (none: open).

@@ -9,6 +9,7 @@ use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::numbering::Kind;
 use crate::issuance::requests::{RequestRecord, RequestState, RequestView};
 use crate::issuance::{IssuanceError, Records};
+use travdoc_store::ledger::Event;
 
 /// Whether an approval must come from someone other than the requester.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +104,13 @@ async fn approve_with(
                 "four_eyes": four_eyes == FourEyes::Required,
             }),
             &now,
-        ),
+        )
+        // The second officer's act is evidence too: on the ledger with the request.
+        .with_entry(Event::RequestApproved {
+            request_ref: id.to_owned(),
+            request_kind: kind.as_str().to_owned(),
+            approver_ref: actor.id.clone(),
+        }),
     )
     .await?;
     let view = RequestRecord {

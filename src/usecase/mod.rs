@@ -5,6 +5,7 @@
 //! `issuance/input.rs`. The jobs run over `issuance::Service`, the bundle of their
 //! dependencies.
 
+pub mod accounts;
 pub mod approve;
 pub mod clear_arrival;
 pub mod issue_ttd;
@@ -16,4 +17,5 @@ pub mod publication;
 pub mod read;
 pub mod request;
 pub mod revoke;
+pub mod signin;
 pub mod verify;

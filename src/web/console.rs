@@ -1,4 +1,4 @@
-//! Staff console: sign in with a bearer token, lists of documents by state and type, TTD
+//! Staff console (sign-in and enrolment are in [`super::signin`]): lists of documents by state and type, TTD
 //! requests (mission), approval (a different officer), issuance, printing, revocation, arrival
 //! clearance and a document page with its ledger proof. Each handler: session -> form (CSRF) ->
 //! one call into [`crate::issuance::Service`] (the same calls the API makes) -> page or redirect.
@@ -7,13 +7,13 @@
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
-use super::session::{self, Session};
+use super::session::Session;
 use super::{WebError, render};
 use crate::auth::{Act, Actor, Role};
 use crate::http::AppState;
@@ -27,12 +27,6 @@ use crate::issuance::requests::RequestState;
 pub struct CsrfForm {
     #[serde(default)]
     pub csrf: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    pub token: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,7 +106,7 @@ fn query<T: Default>(result: Result<Query<T>, QueryRejection>) -> T {
 
 /// 403 unless the session's role may perform `act`.
 fn require(session: &Session, act: Act, what: &'static str) -> Result<(), WebError> {
-    if session.actor.role.may(act) {
+    if session.actor.may(act) {
         Ok(())
     } else {
         tracing::warn!(user = %session.actor.name, role = %session.actor.role, ?act, "console act denied");
@@ -125,7 +119,9 @@ fn require(session: &Session, act: Act, what: &'static str) -> Result<(), WebErr
 
 /// The acts a role may perform, for the templates.
 fn abilities(actor: &Actor) -> minijinja::Value {
-    let role = actor.role;
+    // Nothing while a grant of the role awaits confirmation.
+    let role = if actor.granted { Some(actor.role) } else { None };
+    let role = RoleAbilities(role);
     context! {
         request_ttd => role.may(Act::RequestTtd),
         approve_ttd => role.may(Act::ApproveTtd),
@@ -139,6 +135,16 @@ fn abilities(actor: &Actor) -> minijinja::Value {
         revoke => role.may(Act::Revoke),
         clear_arrival => role.may(Act::ClearArrival),
         ledger => role.may(Act::ReadLedger),
+        users => role.may(Act::ManageUsers),
+    }
+}
+
+/// The acts of a role in force (none while its grant awaits confirmation).
+struct RoleAbilities(Option<Role>);
+
+impl RoleAbilities {
+    fn may(&self, act: Act) -> bool {
+        self.0.is_some_and(|role| role.may(act))
     }
 }
 
@@ -151,7 +157,7 @@ fn user(actor: &Actor) -> minijinja::Value {
 }
 
 /// A page of the console with the common context.
-fn page(
+pub(super) fn page(
     name: &str,
     session: &Session,
     title: &str,
@@ -196,76 +202,12 @@ fn kind_of(text: &str) -> Result<Kind, WebError> {
     }
 }
 
-fn see_other(location: &str) -> Response {
+pub(super) fn see_other(location: &str) -> Response {
     (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, location.to_owned())],
     )
         .into_response()
-}
-
-/// `GET /console/login`.
-pub async fn login_form() -> Result<Html<String>, WebError> {
-    render("login.html", context! { title => "Sign in" })
-}
-
-/// `POST /console/login`: checks the token and sets the session cookie.
-pub async fn login(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    tls: Option<axum::Extension<crate::http::tls::OverTls>>,
-    body: Result<Form<LoginForm>, FormRejection>,
-) -> Result<Response, WebError> {
-    let token = form(body)?.token.trim().to_owned();
-    let actor = if token.is_empty() || token.len() > 128 {
-        None
-    } else {
-        crate::auth::authenticate(state.service.db(), &token)
-            .await
-            .map_err(|error| WebError::Refused(crate::http::error::ApiError::from(error)))?
-    };
-    let Some(actor) = actor else {
-        state.service.metrics().record_denial(401);
-        tracing::warn!("console sign-in refused: unknown or disabled token");
-        let page = render(
-            "login.html",
-            context! { title => "Sign in", error => "That token is not valid. Check it and try again, or ask an administrator for a new one." },
-        )?;
-        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
-    };
-    tracing::info!(user = %actor.name, role = %actor.role, "console sign-in");
-    let nonce = session::new_nonce()?;
-    // `Secure` on every host but a loopback name in development, and always over TLS.
-    let over_tls = tls.is_some_and(|axum::Extension(tls)| tls.0);
-    let cookie = session::set_cookie(
-        &nonce,
-        &token,
-        over_tls || !session::is_loopback_host(&headers),
-    );
-    Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (header::SET_COOKIE, cookie),
-            (header::LOCATION, "/console?msg=signed-in".to_owned()),
-        ],
-    )
-        .into_response())
-}
-
-/// `POST /console/logout`.
-pub async fn logout(
-    session: Session,
-    body: Result<Form<CsrfForm>, FormRejection>,
-) -> Result<Response, WebError> {
-    session.check_csrf(&form(body)?.csrf)?;
-    Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (header::SET_COOKIE, session::clear_cookie()),
-            (header::LOCATION, "/console/login".to_owned()),
-        ],
-    )
-        .into_response())
 }
 
 const STATES: [&str; 6] = ["valid", "issued", "printed", "used", "revoked", "expired"];

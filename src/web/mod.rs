@@ -9,6 +9,7 @@
 pub mod console;
 pub mod i18n;
 pub mod session;
+pub mod signin;
 pub mod verify_page;
 
 use std::sync::OnceLock;
@@ -127,6 +128,20 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("error.html", include_str!("../../templates/web/error.html")),
     ("login.html", include_str!("../../templates/web/login.html")),
+    (
+        "login_code.html",
+        include_str!("../../templates/web/login_code.html"),
+    ),
+    ("enrol.html", include_str!("../../templates/web/enrol.html")),
+    (
+        "enrol_totp.html",
+        include_str!("../../templates/web/enrol_totp.html"),
+    ),
+    (
+        "enrol_done.html",
+        include_str!("../../templates/web/enrol_done.html"),
+    ),
+    ("users.html", include_str!("../../templates/web/users.html")),
     (
         "dashboard.html",
         include_str!("../../templates/web/dashboard.html"),
@@ -273,9 +288,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/console", get(console::dashboard))
         .route(
             "/console/login",
-            get(console::login_form).post(console::login),
+            get(signin::login_form).post(signin::login),
         )
-        .route("/console/logout", post(console::logout))
+        .route(
+            "/console/login/code",
+            get(signin::code_form).post(signin::code),
+        )
+        .route("/console/logout", post(signin::logout))
+        .route("/console/enrol", get(signin::enrol_form).post(signin::enrol))
+        .route("/console/enrol/totp", post(signin::enrol_totp))
+        .route("/console/users", get(signin::users).post(signin::add_user))
+        .route("/console/users/{name}/{act}", post(signin::user_act))
         .route("/console/find", get(console::find))
         .route("/console/ttds/new", get(console::ttd_form))
         .route("/console/ttds", post(console::ttd_create))

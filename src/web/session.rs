@@ -1,12 +1,15 @@
-//! Console sessions: the bearer token lives in an `HttpOnly; SameSite=Strict` cookie together
-//! with a random per-sign-in nonce; state-changing forms carry a CSRF field derived from both
-//! (`SHA-256("travdoc-web-csrf" ‖ nonce ‖ token)`), compared in constant time. Nothing is kept
-//! in the process, so several `travdoc serve` nodes can serve one console.
+//! Console sessions on the server: the `td_session` cookie (`HttpOnly; SameSite=Strict`,
+//! `Secure` but on a loopback development host) holds only a random session id; the database
+//! holds its SHA-256, the user, the CSRF value of its forms and its idle and absolute limits
+//! (`usecase::signin`). Signing out or disabling the user ends it on the server, on every node.
+//!
+//! The pages before a session (sign-in, enrolment) carry a double-submit value instead: a
+//! random `td_form` cookie (`SameSite=Strict`, so another site's form cannot send it) that the
+//! form repeats.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::WebError;
@@ -15,6 +18,10 @@ use crate::http::AppState;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "td_session";
+/// The first sign-in step's cookie (until the second factor).
+pub const SIGN_IN_COOKIE: &str = "td_signin";
+/// The double-submit cookie of the forms before a session.
+pub const FORM_COOKIE: &str = "td_form";
 
 /// A signed-in console user.
 #[derive(Debug, Clone)]
@@ -22,39 +29,26 @@ pub struct Session {
     pub actor: Actor,
     /// The CSRF value every state-changing form of this session must echo.
     pub csrf: String,
+    /// The cookie's session id (for signing out).
+    pub id: String,
 }
 
-/// The CSRF value of a session.
-pub fn csrf_for(nonce: &str, token: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"travdoc-web-csrf\0");
-    hasher.update(nonce.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(token.as_bytes());
-    hex::encode(hasher.finalize())
-}
-
-/// A fresh random nonce (128 bits, hex).
-pub fn new_nonce() -> Result<String, WebError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|error| WebError::Random(error.to_string()))?;
-    Ok(hex::encode(bytes))
-}
-
-/// `Set-Cookie` value that signs in (`secure` adds the `Secure` attribute).
-pub fn set_cookie(nonce: &str, token: &str, secure: bool) -> String {
+/// A `Set-Cookie` value (`secure` adds `Secure`; `max_age` in seconds, none for a browser
+/// session cookie).
+pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<u32>) -> String {
     format!(
-        "{COOKIE}={nonce}.{token}; Path=/; HttpOnly; SameSite=Strict{}",
+        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict{}{}",
+        max_age.map(|age| format!("; Max-Age={age}")).unwrap_or_default(),
         if secure { "; Secure" } else { "" }
     )
 }
 
-/// `Set-Cookie` value that signs out.
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+/// A `Set-Cookie` value that removes cookie `name`.
+pub fn clear_cookie(name: &str) -> String {
+    format!("{name}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// Whether the request reached us on a loopback host name (development): only there may the
+/// Whether the request reached us on a loopback host name (development): only there may a
 /// cookie go without `Secure`.
 pub fn is_loopback_host(headers: &HeaderMap) -> bool {
     let host = headers
@@ -72,31 +66,37 @@ pub fn is_loopback_host(headers: &HeaderMap) -> bool {
     matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]")
 }
 
-/// The `(nonce, token)` of the session cookie, if present and well formed.
-pub fn cookie_parts(headers: &HeaderMap) -> Option<(String, String)> {
+/// The value of cookie `name`, if present and of the shape our ids have (base64url or hex,
+/// 16 to 64 characters).
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .and_then(|(_, value)| value.split_once('.'))
-        .filter(|(nonce, token)| {
-            nonce.len() == 32
-                && nonce.bytes().all(|b| b.is_ascii_hexdigit())
-                && !token.is_empty()
-                && token.len() <= 128
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| {
+            (16..=64).contains(&value.len())
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
         })
-        .map(|(nonce, token)| (nonce.to_owned(), token.to_owned()))
+        .map(str::to_owned)
+}
+
+/// Whether `presented` equals `expected` (constant time; both non-empty).
+pub fn same_secret(presented: &str, expected: &str) -> bool {
+    !expected.is_empty()
+        && presented.len() == expected.len()
+        && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 impl Session {
     /// Refuses a form whose CSRF field is not this session's (403).
     pub fn check_csrf(&self, presented: &str) -> Result<(), WebError> {
-        let ok = presented.len() == self.csrf.len()
-            && bool::from(presented.as_bytes().ct_eq(self.csrf.as_bytes()));
-        if ok {
+        if same_secret(presented, &self.csrf) {
             Ok(())
         } else {
             tracing::warn!(user = %self.actor.name, "console form refused: CSRF token missing or wrong");
@@ -112,14 +112,16 @@ impl FromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (nonce, token) = cookie_parts(&parts.headers).ok_or(WebError::NotSignedIn)?;
-        let actor = crate::auth::authenticate(state.service.db(), &token)
+        let id = cookie(&parts.headers, COOKIE).ok_or(WebError::NotSignedIn)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let live = crate::usecase::signin::session(state.service.db(), &state.auth, &id, now)
             .await
             .map_err(|error| WebError::Refused(crate::http::error::ApiError::from(error)))?
             .ok_or(WebError::NotSignedIn)?;
         Ok(Session {
-            csrf: csrf_for(&nonce, &token),
-            actor,
+            actor: live.actor,
+            csrf: live.csrf,
+            id,
         })
     }
 }
@@ -130,13 +132,12 @@ mod tests {
     use axum::http::HeaderValue;
 
     #[test]
-    fn cookie_round_trip_and_csrf_binding() {
-        let nonce = "00112233445566778899aabbccddeeff";
-        let cookie = set_cookie(nonce, "tdk_abc-DEF_1", false);
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-        assert!(!cookie.contains("Secure"));
-        assert!(set_cookie(nonce, "t", true).ends_with("; Secure"));
-        let value = cookie.split(';').next().unwrap_or("");
+    fn cookies_round_trip_with_their_attributes() {
+        let cookie_text = set_cookie(COOKIE, "AbC-dEf_0123456789xyz", false, None);
+        assert!(cookie_text.contains("HttpOnly") && cookie_text.contains("SameSite=Strict"));
+        assert!(!cookie_text.contains("Secure"));
+        assert!(set_cookie(COOKIE, "x", true, Some(300)).ends_with("; Max-Age=300; Secure"));
+        let value = cookie_text.split(';').next().unwrap_or("");
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
@@ -144,26 +145,20 @@ mod tests {
                 .unwrap_or(HeaderValue::from_static("")),
         );
         assert_eq!(
-            cookie_parts(&headers),
-            Some((nonce.to_owned(), "tdk_abc-DEF_1".to_owned()))
+            cookie(&headers, COOKIE).as_deref(),
+            Some("AbC-dEf_0123456789xyz")
         );
-        // The CSRF value depends on both the nonce and the token.
-        let first = csrf_for(nonce, "tdk_a");
-        assert_eq!(first.len(), 64);
-        assert_ne!(first, csrf_for(nonce, "tdk_b"));
-        assert_ne!(first, csrf_for("ffeeddccbbaa99887766554433221100", "tdk_a"));
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("", ""));
     }
 
     #[test]
     fn malformed_cookies_are_ignored() {
-        for bad in [
-            "td_session=abc",
-            "td_session=xyz.tdk",
-            "td_session=00112233445566778899aabbccddeeff.",
-        ] {
+        for bad in ["td_session=abc", "td_session=a.b.c.d.e.f.g.h.i.j", "td_session="] {
             let mut headers = HeaderMap::new();
             headers.insert(header::COOKIE, HeaderValue::from_static(bad));
-            assert_eq!(cookie_parts(&headers), None, "{bad}");
+            assert_eq!(cookie(&headers, COOKIE), None, "{bad}");
         }
     }
 

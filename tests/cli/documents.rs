@@ -52,15 +52,58 @@ fn ok(data_dir: &Path, args: &[&str]) -> String {
 /// Two administrators for the PKI ceremonies (`user add`), as the environment of a ceremony
 /// command: `TRAVDOC_OPERATOR_TOKEN` and `TRAVDOC_SECOND_OPERATOR_TOKEN`.
 pub(crate) fn ceremony_operators(data_dir: &Path) -> [(&'static str, String); 2] {
-    let token = |name: &str| {
-        let run = travdoc(data_dir, &["user", "add", name, "--role", "admin"]);
-        assert_eq!(run.code, 0, "user add {name}: {}", run.stderr);
+    // The first admin (the host operator's, in force at once on a data dir without one)
+    // confirms each operator's grant; the operators' API tokens come from `user token`.
+    let ok = |run: Run, what: &str| {
+        assert_eq!(run.code, 0, "{what}: {}", run.stderr);
         run.stdout.trim().to_owned()
+    };
+    let admin = first_admin_token(data_dir);
+    let token = |name: &str| {
+        ok(travdoc(data_dir, &["user", "add", name, "--role", "admin"]), "user add");
+        ok(
+            travdoc_with(
+                data_dir,
+                &["user", "confirm", name],
+                &[("TRAVDOC_OPERATOR_TOKEN", &admin)],
+            ),
+            "user confirm",
+        );
+        ok(travdoc(data_dir, &["user", "token", name]), "user token")
     };
     [
         ("TRAVDOC_OPERATOR_TOKEN", token("ceremony-a")),
         ("TRAVDOC_SECOND_OPERATOR_TOKEN", token("ceremony-b")),
     ]
+}
+
+/// An API token of the first admin (made here, by the host operator, when the data dir has
+/// no admin yet).
+fn first_admin_token(data_dir: &Path) -> String {
+    let mut admin = travdoc(data_dir, &["user", "token", "admin"]);
+    if admin.code != 0 {
+        let added = travdoc(data_dir, &["user", "add", "admin", "--role", "admin"]);
+        assert_eq!(added.code, 0, "user add admin: {}", added.stderr);
+        admin = travdoc(data_dir, &["user", "token", "admin"]);
+    }
+    assert_eq!(admin.code, 0, "user token admin: {}", admin.stderr);
+    admin.stdout.trim().to_owned()
+}
+
+/// An approver `name` whose grant the first admin confirmed, and an API token of it.
+pub(crate) fn approver_token(data_dir: &Path, name: &str) -> String {
+    let admin = first_admin_token(data_dir);
+    let run = travdoc(data_dir, &["user", "add", name, "--role", "approver"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = travdoc_with(
+        data_dir,
+        &["user", "confirm", name],
+        &[("TRAVDOC_OPERATOR_TOKEN", &admin)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = travdoc(data_dir, &["user", "token", name]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.trim().to_owned()
 }
 
 pub(crate) fn s(path: &Path) -> &str {
@@ -407,21 +450,27 @@ fn passport_personalization_package_passes_passive_authentication() {
         }),
     );
     let out = dir.path().join("passport");
-    let printed = ok(
-        &data,
-        &[
-            "passport",
-            "personalize",
-            "--request",
-            s(&app),
-            "--photo",
-            s(&photo),
-            "--out",
-            s(&out),
-            "--approved-by",
-            "officer-b",
-        ],
-    );
+    let args = [
+        "passport",
+        "personalize",
+        "--request",
+        s(&app),
+        "--photo",
+        s(&photo),
+        "--out",
+        s(&out),
+        "--approved-by",
+        "officer-b",
+    ];
+    // The second officer proves who they are: a name alone is no approval.
+    let approver = approver_token(&data, "officer-b");
+    let forged = travdoc_with(&data, &args, &[("TRAVDOC_APPROVER_TOKEN", "tdk_not-a-token")]);
+    assert_ne!(forged.code, 0, "{}", forged.stdout);
+    assert!(forged.stderr.contains("TRAVDOC_APPROVER_TOKEN"), "{}", forged.stderr);
+    assert!(!out.exists(), "nothing is written for a refused approval");
+    let approved = travdoc_with(&data, &args, &[("TRAVDOC_APPROVER_TOKEN", &approver)]);
+    assert_eq!(approved.code, 0, "{}{}", approved.stdout, approved.stderr);
+    let printed = approved.stdout;
     assert!(printed.contains("personalized passport"), "{printed}");
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))

@@ -20,8 +20,13 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// A running service.
 pub struct Server {
     pub url: String,
+    /// An API token of the first admin (`travdoc user token admin`, made by the harness).
     pub admin_token: String,
+    /// The first admin's one-time enrolment code, as `serve` printed it on first start.
+    pub enrolment_code: Option<String>,
     pub data_dir: PathBuf,
+    /// The environment `serve` was started with (the database among it), for the CLI.
+    env: Vec<(String, String)>,
     child: Child,
     _dir: Option<tempfile::TempDir>,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -88,12 +93,16 @@ impl Server {
         let mut child = command.spawn()?;
         let stderr = child.stderr.take().ok_or("no stderr")?;
         let (sender, receiver) = mpsc::channel();
+        let (code_sender, code_receiver) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("travdoc: listening on ") {
                     let _ = sender.send(Ok(url.trim().to_owned()));
                 } else if line.starts_with("error:") {
                     let _ = sender.send(Err(line.clone()));
+                } else if let Some(rest) = line.split("with the one-time code ").nth(1) {
+                    let code = rest.split_whitespace().next().unwrap_or("").to_owned();
+                    let _ = code_sender.send(code);
                 }
                 eprintln!("[serve] {line}");
             }
@@ -109,17 +118,38 @@ impl Server {
                 return Err("travdoc serve did not start within 120 s".into());
             }
         };
-        let token_path = data_dir.join("admin.token");
-        let admin_token = std::fs::read_to_string(&token_path)?.trim().to_owned();
+        let enrolment_code = code_receiver.try_recv().ok();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
+        let admin_token = cli_token(data_dir, &env, "admin")?;
         let client = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
         Ok(Server {
             url,
             admin_token,
+            enrolment_code,
             data_dir: data_dir.to_owned(),
+            env,
             child,
             _dir: dir,
             client,
         })
+    }
+
+    /// Runs `travdoc ARGS` on this server's data dir and database, as the host operator.
+    pub fn cli(&self, args: &[&str]) -> Result<std::process::Output, Box<dyn std::error::Error>> {
+        cli(&self.data_dir, &self.env, args)
+    }
+
+    /// Runs `travdoc ARGS` as the first admin (`TRAVDOC_OPERATOR_TOKEN`).
+    pub fn cli_as_admin(
+        &self,
+        args: &[&str],
+    ) -> Result<std::process::Output, Box<dyn std::error::Error>> {
+        let mut env = self.env.clone();
+        env.push(("TRAVDOC_OPERATOR_TOKEN".to_owned(), self.admin_token.clone()));
+        cli(&self.data_dir, &env, args)
     }
 
     /// Sends a request; `body` as JSON when given.
@@ -188,7 +218,9 @@ impl Server {
         })
     }
 
-    /// Creates a user through the API and returns its token.
+    /// Creates a user through the API (as the first admin) and returns an API token of it. A
+    /// grant of approver or admin is confirmed by the host operator (`travdoc user confirm`:
+    /// the service has one admin, so the host is the second party).
     pub async fn user(
         &self,
         name: &str,
@@ -206,8 +238,73 @@ impl Server {
         if answer.status != 201 {
             return Err(format!("creating {name}: {} {}", answer.status, answer.body).into());
         }
-        Ok(answer.body["token"].as_str().ok_or("no token")?.to_owned())
+        if matches!(role, "approver" | "admin") {
+            let confirmed = self.cli(&["user", "confirm", name])?;
+            if !confirmed.status.success() {
+                return Err(format!(
+                    "confirming {name}: {}",
+                    String::from_utf8_lossy(&confirmed.stderr)
+                )
+                .into());
+            }
+        }
+        let token = self
+            .call(
+                "POST",
+                &format!("/v1/users/{name}/tokens"),
+                Some(&self.admin_token),
+                Some(&json!({"label": "tests"})),
+            )
+            .await?;
+        if token.status != 201 {
+            return Err(format!("token of {name}: {} {}", token.status, token.body).into());
+        }
+        Ok(token.body["token"].as_str().ok_or("no token")?.to_owned())
     }
+}
+
+/// Runs `travdoc --data-dir DIR ARGS` with `env` (the server's database), as the host operator.
+pub fn cli(
+    data_dir: &Path,
+    env: &[(String, String)],
+    args: &[&str],
+) -> Result<std::process::Output, Box<dyn std::error::Error>> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("SOFTHSM2_CONF")
+        .env_remove("TRAVDOC_OPERATOR_TOKEN")
+        .env("RUST_LOG", "warn");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    Ok(command.output()?)
+}
+
+/// A further API token of `name` on `server`, made offline.
+pub fn cli_token_of(server: &Server, name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    cli_token(&server.data_dir, &server.env, name)
+}
+
+/// An API token of `name`, made offline (`travdoc user token NAME`).
+pub fn cli_token(
+    data_dir: &Path,
+    env: &[(String, String)],
+    name: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let output = cli(data_dir, env, &["user", "token", name, "--label", "tests"])?;
+    let token = String::from_utf8(output.stdout)?.trim().to_owned();
+    if !output.status.success() || !token.starts_with("tdk_") {
+        return Err(format!(
+            "travdoc user token {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(token)
 }
 
 /// A valid TTD request body for `mission`.

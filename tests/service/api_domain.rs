@@ -50,6 +50,7 @@ fn actor(id: &str, role: Role, mission: Option<&str>) -> Actor {
         name: id.to_owned(),
         role,
         mission: mission.and_then(|m| m.parse::<MissionCode>().ok()),
+        granted: true,
     }
 }
 

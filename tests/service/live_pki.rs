@@ -27,6 +27,30 @@ pub(crate) fn ceremony_env(
     env: &[(&str, &str)],
 ) -> Result<Vec<(String, String)>, BoxError> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect();
+    let run = |args: &[&str], operator: Option<&str>| -> Result<String, BoxError> {
+        let mut env = env.clone();
+        if let Some(token) = operator {
+            env.push(("TRAVDOC_OPERATOR_TOKEN".to_owned(), token.to_owned()));
+        }
+        let output = crate::common::cli(data_dir, &env, args)?;
+        if !output.status.success() {
+            return Err(format!("{args:?}: {}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    // The first admin (made by `serve`'s first start, or here on a data dir without one)
+    // confirms each operator's grant, which the host operator asked for.
+    let admin = match run(&["user", "token", "admin"], None) {
+        Ok(token) => token,
+        Err(_) => {
+            run(&["user", "add", "admin", "--role", "admin"], None)?;
+            run(&["user", "token", "admin"], None)?
+        }
+    };
     let mut out = Vec::new();
     for variable in ["TRAVDOC_OPERATOR_TOKEN", "TRAVDOC_SECOND_OPERATOR_TOKEN"] {
         let name = format!(
@@ -34,25 +58,9 @@ pub(crate) fn ceremony_env(
             std::process::id(),
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
-        let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
-        command
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["user", "add", &name, "--role", "admin"])
-            .env_remove("DATABASE_URL")
-            .env_remove("SOFTHSM2_CONF")
-            .env("RUST_LOG", "warn");
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let output = command.output()?;
-        if !output.status.success() {
-            return Err(format!("user add: {}", String::from_utf8_lossy(&output.stderr)).into());
-        }
-        out.push((
-            variable.to_owned(),
-            String::from_utf8_lossy(&output.stdout).trim().to_owned(),
-        ));
+        run(&["user", "add", &name, "--role", "admin"], None)?;
+        run(&["user", "confirm", &name], Some(&admin))?;
+        out.push((variable.to_owned(), run(&["user", "token", &name], None)?));
     }
     Ok(out)
 }
@@ -342,9 +350,8 @@ fn node(data_dir: &Path, url: &str, token_of: Option<&Path>) -> Result<Server, B
     let hsm = first.join("hsm");
     let pin = std::fs::read_to_string(hsm.join("user.pin"))?;
     let conf = hsm.join("softhsm2.conf").display().to_string();
-    // The admin account is in the shared database; its token is the first node's.
+    // The admin account is in the shared database (the harness mints a token of it).
     std::fs::create_dir_all(data_dir)?;
-    std::fs::copy(first.join("admin.token"), data_dir.join("admin.token"))?;
     Server::start_in(
         data_dir,
         &[

@@ -333,12 +333,14 @@ async fn the_load_tool_runs_over_tls_trusting_only_the_given_authority() -> Test
         &[("TRAVDOC_CONFIG", &config_text)],
         None,
     )?;
+    let (mission, approver) = crate::load_tool::bench_tokens(&server).await?;
     let bench = |ca: Option<&Path>| -> Result<std::process::Output, BoxError> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
         command
             .args(["bench", "verify", "--url", &server.url])
             .args(["--concurrency", "2", "--count", "6"])
-            .env("TRAVDOC_TOKEN", &server.admin_token);
+            .env("TRAVDOC_MISSION_TOKEN", &mission)
+            .env("TRAVDOC_APPROVER_TOKEN", &approver);
         if let Some(ca) = ca {
             command.arg("--ca").arg(ca);
         }

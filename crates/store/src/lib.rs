@@ -15,6 +15,7 @@ pub mod documents;
 pub mod events;
 mod group;
 pub mod idempotency;
+pub mod identity;
 pub mod issuing;
 pub mod ledger;
 pub mod numbers;

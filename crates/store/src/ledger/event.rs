@@ -191,6 +191,83 @@ pub enum Event {
         role: String,
         operator_ref: String,
     },
+    /// A request was approved: the second officer of the four eyes.
+    RequestApproved {
+        request_ref: String,
+        request_kind: String,
+        approver_ref: String,
+    },
+    /// A staff member signed in (`method`: the factors used).
+    SignedIn {
+        user_ref: String,
+        method: String,
+        client: Option<String>,
+    },
+    /// A sign-in failed (`user_ref` when the name was an account's).
+    SignInFailed {
+        user_ref: Option<String>,
+        client: Option<String>,
+        reason: String,
+    },
+    /// An account (`user:<id>`) or a client address (`client:<address>`) was locked after
+    /// repeated failures, until `until` (Unix seconds).
+    SignInLocked { subject: String, until: i64 },
+    /// An admin lifted the locks of an account.
+    SignInUnlocked {
+        user_ref: String,
+        operator_ref: String,
+    },
+    /// A one-time enrolment code was issued (a new account, or a reset).
+    EnrolmentIssued {
+        user_ref: String,
+        operator_ref: String,
+    },
+    /// A person enrolled a factor (`password`, `totp`, `recovery_codes`).
+    FactorEnrolled { user_ref: String, factor: String },
+    /// A grant of approver or admin (`kind`: `role` or `enable`) awaits a second admin.
+    GrantRequested {
+        grant_ref: String,
+        user_ref: String,
+        grant_kind: String,
+        role: String,
+        operator_ref: String,
+    },
+    /// A second admin confirmed a grant; it is in force.
+    GrantConfirmed {
+        grant_ref: String,
+        user_ref: String,
+        role: String,
+        operator_ref: String,
+    },
+    /// A role changed with no grant needed (to a role other than approver or admin).
+    RoleChanged {
+        user_ref: String,
+        role: String,
+        operator_ref: String,
+    },
+    /// An account was disabled (its sessions and tokens stop at once).
+    UserDisabled {
+        user_ref: String,
+        operator_ref: String,
+    },
+    /// An account was enabled.
+    UserEnabled {
+        user_ref: String,
+        operator_ref: String,
+    },
+    /// An API token was created.
+    TokenCreated {
+        token_ref: String,
+        user_ref: String,
+        expires_at: i64,
+        operator_ref: String,
+    },
+    /// An API token was revoked.
+    TokenRevoked {
+        token_ref: String,
+        user_ref: String,
+        operator_ref: String,
+    },
 }
 
 impl Event {
@@ -215,7 +292,21 @@ impl Event {
             Self::DocumentRevoked { .. } => 0x0301,
             Self::ArrivalCleared { .. } => 0x0302,
             Self::NumberVoided { .. } => 0x0303,
+            Self::RequestApproved { .. } => 0x0304,
             Self::UserAdded { .. } => 0x0401,
+            Self::SignedIn { .. } => 0x0402,
+            Self::SignInFailed { .. } => 0x0403,
+            Self::SignInLocked { .. } => 0x0404,
+            Self::SignInUnlocked { .. } => 0x0405,
+            Self::EnrolmentIssued { .. } => 0x0406,
+            Self::FactorEnrolled { .. } => 0x0407,
+            Self::GrantRequested { .. } => 0x0408,
+            Self::GrantConfirmed { .. } => 0x0409,
+            Self::RoleChanged { .. } => 0x040A,
+            Self::UserDisabled { .. } => 0x040B,
+            Self::UserEnabled { .. } => 0x040C,
+            Self::TokenCreated { .. } => 0x040D,
+            Self::TokenRevoked { .. } => 0x040E,
         }
     }
 }
