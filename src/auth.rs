@@ -58,7 +58,9 @@ pub enum AuthError {
          a grant an admin asked for; ask a second admin"
     )]
     HostMayNotConfirm,
-    #[error("this enrolment code is not valid (wrong, used or older than 24 hours); ask an administrator for a new one")]
+    #[error(
+        "this enrolment code is not valid (wrong, used or older than 24 hours); ask an administrator for a new one"
+    )]
     EnrolmentInvalid,
     #[error("password refused: {0}")]
     WeakPassword(String),
@@ -79,7 +81,6 @@ pub enum AuthError {
     #[error("audit ledger: {0}")]
     Ledger(String),
 }
-
 
 impl From<travdoc_store::StoreError> for AuthError {
     fn from(error: travdoc_store::StoreError) -> Self {
@@ -296,7 +297,11 @@ pub fn actor_of(user: &travdoc_store::identity::UserRow) -> Result<Actor, AuthEr
         id: user.id.clone(),
         name: user.name.clone(),
         role: Role::from_str(&user.role)?,
-        mission: user.mission.clone().map(MissionCode::try_from).transpose()?,
+        mission: user
+            .mission
+            .clone()
+            .map(MissionCode::try_from)
+            .transpose()?,
         granted: user.granted,
     })
 }

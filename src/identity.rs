@@ -106,7 +106,8 @@ fn argon2() -> Result<argon2::Argon2<'static>, AuthError> {
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|error| AuthError::Random(error.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|error| AuthError::Credential(error.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|error| AuthError::Credential(error.to_string()))?;
     argon2()?
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
@@ -273,13 +274,19 @@ mod tests {
     #[test]
     fn passwords_follow_the_rule_and_verify() {
         assert!(password_problem("short", "nimal").is_some());
-        assert!(password_problem("Password1234", "nimal").is_some(), "deny list");
+        assert!(
+            password_problem("Password1234", "nimal").is_some(),
+            "deny list"
+        );
         assert!(password_problem("aaaaaaaaaaaaaaa", "nimal").is_some());
         assert!(password_problem("nimal-perera-2026", "nimal").is_some());
         assert!(password_problem("abcdefghijklmnop", "x").is_some());
         assert_eq!(password_problem("tea leaves at dawn 42", "nimal"), None);
         let stored = hash_password("tea leaves at dawn 42").unwrap_or_default();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         assert!(password_matches("tea leaves at dawn 42", &stored));
         assert!(!password_matches("tea leaves at dawn 43", &stored));
         assert!(!password_matches("anything", "not a phc string"));
@@ -293,10 +300,20 @@ mod tests {
             .to_encoded()
             .to_string();
         assert_eq!(totp_code(&secret, 59).unwrap_or_default(), "287082");
-        assert_eq!(totp_code(&secret, 1_111_111_109).unwrap_or_default(), "081804");
-        assert_eq!(totp_code(&secret, 2_000_000_000).unwrap_or_default(), "279037");
+        assert_eq!(
+            totp_code(&secret, 1_111_111_109).unwrap_or_default(),
+            "081804"
+        );
+        assert_eq!(
+            totp_code(&secret, 2_000_000_000).unwrap_or_default(),
+            "279037"
+        );
         assert_eq!(totp_step(&secret, "287082", 59), Some(1));
-        assert_eq!(totp_step(&secret, "287082", 89), Some(1), "one step of drift");
+        assert_eq!(
+            totp_step(&secret, "287082", 89),
+            Some(1),
+            "one step of drift"
+        );
         assert_eq!(totp_step(&secret, "287082", 150), None);
         assert_eq!(totp_step(&secret, "28708", 59), None);
     }

@@ -380,16 +380,44 @@ impl Browser<'_> {
         }
     }
 
-    async fn sign_in(&self, server: &Server, token: &str) -> Result<(), BoxError> {
+    /// Enrols `name` with its one-time code as the person would: password, then the
+    /// authenticator (the test reads the key off the page and computes the code), then the
+    /// recovery codes page.
+    async fn enrol(&self, server: &Server, name: &str, code: &str) -> Result<Person, BoxError> {
+        let password = "tea leaves drift past the harbour wall".to_owned();
+        self.goto(&format!("{}/console/enrol", server.url)).await?;
+        self.type_into("#enrolment_code", code).await?;
+        self.type_into("#password", &password).await?;
+        self.type_into("#password_again", &password).await?;
+        self.click("#enrol-password").await?;
+        self.wait_for("#totp-secret").await?;
+        assert_eq!(self.text("#enrol-user").await?, name);
+        let person = Person {
+            name: name.to_owned(),
+            password,
+            secret: self.text("#totp-secret").await?,
+            last_step: std::cell::Cell::new(0),
+        };
+        self.type_into("#code", &person.next_code().await?).await?;
+        self.click("#enrol-totp").await?;
+        self.wait_for("#recovery-codes").await?;
+        Ok(person)
+    }
+
+    async fn sign_in(&self, server: &Server, person: &Person) -> Result<(), BoxError> {
         self.goto(&format!("{}/console/login", server.url)).await?;
-        self.type_into("#token", token).await?;
+        self.type_into("#name", &person.name).await?;
+        self.type_into("#password", &person.password).await?;
         self.click("#sign-in").await?;
+        self.wait_for("#code").await?;
+        self.type_into("#code", &person.next_code().await?).await?;
+        self.click("#verify-code").await?;
         self.wait_for("#who").await
     }
 
     async fn sign_out(&self) -> Result<(), BoxError> {
         self.click("form[action='/console/logout'] button").await?;
-        self.wait_for("#token").await
+        self.wait_for("#name").await
     }
 
     /// Every visible form control has a label (or an accessible name).
@@ -419,23 +447,47 @@ impl Browser<'_> {
     }
 }
 
-/// `travdoc user add` against the server's data dir; returns the token.
+/// A member of staff with the credentials they set at enrolment.
+struct Person {
+    name: String,
+    password: String,
+    /// The authenticator key (base32), as the enrolment page showed it.
+    secret: String,
+    /// The last TOTP time step used (a code is good once).
+    last_step: std::cell::Cell<u64>,
+}
+
+impl Person {
+    /// A code of a time step not used yet: the current one, or the next (within the one step
+    /// of drift the service accepts), waiting for the clock when both were used.
+    async fn next_code(&self) -> Result<String, BoxError> {
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            let step = (now / 30).max(self.last_step.get() + 1);
+            if step <= now / 30 + 1 {
+                self.last_step.set(step);
+                return Ok(travdoc::identity::totp_code(&self.secret, step * 30)?);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// `travdoc user add` against the server's data dir (a grant of approver confirmed by the
+/// first admin); returns the one-time enrolment code.
 fn add_user(
     server: &Server,
     name: &str,
     role: &str,
     mission: Option<&str>,
 ) -> Result<String, BoxError> {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_travdoc"));
-    command
-        .arg("--data-dir")
-        .arg(&server.data_dir)
-        .args(["user", "add", name, "--role", role])
-        .env_remove("DATABASE_URL");
+    let mut args = vec!["user", "add", name, "--role", role];
     if let Some(mission) = mission {
-        command.args(["--mission", mission]);
+        args.extend(["--mission", mission]);
     }
-    let output = command.output()?;
+    let output = server.cli(&args)?;
     if !output.status.success() {
         return Err(format!(
             "travdoc user add {name}: {}",
@@ -443,11 +495,16 @@ fn add_user(
         )
         .into());
     }
-    let token = String::from_utf8(output.stdout)?.trim().to_owned();
-    if !token.starts_with("tdk_") {
-        return Err(format!("unexpected token output for {name}").into());
+    let code = String::from_utf8(output.stdout)?.trim().to_owned();
+    if matches!(role, "approver" | "admin") {
+        let confirmed = server.cli_as_admin(&["user", "confirm", name])?;
+        if !confirmed.status.success() {
+            return Err(String::from_utf8_lossy(&confirmed.stderr)
+                .into_owned()
+                .into());
+        }
     }
-    Ok(token)
+    Ok(code)
 }
 
 fn date_in_days(days: i64) -> String {
@@ -473,25 +530,40 @@ fn datamatrix_png(seal: &[u8], path: &Path) -> Result<(), BoxError> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> TestResult {
     let server = Server::start()?;
-    let auditor = add_user(&server, "auditor-web", "auditor", None)?;
+    let code = add_user(&server, "auditor-web", "auditor", None)?;
     let driver = Driver::start().await?;
     let browser = driver.session().await?;
+    let auditor = browser.enrol(&server, "auditor-web", &code).await?;
+    assert!(browser.text("#recovery-codes").await?.lines().count() >= 10);
 
     // The console asks for a sign-in first.
     browser.goto(&format!("{}/console", server.url)).await?;
-    browser.wait_for("#token").await?;
+    browser.wait_for("#name").await?;
     assert!(browser.unlabelled_controls().await?.is_empty());
     browser.screenshot("console-login-desktop", 1280).await?;
     browser.screenshot("console-login-phone", 390).await?;
 
-    // A wrong token is refused with a message.
-    browser.type_into("#token", "tdk_not-a-real-token").await?;
+    // A wrong password is refused with a message (and the same message as a wrong name).
+    browser.type_into("#name", "auditor-web").await?;
+    browser
+        .type_into("#password", "not the password at all")
+        .await?;
     browser.click("#sign-in").await?;
     browser.wait_for("#login-error").await?;
-    assert!(browser.text("#login-error").await?.contains("not valid"));
+    let wrong_password = browser.text("#login-error").await?;
+    assert!(wrong_password.contains("wrong"), "{wrong_password}");
+    browser.type_into("#name", "nobody-here").await?;
+    browser
+        .type_into("#password", "not the password at all")
+        .await?;
+    browser.click("#sign-in").await?;
+    browser.wait_for("#login-error").await?;
+    assert_eq!(browser.text("#login-error").await?, wrong_password);
 
-    // Keyboard only: Tab from the token field reaches the button, Enter signs in.
-    browser.type_into("#token", &auditor).await?;
+    // Keyboard only: Tab from the password field reaches the button, Enter goes on; the
+    // authenticator code and Enter sign in.
+    browser.type_into("#name", &auditor.name).await?;
+    browser.type_into("#password", &auditor.password).await?;
     browser.tab(1).await?;
     let focused = browser
         .script(
@@ -507,6 +579,12 @@ async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> 
         )
         .await?;
     assert_eq!(outline, "solid", "focus must be visible");
+    browser.press_enter().await?;
+    browser.wait_for("#code").await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser
+        .type_into("#code", &auditor.next_code().await?)
+        .await?;
     browser.press_enter().await?;
     browser.wait_for("#who").await?;
     assert!(browser.text("#who").await?.contains("auditor"));
@@ -545,9 +623,21 @@ async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> 
         .await?;
     assert_eq!(forged.status, 403, "{:?}", forged.body);
     browser.sign_out().await?;
-    // Signed out: the console sends us back to sign in.
+    // Signed out: the console sends us back to sign in, and the old cookie is dead on the
+    // server too (not only forgotten by the browser).
     browser.goto(&format!("{}/console", server.url)).await?;
-    browser.wait_for("#token").await?;
+    browser.wait_for("#name").await?;
+    let replayed = server
+        .raw(
+            "GET",
+            "/console",
+            None,
+            Bytes::new(),
+            None,
+            &[("cookie", &cookie)],
+        )
+        .await?;
+    assert_eq!(replayed.status, 303, "a signed-out session still works");
 
     // The public page, in each language, on a phone and a desktop.
     for (lang, title) in [
@@ -613,11 +703,16 @@ async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> 
 async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revoked() -> TestResult
 {
     let server = Server::start()?;
-    let mission = add_user(&server, "mission-lon-web", "mission", Some("LON"))?;
-    let approver = add_user(&server, "approver-web", "approver", None)?;
-    let other_mission = add_user(&server, "mission-par-web", "mission", Some("PAR"))?;
+    let codes = [
+        add_user(&server, "mission-lon-web", "mission", Some("LON"))?,
+        add_user(&server, "approver-web", "approver", None)?,
+        add_user(&server, "mission-par-web", "mission", Some("PAR"))?,
+    ];
     let driver = Driver::start().await?;
     let browser = driver.session().await?;
+    let mission = browser.enrol(&server, "mission-lon-web", &codes[0]).await?;
+    let approver = browser.enrol(&server, "approver-web", &codes[1]).await?;
+    let other_mission = browser.enrol(&server, "mission-par-web", &codes[2]).await?;
 
     // The mission requests a TTD.
     browser.sign_in(&server, &mission).await?;
@@ -880,5 +975,121 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
         .await?;
 
     browser.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_admin_enrols_adds_staff_disables_them_and_sessions_end_when_idle() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = Server::start_in(
+        &dir.path().join("var"),
+        &[("TRAVDOC_SESSION_IDLE_MINUTES", "1")],
+        None,
+    )?;
+    let first_code = server
+        .enrolment_code
+        .clone()
+        .ok_or("serve printed no enrolment code on first start")?;
+    assert!(
+        !server.data_dir.join("admin.token").exists(),
+        "no permanent token on disk"
+    );
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+
+    // A common password is refused, with the reason; the enrolment code stays good.
+    browser
+        .goto(&format!("{}/console/enrol", server.url))
+        .await?;
+    browser.wait_for("#enrolment_code").await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.type_into("#enrolment_code", &first_code).await?;
+    browser.type_into("#password", "password1234").await?;
+    browser.type_into("#password_again", "password1234").await?;
+    browser.click("#enrol-password").await?;
+    browser.wait_for("#enrol-error").await?;
+    assert!(browser.text("#enrol-error").await?.contains("common"));
+    // The QR code and the key, a wrong code refused, then the right one.
+    let admin = browser.enrol(&server, "admin", &first_code).await?;
+    browser.screenshot("console-enrolled-desktop", 1280).await?;
+    // The code is used up.
+    browser
+        .goto(&format!("{}/console/enrol", server.url))
+        .await?;
+    browser.type_into("#enrolment_code", &first_code).await?;
+    browser.type_into("#password", &admin.password).await?;
+    browser
+        .type_into("#password_again", &admin.password)
+        .await?;
+    browser.click("#enrol-password").await?;
+    browser.wait_for("#enrol-error").await?;
+    assert!(browser.text("#enrol-error").await?.contains("not valid"));
+
+    // A wrong password is refused without saying which half was wrong.
+    browser
+        .goto(&format!("{}/console/login", server.url))
+        .await?;
+    browser.type_into("#name", "admin").await?;
+    browser
+        .type_into("#password", "not the password at all")
+        .await?;
+    browser.click("#sign-in").await?;
+    browser.wait_for("#login-error").await?;
+    assert!(
+        browser
+            .text("#login-error")
+            .await?
+            .contains("name or the password is wrong")
+    );
+
+    // The admin adds a clerk from the users page and reads the clerk's enrolment code.
+    browser.sign_in(&server, &admin).await?;
+    browser.click("#nav-users").await?;
+    browser.wait_for("#add-user").await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.type_into("#new-name", "clerk").await?;
+    browser.click("#add-user").await?;
+    browser.wait_for("#enrolment-code").await?;
+    let shown = browser.text("#enrolment-code code").await?;
+    browser.screenshot("console-users-desktop", 1280).await?;
+
+    // The clerk enrols and signs in in a browser of their own.
+    let clerk_browser = driver.session().await?;
+    let clerk = clerk_browser.enrol(&server, "clerk", &shown).await?;
+    clerk_browser.sign_in(&server, &clerk).await?;
+    assert!(clerk_browser.text("#who").await?.contains("clerk"));
+
+    // Disabled by the admin, the clerk's session ends on the next request.
+    browser.click("#disable-clerk").await?;
+    browser.wait_for("#users-notice").await?;
+    clerk_browser
+        .goto(&format!("{}/console", server.url))
+        .await?;
+    clerk_browser.wait_for("#name").await?;
+    clerk_browser.close().await?;
+
+    // The admin's session ends after a minute without a request (idle limit set to 1 min).
+    tokio::time::sleep(Duration::from_secs(62)).await;
+    browser.goto(&format!("{}/console", server.url)).await?;
+    browser.wait_for("#name").await?;
+    browser.close().await?;
+
+    // Everything is on the ledger: enrolments, sign-ins and failures, the new account, the
+    // disable.
+    let exported = server.cli(&["ledger", "export"])?;
+    let text = String::from_utf8_lossy(&exported.stdout);
+    for kind in [
+        "factor_enrolled",
+        "signed_in",
+        "sign_in_failed",
+        "user_added",
+        "enrolment_issued",
+        "user_disabled",
+    ] {
+        assert!(
+            text.contains(&format!("\"kind\":\"{kind}\"")),
+            "no {kind} in the ledger"
+        );
+    }
     Ok(())
 }

@@ -41,7 +41,9 @@ pub struct SetRole {
 }
 
 fn admin(state: &AppState, caller: &Caller) -> Result<Party, ApiError> {
-    Ok(Party::Admin(caller.require(state, Act::ManageUsers)?.clone()))
+    Ok(Party::Admin(
+        caller.require(state, Act::ManageUsers)?.clone(),
+    ))
 }
 
 fn mission(code: Option<String>) -> Result<Option<MissionCode>, ApiError> {
@@ -101,7 +103,9 @@ pub async fn get_user(
     Path(name): Path<String>,
 ) -> Result<axum::Json<AccountView>, ApiError> {
     admin(&state, &caller)?;
-    Ok(axum::Json(accounts::account(state.service.db(), &name).await?))
+    Ok(axum::Json(
+        accounts::account(state.service.db(), &name).await?,
+    ))
 }
 
 /// Creates an API token for the account (admin); the token is in the answer only.
@@ -138,7 +142,9 @@ pub async fn list_tokens(
     Path(name): Path<String>,
 ) -> Result<axum::Json<Vec<TokenView>>, ApiError> {
     admin(&state, &caller)?;
-    Ok(axum::Json(accounts::tokens(state.service.db(), &name).await?))
+    Ok(axum::Json(
+        accounts::tokens(state.service.db(), &name).await?,
+    ))
 }
 
 /// Revokes an API token (admin): it fails with 401 on its next use.

@@ -156,7 +156,9 @@ impl OfficerCredentials {
             OfficerCredentials::Token(token) => crate::auth::authenticate(db, token, now)
                 .await?
                 .ok_or_else(|| {
-                    anyhow::anyhow!("TRAVDOC_APPROVER_TOKEN is not a valid token of an enabled user")
+                    anyhow::anyhow!(
+                        "TRAVDOC_APPROVER_TOKEN is not a valid token of an enabled user"
+                    )
                 })?,
             OfficerCredentials::Typed {
                 name,

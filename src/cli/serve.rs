@@ -60,7 +60,6 @@ pub fn init_tracing(json: bool) {
     };
 }
 
-
 pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let config = &context.config;
     std::fs::create_dir_all(&config.data_dir)?;

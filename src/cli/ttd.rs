@@ -88,7 +88,12 @@ fn issue(
         let approver = match &officer {
             Some((name, credentials)) => Some(
                 credentials
-                    .check(service.db(), &context.config.auth, name, crate::auth::Act::ApproveTtd)
+                    .check(
+                        service.db(),
+                        &context.config.auth,
+                        name,
+                        crate::auth::Act::ApproveTtd,
+                    )
                     .await?,
             ),
             None => None,

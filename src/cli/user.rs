@@ -143,8 +143,7 @@ async fn act(db: &Db, command: &UserCommand) -> anyhow::Result<ExitCode> {
             mission: code,
         } => {
             let role: Role = role.parse()?;
-            let created =
-                accounts::add_user(db, &party, name, role, mission(code)?, now).await?;
+            let created = accounts::add_user(db, &party, name, role, mission(code)?, now).await?;
             eprintln!(
                 "account {} created; its one-time enrolment code (until {}) is shown once:",
                 describe(&created.account),

@@ -165,7 +165,12 @@ impl FromRequestParts<AppState> for Caller {
         match crate::auth::authenticate(state.service.db(), token, now).await? {
             Some(actor) => Ok(Caller(actor)),
             None => {
-                deny(state, parts, 401, "unknown, expired, revoked or disabled token");
+                deny(
+                    state,
+                    parts,
+                    401,
+                    "unknown, expired, revoked or disabled token",
+                );
                 Err(ApiError::unauthorized())
             }
         }

@@ -168,7 +168,12 @@ fn check_account(name: &str, role: Role, mission: Option<&MissionCode>) -> Resul
     }
 }
 
-async fn append(tx: &mut travdoc_store::Transaction, key: String, at: i64, event: Event) -> Result<(), AuthError> {
+async fn append(
+    tx: &mut travdoc_store::Transaction,
+    key: String,
+    at: i64,
+    event: Event,
+) -> Result<(), AuthError> {
     travdoc_store::ledger::append(tx, &key, &Entry::new(at, event)).await?;
     Ok(())
 }
@@ -199,7 +204,10 @@ async fn enrolment(
     .await?;
     append(
         tx,
-        format!("user.enrolment:{user}:{at}:{}", identity::secret_hash(&code)),
+        format!(
+            "user.enrolment:{user}:{at}:{}",
+            identity::secret_hash(&code)
+        ),
         at,
         Event::EnrolmentIssued {
             user_ref: user.to_owned(),
@@ -342,7 +350,11 @@ pub async fn issue_token(
     let row = TokenRow {
         id: uuid::Uuid::new_v4().to_string(),
         user_id: user.id.clone(),
-        label: if label.is_empty() { "api".to_owned() } else { label.to_owned() },
+        label: if label.is_empty() {
+            "api".to_owned()
+        } else {
+            label.to_owned()
+        },
         token_hash: crate::auth::token_hash(token.expose()),
         created_at: at,
         expires_at: at + i64::from(days) * 86_400,

@@ -168,11 +168,17 @@ pub async fn enrol_totp(
     now: i64,
 ) -> Result<Vec<String>, AuthError> {
     let (hash, user) = enrolling(db, code, now).await?;
-    let secret = user.totp_pending.clone().ok_or(AuthError::EnrolmentInvalid)?;
+    let secret = user
+        .totp_pending
+        .clone()
+        .ok_or(AuthError::EnrolmentInvalid)?;
     let step = identity::totp_step(&secret, totp_code, u64::try_from(now).unwrap_or_default())
         .ok_or(AuthError::BadCode)?;
     let recovery = identity::recovery_codes()?;
-    let hashes: Vec<String> = recovery.iter().map(|code| identity::secret_hash(code)).collect();
+    let hashes: Vec<String> = recovery
+        .iter()
+        .map(|code| identity::secret_hash(code))
+        .collect();
     let mut tx = db.begin().await?;
     if !store::use_enrolment(&mut tx, &hash, now).await? {
         return Err(AuthError::EnrolmentInvalid);
@@ -340,8 +346,15 @@ pub async fn sign_in_password(
                 Some(user) if !good => "wrong password",
                 Some(_) => "not enrolled",
             };
-            failed(db, settings, other.as_ref().map(|u| u.id.as_str()), client, reason, now)
-                .await?;
+            failed(
+                db,
+                settings,
+                other.as_ref().map(|u| u.id.as_str()),
+                client,
+                reason,
+                now,
+            )
+            .await?;
             return Err(AuthError::BadCredentials);
         }
     };
@@ -402,7 +415,15 @@ pub async fn sign_in_code(
     };
     let Some(method) = method else {
         drop(tx);
-        failed(db, settings, Some(&user.id), client, "wrong second factor", now).await?;
+        failed(
+            db,
+            settings,
+            Some(&user.id),
+            client,
+            "wrong second factor",
+            now,
+        )
+        .await?;
         return Err(AuthError::BadCode);
     };
     if user.disabled {
@@ -468,7 +489,9 @@ pub async fn session(
         return Ok(None);
     }
     // The idle clock moves at most every 15 s (a write per page view is not needed).
-    if now - session.last_seen >= 15 && !store::touch_session(db.writer(), &hash, now, idle_after).await? {
+    if now - session.last_seen >= 15
+        && !store::touch_session(db.writer(), &hash, now, idle_after).await?
+    {
         return Ok(None);
     }
     Ok(Some(LiveSession {

@@ -120,7 +120,11 @@ fn require(session: &Session, act: Act, what: &'static str) -> Result<(), WebErr
 /// The acts a role may perform, for the templates.
 fn abilities(actor: &Actor) -> minijinja::Value {
     // Nothing while a grant of the role awaits confirmation.
-    let role = if actor.granted { Some(actor.role) } else { None };
+    let role = if actor.granted {
+        Some(actor.role)
+    } else {
+        None
+    };
     let role = RoleAbilities(role);
     context! {
         request_ttd => role.may(Act::RequestTtd),

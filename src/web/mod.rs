@@ -295,7 +295,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             get(signin::code_form).post(signin::code),
         )
         .route("/console/logout", post(signin::logout))
-        .route("/console/enrol", get(signin::enrol_form).post(signin::enrol))
+        .route(
+            "/console/enrol",
+            get(signin::enrol_form).post(signin::enrol),
+        )
         .route("/console/enrol/totp", post(signin::enrol_totp))
         .route("/console/users", get(signin::users).post(signin::add_user))
         .route("/console/users/{name}/{act}", post(signin::user_act))

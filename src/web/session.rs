@@ -38,7 +38,9 @@ pub struct Session {
 pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<u32>) -> String {
     format!(
         "{name}={value}; Path=/console; HttpOnly; SameSite=Strict{}{}",
-        max_age.map(|age| format!("; Max-Age={age}")).unwrap_or_default(),
+        max_age
+            .map(|age| format!("; Max-Age={age}"))
+            .unwrap_or_default(),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -155,7 +157,11 @@ mod tests {
 
     #[test]
     fn malformed_cookies_are_ignored() {
-        for bad in ["td_session=abc", "td_session=a.b.c.d.e.f.g.h.i.j", "td_session="] {
+        for bad in [
+            "td_session=abc",
+            "td_session=a.b.c.d.e.f.g.h.i.j",
+            "td_session=",
+        ] {
             let mut headers = HeaderMap::new();
             headers.insert(header::COOKIE, HeaderValue::from_static(bad));
             assert_eq!(cookie(&headers, COOKIE), None, "{bad}");

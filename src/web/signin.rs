@@ -84,8 +84,8 @@ fn pre_session_page(
     status: StatusCode,
     extra: minijinja::Value,
 ) -> Result<Response, WebError> {
-    let value = crate::identity::csrf_value()
-        .map_err(|error| WebError::Random(error.to_string()))?;
+    let value =
+        crate::identity::csrf_value().map_err(|error| WebError::Random(error.to_string()))?;
     let html = render(name, context! { form => value.as_str(), ..extra })?;
     Ok((
         status,
@@ -150,7 +150,12 @@ pub async fn login(
             [
                 (
                     header::SET_COOKIE,
-                    session::set_cookie(SIGN_IN_COOKIE, &pending, secure(&headers, &tls), Some(300)),
+                    session::set_cookie(
+                        SIGN_IN_COOKIE,
+                        &pending,
+                        secure(&headers, &tls),
+                        Some(300),
+                    ),
                 ),
                 (header::LOCATION, "/console/login/code".to_owned()),
             ],
@@ -306,7 +311,7 @@ pub async fn enrol(
             &tls,
             StatusCode::UNPROCESSABLE_ENTITY,
             context! { title => "Set up your account", error => error,
-                       min => crate::identity::MIN_PASSWORD_CHARS },
+            min => crate::identity::MIN_PASSWORD_CHARS },
         )
     };
     if body.password != body.password_again {
@@ -365,11 +370,12 @@ pub async fn enrol_totp(
                 signin::enrolment_account(state.service.db(), &body.enrolment_code, now())
                     .await
                     .map_err(refused)?;
-            let pending = travdoc_store::identity::user_by_name(state.service.db().reader(), &account)
-                .await
-                .map_err(|error| refused(error.into()))?
-                .and_then(|user| user.totp_pending)
-                .ok_or_else(|| refused(AuthError::EnrolmentInvalid))?;
+            let pending =
+                travdoc_store::identity::user_by_name(state.service.db().reader(), &account)
+                    .await
+                    .map_err(|error| refused(error.into()))?
+                    .and_then(|user| user.totp_pending)
+                    .ok_or_else(|| refused(AuthError::EnrolmentInvalid))?;
             let uri = crate::identity::totp_uri(&state.auth.totp_issuer, &account, &pending);
             pre_session_page(
                 "enrol_totp.html",
@@ -402,7 +408,10 @@ fn admin(session: &Session) -> Result<accounts::Party, WebError> {
 }
 
 /// `GET /console/users` (admins): the accounts, their state, and what can be done.
-pub async fn users(State(state): State<AppState>, session: Session) -> Result<Html<String>, WebError> {
+pub async fn users(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Html<String>, WebError> {
     admin(&session)?;
     users_page(&state, &session, None, None).await
 }
@@ -476,15 +485,24 @@ pub async fn user_act(
     let at = time::OffsetDateTime::now_utc();
     let (notice, enrolment) = match act.as_str() {
         "confirm" => {
-            accounts::confirm(db, &party, &name, at).await.map_err(refused)?;
+            accounts::confirm(db, &party, &name, at)
+                .await
+                .map_err(refused)?;
             (format!("The grant of `{name}` is confirmed."), None)
         }
         "disable" => {
-            accounts::disable(db, &party, &name, at).await.map_err(refused)?;
-            (format!("`{name}` is disabled; its sessions and tokens have stopped."), None)
+            accounts::disable(db, &party, &name, at)
+                .await
+                .map_err(refused)?;
+            (
+                format!("`{name}` is disabled; its sessions and tokens have stopped."),
+                None,
+            )
         }
         "enable" => {
-            let account = accounts::enable(db, &party, &name, at).await.map_err(refused)?;
+            let account = accounts::enable(db, &party, &name, at)
+                .await
+                .map_err(refused)?;
             let text = if account.pending.is_some() {
                 format!("Enabling `{name}` awaits a second admin's confirmation.")
             } else {
@@ -493,18 +511,24 @@ pub async fn user_act(
             (text, None)
         }
         "reset" => {
-            let reset = accounts::reset(db, &party, &name, at).await.map_err(refused)?;
+            let reset = accounts::reset(db, &party, &name, at)
+                .await
+                .map_err(refused)?;
             (
                 format!("`{name}` must enrol again."),
                 Some((name.clone(), reset.enrolment_code)),
             )
         }
         "unlock" => {
-            accounts::unlock(db, &party, &name, at).await.map_err(refused)?;
+            accounts::unlock(db, &party, &name, at)
+                .await
+                .map_err(refused)?;
             (format!("`{name}` is unlocked."), None)
         }
         _ => {
-            return Err(WebError::Refused(ApiError::not_found("no such act on a user")));
+            return Err(WebError::Refused(ApiError::not_found(
+                "no such act on a user",
+            )));
         }
     };
     users_page(&state, &session, Some(notice), enrolment).await

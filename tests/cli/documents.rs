@@ -60,7 +60,10 @@ pub(crate) fn ceremony_operators(data_dir: &Path) -> [(&'static str, String); 2]
     };
     let admin = first_admin_token(data_dir);
     let token = |name: &str| {
-        ok(travdoc(data_dir, &["user", "add", name, "--role", "admin"]), "user add");
+        ok(
+            travdoc(data_dir, &["user", "add", name, "--role", "admin"]),
+            "user add",
+        );
         ok(
             travdoc_with(
                 data_dir,
@@ -464,9 +467,17 @@ fn passport_personalization_package_passes_passive_authentication() {
     ];
     // The second officer proves who they are: a name alone is no approval.
     let approver = approver_token(&data, "officer-b");
-    let forged = travdoc_with(&data, &args, &[("TRAVDOC_APPROVER_TOKEN", "tdk_not-a-token")]);
+    let forged = travdoc_with(
+        &data,
+        &args,
+        &[("TRAVDOC_APPROVER_TOKEN", "tdk_not-a-token")],
+    );
     assert_ne!(forged.code, 0, "{}", forged.stdout);
-    assert!(forged.stderr.contains("TRAVDOC_APPROVER_TOKEN"), "{}", forged.stderr);
+    assert!(
+        forged.stderr.contains("TRAVDOC_APPROVER_TOKEN"),
+        "{}",
+        forged.stderr
+    );
     assert!(!out.exists(), "nothing is written for a refused approval");
     let approved = travdoc_with(&data, &args, &[("TRAVDOC_APPROVER_TOKEN", &approver)]);
     assert_eq!(approved.code, 0, "{}{}", approved.stdout, approved.stderr);

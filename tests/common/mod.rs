@@ -148,7 +148,10 @@ impl Server {
         args: &[&str],
     ) -> Result<std::process::Output, Box<dyn std::error::Error>> {
         let mut env = self.env.clone();
-        env.push(("TRAVDOC_OPERATOR_TOKEN".to_owned(), self.admin_token.clone()));
+        env.push((
+            "TRAVDOC_OPERATOR_TOKEN".to_owned(),
+            self.admin_token.clone(),
+        ));
         cli(&self.data_dir, &env, args)
     }
 

@@ -19,7 +19,15 @@ pub(crate) async fn bench_tokens(
             Err(String::from_utf8_lossy(&output.stderr).into_owned().into())
         }
     };
-    run(server.cli(&["user", "add", "bench-mission", "--role", "mission", "--mission", "BNCH"])?)?;
+    run(server.cli(&[
+        "user",
+        "add",
+        "bench-mission",
+        "--role",
+        "mission",
+        "--mission",
+        "BNCH",
+    ])?)?;
     run(server.cli(&["user", "add", "bench-approver", "--role", "approver"])?)?;
     run(server.cli_as_admin(&["user", "confirm", "bench-approver"])?)?;
     Ok((

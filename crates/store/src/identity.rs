@@ -174,10 +174,7 @@ pub async fn change_user(tx: &mut Transaction, id: &str, change: &UserChange<'_>
             role,
             mission,
             granted,
-        } => query
-            .bind(*role)
-            .bind(*mission)
-            .bind(i64::from(*granted)),
+        } => query.bind(*role).bind(*mission).bind(i64::from(*granted)),
         UserChange::TotpConfirmed | UserChange::Reset => query,
     };
     let done = query
@@ -360,10 +357,7 @@ pub async fn insert_session(tx: &mut Transaction, session: &SessionRow) -> Resul
 }
 
 /// The session whose id hashes to `id_hash`, with its user.
-pub async fn session(
-    pool: &sqlx::AnyPool,
-    id_hash: &str,
-) -> Result<Option<(SessionRow, UserRow)>> {
+pub async fn session(pool: &sqlx::AnyPool, id_hash: &str) -> Result<Option<(SessionRow, UserRow)>> {
     let user_columns = USER_COLUMNS
         .split(", ")
         .map(|column| format!("u.{column}"))
@@ -396,7 +390,9 @@ pub async fn session(
             user_row(&row)?,
         ))
     };
-    read().map(Some).map_err(StoreError::db("reading a session"))
+    read()
+        .map(Some)
+        .map_err(StoreError::db("reading a session"))
 }
 
 /// Moves a live session's idle clock to `now`, unless it has been idle since before
@@ -584,11 +580,13 @@ fn grant_row(row: &AnyRow) -> std::result::Result<GrantRow, sqlx::Error> {
 
 /// Records a pending grant, withdrawing the account's earlier pending ones.
 pub async fn insert_grant(tx: &mut Transaction, grant: &GrantRow) -> Result<()> {
-    sqlx::query("UPDATE svc_grants SET state = 'withdrawn' WHERE user_id = $1 AND state = 'pending'")
-        .bind(&grant.user_id)
-        .execute(tx.conn())
-        .await
-        .map_err(StoreError::db("withdrawing grants"))?;
+    sqlx::query(
+        "UPDATE svc_grants SET state = 'withdrawn' WHERE user_id = $1 AND state = 'pending'",
+    )
+    .bind(&grant.user_id)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("withdrawing grants"))?;
     sqlx::query(
         "INSERT INTO svc_grants (id, user_id, kind, role, requested_by, requested_at, state) \
          VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
@@ -607,11 +605,13 @@ pub async fn insert_grant(tx: &mut Transaction, grant: &GrantRow) -> Result<()> 
 
 /// Withdraws the pending grants of `user_id` (its role changed again, or it was disabled).
 pub async fn withdraw_grants(tx: &mut Transaction, user_id: &str) -> Result<()> {
-    sqlx::query("UPDATE svc_grants SET state = 'withdrawn' WHERE user_id = $1 AND state = 'pending'")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await
-        .map_err(StoreError::db("withdrawing grants"))?;
+    sqlx::query(
+        "UPDATE svc_grants SET state = 'withdrawn' WHERE user_id = $1 AND state = 'pending'",
+    )
+    .bind(user_id)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("withdrawing grants"))?;
     Ok(())
 }
 
