@@ -43,8 +43,12 @@ pub enum AuthError {
     UnknownToken(String),
     #[error("a token lives 1 to {0} days")]
     TokenLife(u32),
-    #[error("a token label is at most 64 characters, without control characters")]
+    #[error(
+        "a token label is at most 64 characters, without control characters or white space at either end"
+    )]
     TokenLabel,
+    #[error("`{0}` holds that role already")]
+    SameRole(String),
     #[error("that would leave the service without an enabled admin")]
     LastAdmin,
     #[error("`{0}` has no grant awaiting confirmation")]

@@ -267,19 +267,28 @@ pub fn constrain(document: &mut Value, printers: &[String]) {
         .map(|role| role.as_str())
         .filter(|role| *role != "mission")
         .collect();
-    if let Some(schema) = document.pointer_mut("/components/schemas/CreateUser")
-        && let Some(object) = schema.as_object_mut()
-    {
-        object.insert(
-            "oneOf".to_owned(),
-            json!([
-                { "properties": { "role": { "const": "mission" },
-                                  "mission": { "type": "string", "pattern": MISSION_PATTERN } },
-                  "required": ["mission"] },
-                { "properties": { "role": { "enum": roles }, "mission": { "type": "null" } } },
-            ]),
-        );
+    for body in ["CreateUser", "SetRole"] {
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{body}"))
+            && let Some(object) = schema.as_object_mut()
+        {
+            object.insert(
+                "oneOf".to_owned(),
+                json!([
+                    { "properties": { "role": { "const": "mission" },
+                                      "mission": { "type": "string", "pattern": MISSION_PATTERN } },
+                      "required": ["mission"] },
+                    { "properties": { "role": { "enum": roles }, "mission": { "type": "null" } } },
+                ]),
+            );
+        }
     }
+    merge(document, "CreateToken", "label", optional_free(64));
+    merge(
+        document,
+        "CreateToken",
+        "expires_days",
+        json!({ "minimum": 1, "maximum": crate::usecase::accounts::MAX_TOKEN_DAYS }),
+    );
     if let Some(schemas) = document
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)

@@ -28,8 +28,31 @@ pub struct CreateToken {
     #[serde(default)]
     pub label: Option<String>,
     /// Days until it expires: 1 to 366 (default 90).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = Option<u32>)]
     pub expires_days: Option<u32>,
+}
+
+/// A whole number written either way JSON allows (`186` or `186.0`: JSON Schema counts both as
+/// an integer); a fraction, a negative or a number past `u32` is refused with the field named.
+fn whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u32>, D::Error> {
+    use serde::de::Error as _;
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = match number.as_u64() {
+        Some(value) => Some(value),
+        None => number
+            .as_f64()
+            .filter(|value| value.fract() == 0.0 && *value >= 0.0 && *value <= f64::from(u32::MAX))
+            .map(|value| value as u64),
+    };
+    whole
+        .and_then(|value| u32::try_from(value).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number of days, found {number}")))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -214,7 +214,7 @@ impl From<AuthError> for ApiError {
             AuthError::TokenLife(_) => ApiError::invalid("expires_days", error.to_string()),
             AuthError::TokenLabel => ApiError::invalid("label", error.to_string()),
             AuthError::WeakPassword(_) => ApiError::invalid("password", error.to_string()),
-            AuthError::LastAdmin | AuthError::NoPendingGrant(_) => {
+            AuthError::LastAdmin | AuthError::NoPendingGrant(_) | AuthError::SameRole(_) => {
                 ApiError::new(StatusCode::CONFLICT, "invalid_state", error.to_string())
             }
             AuthError::OwnGrant | AuthError::NotAnAdmin | AuthError::HostMayNotConfirm => {

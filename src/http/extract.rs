@@ -67,8 +67,26 @@ where
     }
 }
 
-/// Parses JSON, naming the field on a data error.
+/// Parses JSON, naming the field on a data error. Every body of the API is an object: an array
+/// would otherwise fill a struct's fields by position (serde accepts both).
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    match raw.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a JSON object",
+            ));
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "the body is not valid JSON",
+            ));
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(raw);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Ok(value) => {

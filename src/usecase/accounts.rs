@@ -340,10 +340,10 @@ pub async fn issue_token(
     if days == 0 || days > MAX_TOKEN_DAYS {
         return Err(AuthError::TokenLife(MAX_TOKEN_DAYS));
     }
-    let label = label.trim();
-    if label.chars().count() > 64 || label.chars().any(char::is_control) {
-        return Err(AuthError::TokenLabel);
-    }
+    // The free-text rule of every other field: no control characters, no white space at
+    // either end (nothing is trimmed silently).
+    crate::issuance::input::optional_free_text("label", Some(label), 64)
+        .map_err(|_| AuthError::TokenLabel)?;
     let user = user_named(db, name).await?;
     let token = crate::auth::Token::generate()?;
     let at = unix(now);
@@ -504,6 +504,12 @@ pub async fn set_role(
 ) -> Result<AccountView, AuthError> {
     check_account(name, role, mission.as_ref())?;
     let user = user_named(db, name).await?;
+    if user.role == role.as_str()
+        && user.mission.as_deref() == mission.as_ref().map(MissionCode::as_str)
+    {
+        // Not a change: a repeated grant would otherwise suspend a role already in force.
+        return Err(AuthError::SameRole(name.to_owned()));
+    }
     let at = unix(now);
     let mut tx = db.begin().await?;
     if user.role == Role::Admin.as_str() && role != Role::Admin {

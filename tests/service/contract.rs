@@ -44,6 +44,20 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         .ok_or("number")?
         .to_owned();
     let approved = common::approved_ttd(&server, &staff).await?;
+    // The account the user operations act on, and one of its API tokens.
+    server.user("subject", "issuer", None).await?;
+    let subject_token = server
+        .call(
+            "POST",
+            "/v1/users/subject/tokens",
+            Some(&staff.admin),
+            Some(&json!({"label": "revoked by the run"})),
+        )
+        .await?;
+    let subject_token = subject_token.body["id"]
+        .as_str()
+        .ok_or("token id")?
+        .to_owned();
     let photo =
         base64::engine::general_purpose::STANDARD.encode(crate::e2e_passport::portrait_jpeg()?);
     let application = server
@@ -80,6 +94,7 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         .env("TRAVDOC_TTD_REQUEST", &approved)
         .env("TRAVDOC_PASSPORT_APPLICATION", &application)
         .env("TRAVDOC_DOCUMENT", &document)
+        .env("TRAVDOC_SUBJECT_TOKEN", &subject_token)
         .output()?;
     let text = String::from_utf8_lossy(&output.stdout);
     // The summary is enough to read in CI; the whole report is printed on failure.

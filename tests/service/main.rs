@@ -14,6 +14,7 @@ mod e2e_passport;
 mod e2e_postgres;
 mod e2e_ttd;
 mod hostile;
+mod identity;
 mod ledger_processes;
 mod live_pki;
 mod load_tool;
