@@ -74,6 +74,10 @@ pub enum AuthError {
     BadCredentials,
     #[error("too many failed sign-ins: locked until {}; an administrator can unlock the account", crate::issuance::rfc3339_unix(u64::try_from(*.0).unwrap_or_default()))]
     Locked(i64),
+    #[error("the passkey was not accepted: {0}")]
+    Passkey(String),
+    #[error("passkeys are not set up on this service: {0}")]
+    PasskeyConfig(String),
     #[error("the sign-in took too long; start again")]
     SignInExpired,
     #[error("credential processing failed: {0}")]

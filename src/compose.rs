@@ -918,6 +918,7 @@ pub fn router(
     verify_rate_per_second: u32,
     metrics_allow: Vec<std::net::IpAddr>,
     auth: crate::usecase::signin::AuthSettings,
+    passkeys: Option<crate::usecase::passkeys::Passkeys>,
 ) -> axum::Router {
     let records = ServiceRecords::new(service.clone(), Some(ledger.clone()));
     let verification = Verification::new(parts.verifier.clone(), Some(Arc::new(records)));
@@ -929,7 +930,8 @@ pub fn router(
         verify_rate_per_second,
     )
     .with_metrics_allow(metrics_allow)
-    .with_auth(auth);
+    .with_auth(auth)
+    .with_passkeys(passkeys);
     let routes = crate::api::routes().merge(crate::web::router(state.clone()));
     crate::http::finish(routes, state)
 }

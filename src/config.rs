@@ -233,6 +233,9 @@ impl Config {
         if let Some(value) = number("TRAVDOC_SESSION_HOURS", "auth.session_hours")? {
             config.auth.session_hours = minutes(value, "auth.session_hours")?;
         }
+        if let Ok(origin) = std::env::var("TRAVDOC_PASSKEY_ORIGIN") {
+            config.auth.passkey_origin = Some(origin).filter(|origin| !origin.is_empty());
+        }
         if let Some(list) = addresses("TRAVDOC_TRUSTED_PROXIES", "http.trusted_proxies")? {
             config.http.trusted_proxies = list;
         }

@@ -383,9 +383,9 @@ impl Browser<'_> {
     /// Enrols `name` with its one-time code as the person would: password, then the
     /// authenticator (the test reads the key off the page and computes the code), then the
     /// recovery codes page.
-    async fn enrol(&self, server: &Server, name: &str, code: &str) -> Result<Person, BoxError> {
+    async fn enrol(&self, base: &str, name: &str, code: &str) -> Result<Person, BoxError> {
         let password = "tea leaves drift past the harbour wall".to_owned();
-        self.goto(&format!("{}/console/enrol", server.url)).await?;
+        self.goto(&format!("{base}/console/enrol")).await?;
         self.type_into("#enrolment_code", code).await?;
         self.type_into("#password", &password).await?;
         self.type_into("#password_again", &password).await?;
@@ -404,8 +404,8 @@ impl Browser<'_> {
         Ok(person)
     }
 
-    async fn sign_in(&self, server: &Server, person: &Person) -> Result<(), BoxError> {
-        self.goto(&format!("{}/console/login", server.url)).await?;
+    async fn sign_in(&self, base: &str, person: &Person) -> Result<(), BoxError> {
+        self.goto(&format!("{base}/console/login")).await?;
         self.type_into("#name", &person.name).await?;
         self.type_into("#password", &person.password).await?;
         self.click("#sign-in").await?;
@@ -533,7 +533,7 @@ async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> 
     let code = add_user(&server, "auditor-web", "auditor", None)?;
     let driver = Driver::start().await?;
     let browser = driver.session().await?;
-    let auditor = browser.enrol(&server, "auditor-web", &code).await?;
+    let auditor = browser.enrol(&server.url, "auditor-web", &code).await?;
     assert!(browser.text("#recovery-codes").await?.lines().count() >= 10);
 
     // The console asks for a sign-in first.
@@ -710,12 +710,18 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     ];
     let driver = Driver::start().await?;
     let browser = driver.session().await?;
-    let mission = browser.enrol(&server, "mission-lon-web", &codes[0]).await?;
-    let approver = browser.enrol(&server, "approver-web", &codes[1]).await?;
-    let other_mission = browser.enrol(&server, "mission-par-web", &codes[2]).await?;
+    let mission = browser
+        .enrol(&server.url, "mission-lon-web", &codes[0])
+        .await?;
+    let approver = browser
+        .enrol(&server.url, "approver-web", &codes[1])
+        .await?;
+    let other_mission = browser
+        .enrol(&server.url, "mission-par-web", &codes[2])
+        .await?;
 
     // The mission requests a TTD.
-    browser.sign_in(&server, &mission).await?;
+    browser.sign_in(&server.url, &mission).await?;
     browser.click("#new-ttd").await?;
     browser.wait_for("#submit-request").await?;
     assert!(browser.unlabelled_controls().await?.is_empty());
@@ -762,7 +768,7 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
 
     // A headquarters approver finds it among the requests waiting for approval (the default
     // list of an approver) and approves it.
-    browser.sign_in(&server, &approver).await?;
+    browser.sign_in(&server.url, &approver).await?;
     browser.wait_for("#requests").await?;
     assert!(browser.exists(&in_list).await?);
     browser
@@ -782,7 +788,7 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser.sign_out().await?;
 
     // The mission issues and prints it on a printer it chooses.
-    browser.sign_in(&server, &mission).await?;
+    browser.sign_in(&server.url, &mission).await?;
     browser.goto(&request_url).await?;
     browser.wait_for("#issue").await?;
     browser.click("#issue").await?;
@@ -926,7 +932,7 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser.screenshot("verify-valid-phone", 390).await?;
 
     // Another mission cannot open this document.
-    browser.sign_in(&server, &other_mission).await?;
+    browser.sign_in(&server.url, &other_mission).await?;
     browser
         .goto(&format!("{}/console/documents/{number}", server.url))
         .await?;
@@ -941,7 +947,7 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser.sign_out().await?;
 
     // The approver revokes it; the public page now says revoked (in Sinhala too).
-    browser.sign_in(&server, &approver).await?;
+    browser.sign_in(&server.url, &approver).await?;
     browser
         .goto(&format!("{}/console/documents/{number}", server.url))
         .await?;
@@ -1010,7 +1016,7 @@ async fn first_admin_enrols_adds_staff_disables_them_and_sessions_end_when_idle(
     browser.wait_for("#enrol-error").await?;
     assert!(browser.text("#enrol-error").await?.contains("common"));
     // The QR code and the key, a wrong code refused, then the right one.
-    let admin = browser.enrol(&server, "admin", &first_code).await?;
+    let admin = browser.enrol(&server.url, "admin", &first_code).await?;
     browser.screenshot("console-enrolled-desktop", 1280).await?;
     // The code is used up.
     browser
@@ -1043,7 +1049,7 @@ async fn first_admin_enrols_adds_staff_disables_them_and_sessions_end_when_idle(
     );
 
     // The admin adds a clerk from the users page and reads the clerk's enrolment code.
-    browser.sign_in(&server, &admin).await?;
+    browser.sign_in(&server.url, &admin).await?;
     browser.click("#nav-users").await?;
     browser.wait_for("#add-user").await?;
     assert!(browser.unlabelled_controls().await?.is_empty());
@@ -1055,8 +1061,8 @@ async fn first_admin_enrols_adds_staff_disables_them_and_sessions_end_when_idle(
 
     // The clerk enrols and signs in in a browser of their own.
     let clerk_browser = driver.session().await?;
-    let clerk = clerk_browser.enrol(&server, "clerk", &shown).await?;
-    clerk_browser.sign_in(&server, &clerk).await?;
+    let clerk = clerk_browser.enrol(&server.url, "clerk", &shown).await?;
+    clerk_browser.sign_in(&server.url, &clerk).await?;
     assert!(clerk_browser.text("#who").await?.contains("clerk"));
 
     // Disabled by the admin, the clerk's session ends on the next request.
@@ -1090,6 +1096,93 @@ async fn first_admin_enrols_adds_staff_disables_them_and_sessions_end_when_idle(
             text.contains(&format!("\"kind\":\"{kind}\"")),
             "no {kind} in the ledger"
         );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_is_added_then_signs_in_alone_and_after_the_password() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = Server::start_in(&dir.path().join("var"), &[], None)?;
+    let code = server
+        .enrolment_code
+        .clone()
+        .ok_or("serve printed no enrolment code on first start")?;
+    // Browsers allow WebAuthn over plain HTTP on `localhost` only (not on an IP address): the
+    // service's default relying party on a loopback listener is http://localhost:PORT.
+    let base = server.url.replace("127.0.0.1", "localhost");
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+    // A platform authenticator that verifies the person (as a fingerprint reader would).
+    browser
+        .cmd(
+            "POST",
+            "/webauthn/authenticator",
+            Some(json!({
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                "hasUserVerification": true, "isUserConsenting": true, "isUserVerified": true,
+            })),
+        )
+        .await?;
+    let admin = browser.enrol(&base, "admin", &code).await?;
+    browser.sign_in(&base, &admin).await?;
+
+    // Added from the person's page, named.
+    browser.click("#nav-passkeys").await?;
+    browser.wait_for("#no-passkeys").await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.type_into("#passkey-label", "test laptop").await?;
+    browser.wait_for("#add-passkey:not([hidden])").await?;
+    browser.click("#add-passkey").await?;
+    browser
+        .wait_for_text(".passkey-label", "test laptop")
+        .await?;
+    browser.screenshot("console-passkeys-desktop", 1280).await?;
+
+    // On its own: no name, no password, no code.
+    browser.sign_out().await?;
+    browser.wait_for("#passkey-sign-in:not([hidden])").await?;
+    browser.click("#passkey-sign-in").await?;
+    browser.wait_for("#who").await?;
+    assert!(browser.text("#who").await?.contains("admin"));
+
+    // After the password, in place of the code.
+    browser.sign_out().await?;
+    browser.type_into("#name", "admin").await?;
+    browser.type_into("#password", &admin.password).await?;
+    browser.click("#sign-in").await?;
+    browser
+        .wait_for("#passkey-second-factor:not([hidden])")
+        .await?;
+    browser.click("#passkey-second-factor").await?;
+    browser.wait_for("#who").await?;
+
+    // Removed, it signs in no more: the authenticator still offers it, the service refuses.
+    browser.goto(&format!("{base}/console/passkeys")).await?;
+    browser.click("#passkey-list button").await?;
+    browser.wait_for("#no-passkeys").await?;
+    browser.sign_out().await?;
+    browser.wait_for("#passkey-sign-in:not([hidden])").await?;
+    browser.click("#passkey-sign-in").await?;
+    browser.wait_for("#passkey-error:not([hidden])").await?;
+    assert!(
+        browser
+            .text("#passkey-error")
+            .await?
+            .contains("not accepted")
+    );
+    browser.close().await?;
+
+    let exported = server.cli(&["ledger", "export"])?;
+    let text = String::from_utf8_lossy(&exported.stdout);
+    for needle in [
+        "\"factor\":\"passkey\"",
+        "\"factor\":\"passkey_removed\"",
+        "\"method\":\"passkey\"",
+        "\"method\":\"password+passkey\"",
+        "\"reason\":\"passkey refused\"",
+    ] {
+        assert!(text.contains(needle), "no {needle} in the ledger");
     }
     Ok(())
 }

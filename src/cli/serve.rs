@@ -190,14 +190,6 @@ async fn serve(
     // command is in force here within a poll interval, without a restart.
     compose::watch_trust(&parts);
     compose::renew_pki(&parts, config);
-    let router = compose::router(
-        &parts,
-        service,
-        ledger,
-        args.verify_rate,
-        config.http.metrics_allow.clone(),
-        config.auth.clone(),
-    );
     let tls_files = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
         _ => config.tls.cert.clone().zip(config.tls.key.clone()),
@@ -217,6 +209,16 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let passkeys = passkey_party(&config.auth, local, tls.is_some())?;
+    let router = compose::router(
+        &parts,
+        service,
+        ledger,
+        args.verify_rate,
+        config.http.metrics_allow.clone(),
+        config.auth.clone(),
+        passkeys,
+    );
     eprintln!("travdoc: listening on {scheme}://{local}");
     tracing::info!(address = %local, scheme, "listening");
     crate::http::server::serve(
@@ -229,6 +231,28 @@ async fn serve(
     .await?;
     db.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The passkey relying party: the configured origin, else `http://localhost:PORT` on a
+/// loopback listener without TLS (browsers allow WebAuthn over plain HTTP on localhost only),
+/// else none (passkeys off; the sign-in page offers password and code).
+fn passkey_party(
+    auth: &crate::usecase::signin::AuthSettings,
+    local: std::net::SocketAddr,
+    tls: bool,
+) -> Result<Option<crate::usecase::passkeys::Passkeys>, crate::auth::AuthError> {
+    use crate::usecase::passkeys::Passkeys;
+    let origin = match &auth.passkey_origin {
+        Some(origin) => origin.clone(),
+        None if local.ip().is_loopback() && !tls => format!("http://localhost:{}", local.port()),
+        None => {
+            tracing::info!("passkeys off: set [auth] passkey_origin to the console's origin");
+            return Ok(None);
+        }
+    };
+    let passkeys = Passkeys::new(&origin, &auth.totp_issuer)?;
+    tracing::info!(origin = passkeys.origin(), "passkeys on");
+    Ok(Some(passkeys))
 }
 
 async fn shutdown_signal() {

@@ -50,7 +50,7 @@ pub enum UserCommand {
         #[arg(long)]
         mission: Option<String>,
     },
-    /// Clears NAME's password and second factor and prints a new enrolment code.
+    /// Clears NAME's password, second factor and passkeys and prints a new enrolment code.
     Reset { name: String },
     /// Lifts NAME's sign-in lock.
     Unlock { name: String },

@@ -226,6 +226,14 @@ impl From<AuthError> for ApiError {
             | AuthError::SignInExpired => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", error.to_string())
             }
+            AuthError::Passkey(_) => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "passkey_refused",
+                error.to_string(),
+            ),
+            AuthError::PasskeyConfig(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "passkeys_off", error.to_string())
+            }
             AuthError::Locked(_) => {
                 let mut locked =
                     ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked", error.to_string());

@@ -36,6 +36,8 @@ pub struct AppState {
     pub ledger: Arc<dyn LedgerView>,
     /// Console sessions and sign-in throttling (`[auth]`).
     pub auth: Arc<crate::usecase::signin::AuthSettings>,
+    /// The passkey relying party, when passkeys are set up (`[auth] passkey_origin`).
+    pub passkeys: Option<Arc<crate::usecase::passkeys::Passkeys>>,
     pub verify_limiter: Arc<ratelimit::RateLimiter>,
     /// When not empty, the only addresses that may read `/metrics`.
     pub metrics_allow: Arc<Vec<std::net::IpAddr>>,
@@ -55,6 +57,7 @@ impl AppState {
             publication,
             ledger,
             auth: Arc::new(crate::usecase::signin::AuthSettings::default()),
+            passkeys: None,
             verify_limiter: Arc::new(ratelimit::RateLimiter::new(verify_rate_per_second)),
             metrics_allow: Arc::new(Vec::new()),
         }
@@ -63,6 +66,12 @@ impl AppState {
     /// The console's session and sign-in limits.
     pub fn with_auth(mut self, settings: crate::usecase::signin::AuthSettings) -> Self {
         self.auth = Arc::new(settings);
+        self
+    }
+
+    /// Passkeys on, for this relying party.
+    pub fn with_passkeys(mut self, passkeys: Option<crate::usecase::passkeys::Passkeys>) -> Self {
+        self.passkeys = passkeys.map(Arc::new);
         self
     }
 

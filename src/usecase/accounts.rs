@@ -546,7 +546,7 @@ pub async fn set_role(
     account(db, name).await
 }
 
-/// Clears the password and second factor of `name`, ends its sessions and returns a new
+/// Clears the password, second factor and passkeys of `name`, ends its sessions and returns a new
 /// enrolment code.
 pub async fn reset(
     db: &Db,
@@ -559,6 +559,7 @@ pub async fn reset(
     let mut tx = db.begin().await?;
     store::change_user(&mut tx, &user.id, &UserChange::Reset).await?;
     store::replace_recovery_codes(&mut tx, &user.id, &[]).await?;
+    store::delete_passkeys_of(&mut tx, &user.id).await?;
     store::end_sessions_of(&mut tx, &user.id, at).await?;
     let (code, expires) = enrolment(&mut tx, &user.id, party, at).await?;
     tx.commit().await?;

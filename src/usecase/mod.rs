@@ -11,6 +11,7 @@ pub mod clear_arrival;
 pub mod issue_ttd;
 pub mod ledger;
 pub mod legalize;
+pub mod passkeys;
 pub mod personalize;
 pub mod print;
 pub mod publication;

@@ -40,6 +40,10 @@ pub struct AuthSettings {
     pub lock_minutes: u32,
     /// The issuer shown in authenticator apps. Default `travdoc`.
     pub totp_issuer: String,
+    /// The console's origin as browsers see it, for passkeys (`TRAVDOC_PASSKEY_ORIGIN`), e.g.
+    /// `https://issuance.example.gov.lk`. Unset: `http://localhost:PORT` when the service
+    /// listens on a loopback address without TLS (a development host), else passkeys are off.
+    pub passkey_origin: Option<String>,
 }
 
 impl Default for AuthSettings {
@@ -52,6 +56,7 @@ impl Default for AuthSettings {
             failure_window_minutes: 15,
             lock_minutes: 15,
             totp_issuer: "travdoc".to_owned(),
+            passkey_origin: None,
         }
     }
 }
@@ -84,7 +89,7 @@ pub struct LiveSession {
     pub csrf: String,
 }
 
-async fn append(
+pub(crate) async fn append(
     tx: &mut travdoc_store::Transaction,
     key: String,
     at: i64,
@@ -244,7 +249,7 @@ async fn fail(
 
 /// Records a failed attempt for the account (when known) and the client, on the ledger too,
 /// then pauses a little longer for each recent failure (at most 2 s).
-async fn failed(
+pub(crate) async fn failed(
     db: &Db,
     settings: &AuthSettings,
     user: Option<&str>,
@@ -296,7 +301,7 @@ async fn failed(
 }
 
 /// Refuses when the account or the client address is locked.
-async fn refuse_locked(
+pub(crate) async fn refuse_locked(
     db: &Db,
     user: Option<&str>,
     client: Option<&str>,
@@ -389,13 +394,7 @@ pub async fn sign_in_code(
     client: Option<&str>,
     now: i64,
 ) -> Result<NewSession, AuthError> {
-    let pending_hash = identity::secret_hash(pending_id);
-    let (pending, user) = store::session(db.reader(), &pending_hash)
-        .await?
-        .filter(|(session, _)| {
-            session.stage == "password" && session.ended_at.is_none() && session.expires_at > now
-        })
-        .ok_or(AuthError::SignInExpired)?;
+    let (pending, user) = pending_sign_in(db, pending_id, now).await?;
     refuse_locked(db, Some(&user.id), client, now).await?;
     let secret = user.totp_secret.clone().ok_or(AuthError::BadCredentials)?;
     let typed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
@@ -430,6 +429,34 @@ pub async fn sign_in_code(
         return Err(AuthError::BadCredentials);
     }
     store::end_session(&mut tx, &pending.id_hash, now).await?;
+    open_session(tx, settings, &user, method, client, now).await
+}
+
+/// The sign-in under way behind the first step's ticket (password checked, 5 minutes).
+pub(crate) async fn pending_sign_in(
+    db: &Db,
+    pending_id: &str,
+    now: i64,
+) -> Result<(SessionRow, UserRow), AuthError> {
+    store::session(db.reader(), &identity::secret_hash(pending_id))
+        .await?
+        .filter(|(session, _)| {
+            session.stage == "password" && session.ended_at.is_none() && session.expires_at > now
+        })
+        .ok_or(AuthError::SignInExpired)
+}
+
+/// Starts a console session for `user` under a new id (every way of signing in ends here):
+/// resets the account's failure count, records `signed_in` with the factors used, and commits
+/// `tx`.
+pub(crate) async fn open_session(
+    mut tx: travdoc_store::Transaction,
+    settings: &AuthSettings,
+    user: &UserRow,
+    method: &str,
+    client: Option<&str>,
+    now: i64,
+) -> Result<NewSession, AuthError> {
     let id = identity::session_id()?;
     let csrf = identity::csrf_value()?;
     store::insert_session(
@@ -463,7 +490,7 @@ pub async fn sign_in_code(
     Ok(NewSession {
         id,
         csrf,
-        actor: crate::auth::actor_of(&user)?,
+        actor: crate::auth::actor_of(user)?,
     })
 }
 

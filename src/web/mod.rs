@@ -8,6 +8,7 @@
 
 pub mod console;
 pub mod i18n;
+pub mod passkeys;
 pub mod session;
 pub mod signin;
 pub mod verify_page;
@@ -143,6 +144,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("users.html", include_str!("../../templates/web/users.html")),
     (
+        "passkeys.html",
+        include_str!("../../templates/web/passkeys.html"),
+    ),
+    (
         "dashboard.html",
         include_str!("../../templates/web/dashboard.html"),
     ),
@@ -166,6 +171,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 const STYLESHEET: &str = include_str!("../../templates/web/web.css");
 const VERIFY_SCRIPT: &str = include_str!("../../templates/web/verify.js");
+const PASSKEYS_SCRIPT: &str = include_str!("../../templates/web/passkeys.js");
 
 fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
@@ -204,7 +210,8 @@ async fn security_headers(
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
+            "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
+             img-src 'self' data:; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
@@ -235,12 +242,20 @@ async fn stylesheet() -> Response {
 }
 
 async fn verify_script() -> Response {
+    script(VERIFY_SCRIPT)
+}
+
+async fn passkeys_script() -> Response {
+    script(PASSKEYS_SCRIPT)
+}
+
+fn script(text: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        VERIFY_SCRIPT,
+        text,
     )
         .into_response()
 }
@@ -275,6 +290,27 @@ fn qr_path(verify_url: &str) -> Option<String> {
     sane.then(|| path.to_owned())
 }
 
+/// The passkey routes: JSON of a few kilobytes at most (an authenticator's answer).
+fn passkey_routes() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route(
+            "/console/passkeys",
+            get(passkeys::page).post(passkeys::register),
+        )
+        .route(
+            "/console/passkeys/options",
+            post(passkeys::registration_options),
+        )
+        .route("/console/passkeys/{id}/remove", post(passkeys::remove))
+        .route(
+            "/console/login/passkey/options",
+            post(passkeys::sign_in_options),
+        )
+        .route("/console/login/passkey", post(passkeys::sign_in))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+}
+
 /// The web routes, with their state applied (merge into any router).
 pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
     use axum::routing::{get, post};
@@ -282,6 +318,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/", get(|| async { Redirect::to("/verify") }))
         .route("/static/web.css", get(stylesheet))
         .route("/static/verify.js", get(verify_script))
+        .route("/static/passkeys.js", get(passkeys_script))
         // The public page; `/v` is the default QR base path (`<verify_url>#<seal>`).
         .route("/verify", get(verify_page::show).post(verify_page::submit))
         .route("/v", get(verify_page::show).post(verify_page::submit))
@@ -300,6 +337,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             get(signin::enrol_form).post(signin::enrol),
         )
         .route("/console/enrol/totp", post(signin::enrol_totp))
+        .merge(passkey_routes())
         .route("/console/users", get(signin::users).post(signin::add_user))
         .route("/console/users/{name}/{act}", post(signin::user_act))
         .route("/console/find", get(console::find))

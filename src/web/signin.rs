@@ -72,7 +72,10 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn secure(headers: &HeaderMap, tls: &Option<axum::Extension<crate::http::tls::OverTls>>) -> bool {
+pub(super) fn secure(
+    headers: &HeaderMap,
+    tls: &Option<axum::Extension<crate::http::tls::OverTls>>,
+) -> bool {
     tls.as_ref().is_some_and(|axum::Extension(tls)| tls.0) || !session::is_loopback_host(headers)
 }
 
@@ -99,7 +102,7 @@ fn pre_session_page(
 }
 
 /// Refuses a form before a session whose double-submit value is not the cookie's.
-fn check_form(headers: &HeaderMap, presented: &str) -> Result<(), WebError> {
+pub(super) fn check_form(headers: &HeaderMap, presented: &str) -> Result<(), WebError> {
     match session::cookie(headers, FORM_COOKIE) {
         Some(expected) if session::same_secret(presented, &expected) => Ok(()),
         _ => Err(WebError::Csrf),
@@ -112,6 +115,7 @@ fn refused(error: AuthError) -> WebError {
 
 /// `GET /console/login`.
 pub async fn login_form(
+    State(state): State<AppState>,
     headers: HeaderMap,
     tls: Option<axum::Extension<crate::http::tls::OverTls>>,
 ) -> Result<Response, WebError> {
@@ -120,7 +124,7 @@ pub async fn login_form(
         &headers,
         &tls,
         StatusCode::OK,
-        context! { title => "Sign in" },
+        context! { title => "Sign in", passkeys => state.passkeys.is_some() },
     )
 }
 
@@ -172,15 +176,33 @@ pub async fn login(
                 &headers,
                 &tls,
                 status,
-                context! { title => "Sign in", error => error.to_string(), name => body.name.trim() },
+                context! { title => "Sign in", error => error.to_string(), name => body.name.trim(),
+                passkeys => state.passkeys.is_some() },
             )
         }
         Err(error) => Err(refused(error)),
     }
 }
 
+/// A sign-in completed (by code or passkey): the session cookie under its new id, the
+/// sign-in's own cookies cleared.
+pub(super) fn signed_in(response: &mut Response, started: &signin::NewSession, secure: bool) {
+    tracing::info!(user = %started.actor.name, role = %started.actor.role, "console sign-in");
+    let headers_out = response.headers_mut();
+    for cookie in [
+        session::set_cookie(session::COOKIE, &started.id, secure, None),
+        session::clear_cookie(SIGN_IN_COOKIE),
+        session::clear_cookie(FORM_COOKIE),
+    ] {
+        if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+            headers_out.append(header::SET_COOKIE, value);
+        }
+    }
+}
+
 /// `GET /console/login/code`.
 pub async fn code_form(
+    State(state): State<AppState>,
     headers: HeaderMap,
     tls: Option<axum::Extension<crate::http::tls::OverTls>>,
 ) -> Result<Response, WebError> {
@@ -192,7 +214,7 @@ pub async fn code_form(
         &headers,
         &tls,
         StatusCode::OK,
-        context! { title => "Sign in" },
+        context! { title => "Sign in", passkeys => state.passkeys.is_some() },
     )
 }
 
@@ -221,18 +243,8 @@ pub async fn code(
     .await
     {
         Ok(started) => {
-            tracing::info!(user = %started.actor.name, role = %started.actor.role, "console sign-in");
             let mut response = super::console::see_other("/console?msg=signed-in");
-            let headers_out = response.headers_mut();
-            for cookie in [
-                session::set_cookie(session::COOKIE, &started.id, secure(&headers, &tls), None),
-                session::clear_cookie(SIGN_IN_COOKIE),
-                session::clear_cookie(FORM_COOKIE),
-            ] {
-                if let Ok(value) = header::HeaderValue::from_str(&cookie) {
-                    headers_out.append(header::SET_COOKIE, value);
-                }
-            }
+            signed_in(&mut response, &started, secure(&headers, &tls));
             Ok(response)
         }
         Err(AuthError::SignInExpired) => Ok(super::console::see_other("/console/login")),
@@ -243,7 +255,8 @@ pub async fn code(
                 &headers,
                 &tls,
                 StatusCode::UNAUTHORIZED,
-                context! { title => "Sign in", error => error.to_string() },
+                context! { title => "Sign in", error => error.to_string(),
+                passkeys => state.passkeys.is_some() },
             )
         }
         Err(error) => Err(refused(error)),

@@ -585,3 +585,103 @@ async fn sessions_end_on_disable_and_logout_and_failures_lock_the_account() -> T
     assert!(!ledger.contains(password));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkey_ceremonies_refuse_garbage_replays_and_foreign_pages_with_clear_errors()
+-> TestResult {
+    let server = Server::start()?;
+    let mut console = Console::new(&server);
+    console.get("/console/login").await?;
+    let form = console
+        .cookies
+        .get("td_form")
+        .cloned()
+        .ok_or("no td_form")?;
+    let cookie = console.cookie_header();
+    let post = |path: &'static str, body: Value| {
+        let server = &server;
+        let cookie = cookie.clone();
+        async move {
+            server
+                .raw(
+                    "POST",
+                    path,
+                    None,
+                    Bytes::from(serde_json::to_vec(&body)?),
+                    Some("application/json"),
+                    &[("cookie", &cookie)],
+                )
+                .await
+        }
+    };
+    // Options for a sign-in with no account named: a challenge and the ceremony id.
+    let options = post("/console/login/passkey/options", json!({"form": form})).await?;
+    assert_eq!(options.status, 200, "{}", options.body);
+    let ceremony = options.body["ceremony"]
+        .as_str()
+        .ok_or("no ceremony")?
+        .to_owned();
+    assert!(options.body["options"]["publicKey"]["challenge"].is_string());
+    assert_eq!(options.body["options"]["publicKey"]["rpId"], "localhost");
+
+    // An answer that is not a credential: refused, naming the problem, never a 500.
+    let garbage = post(
+        "/console/login/passkey",
+        json!({"form": form, "ceremony": ceremony, "credential": {"id": 7}}),
+    )
+    .await?;
+    assert_eq!(garbage.status, 401, "{}", garbage.body);
+    assert_eq!(garbage.code(), "passkey_refused");
+    // A well-formed credential the service never registered, against a used-up ceremony.
+    let options = post("/console/login/passkey/options", json!({"form": form})).await?;
+    let ceremony = options.body["ceremony"]
+        .as_str()
+        .ok_or("no ceremony")?
+        .to_owned();
+    let forged = json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {"authenticatorData": "AAAA", "clientDataJSON": "e30",
+                     "signature": "AAAA", "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"},
+        "extensions": {}
+    });
+    let refused = post(
+        "/console/login/passkey",
+        json!({"form": form, "ceremony": ceremony, "credential": forged}),
+    )
+    .await?;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let replayed = post(
+        "/console/login/passkey",
+        json!({"form": form, "ceremony": ceremony, "credential": forged}),
+    )
+    .await?;
+    assert_eq!(replayed.status, 401, "{}", replayed.body);
+    assert!(
+        replayed.body.to_string().contains("took too long"),
+        "{}",
+        replayed.body
+    );
+
+    // Another site's page (no double-submit value) gets nothing.
+    let foreign = post(
+        "/console/login/passkey/options",
+        json!({"form": "x".repeat(32)}),
+    )
+    .await?;
+    assert_eq!(foreign.status, 403, "{}", foreign.body);
+    // An oversized answer is refused before it is read.
+    let huge = post(
+        "/console/login/passkey",
+        json!({"form": form, "ceremony": "x", "credential": {"id": "A".repeat(100_000)}}),
+    )
+    .await?;
+    assert_eq!(huge.status, 413, "{}", huge.body);
+    // Adding a passkey needs a session.
+    let anonymous = post("/console/passkeys/options", json!({})).await?;
+    assert!(
+        matches!(anonymous.status, 303 | 401),
+        "{}",
+        anonymous.status
+    );
+    Ok(())
+}

@@ -716,3 +716,193 @@ pub async fn set_throttle(tx: &mut Transaction, subject: &str, state: &Throttle)
     }
     Ok(())
 }
+
+/// A passkey of a staff member (migration `0150_passkeys.sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRow {
+    /// base64url, as the authenticator names the credential.
+    pub credential_id: String,
+    pub user_id: String,
+    pub label: String,
+    /// The verifier's stored credential (public key, counter), JSON.
+    pub passkey: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+fn passkey_row(row: &AnyRow) -> std::result::Result<PasskeyRow, sqlx::Error> {
+    Ok(PasskeyRow {
+        credential_id: row.try_get("credential_id")?,
+        user_id: row.try_get("user_id")?,
+        label: row.try_get("label")?,
+        passkey: row.try_get("passkey")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+/// The passkeys of `user_id`, oldest first.
+pub async fn passkeys_of(pool: &sqlx::AnyPool, user_id: &str) -> Result<Vec<PasskeyRow>> {
+    let rows = sqlx::query(
+        "SELECT credential_id, user_id, label, passkey, created_at, last_used_at \
+         FROM svc_passkeys WHERE user_id = $1 ORDER BY created_at, credential_id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::db("reading passkeys"))?;
+    rows.iter()
+        .map(passkey_row)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(StoreError::db("reading passkeys"))
+}
+
+/// The passkey `credential_id`, whoever holds it.
+pub async fn passkey(pool: &sqlx::AnyPool, credential_id: &str) -> Result<Option<PasskeyRow>> {
+    let row = sqlx::query(
+        "SELECT credential_id, user_id, label, passkey, created_at, last_used_at \
+         FROM svc_passkeys WHERE credential_id = $1",
+    )
+    .bind(credential_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::db("reading a passkey"))?;
+    row.as_ref()
+        .map(passkey_row)
+        .transpose()
+        .map_err(StoreError::db("reading a passkey"))
+}
+
+/// Records a new passkey; false when the credential is registered already (to anyone).
+pub async fn insert_passkey(tx: &mut Transaction, passkey: &PasskeyRow) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO svc_passkeys (credential_id, user_id, label, passkey, created_at, \
+         last_used_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (credential_id) DO NOTHING",
+    )
+    .bind(&passkey.credential_id)
+    .bind(&passkey.user_id)
+    .bind(&passkey.label)
+    .bind(&passkey.passkey)
+    .bind(passkey.created_at)
+    .bind(passkey.last_used_at)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("recording a passkey"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// After a use: the credential's new state (its counter) and the time.
+pub async fn passkey_used(
+    tx: &mut Transaction,
+    credential_id: &str,
+    passkey: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE svc_passkeys SET passkey = $2, last_used_at = $3 WHERE credential_id = $1")
+        .bind(credential_id)
+        .bind(passkey)
+        .bind(now)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::db("updating a passkey"))?;
+    Ok(())
+}
+
+/// Removes a passkey of `user_id`; whether there was one.
+pub async fn delete_passkey(
+    tx: &mut Transaction,
+    user_id: &str,
+    credential_id: &str,
+) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM svc_passkeys WHERE credential_id = $1 AND user_id = $2")
+        .bind(credential_id)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::db("removing a passkey"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes every passkey of `user_id` (a reset).
+pub async fn delete_passkeys_of(tx: &mut Transaction, user_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM svc_passkeys WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::db("removing passkeys"))?;
+    Ok(())
+}
+
+/// A WebAuthn ceremony under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyChallengeRow {
+    pub id_hash: String,
+    pub user_id: Option<String>,
+    /// `register`, `second_factor` or `sign_in`.
+    pub purpose: String,
+    /// The verifier's state (JSON).
+    pub state: String,
+    pub expires_at: i64,
+}
+
+/// Records a ceremony, clearing those past their time.
+pub async fn insert_passkey_challenge(
+    tx: &mut Transaction,
+    challenge: &PasskeyChallengeRow,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM svc_passkey_challenges WHERE expires_at <= $1")
+        .bind(now)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::db("clearing passkey challenges"))?;
+    sqlx::query(
+        "INSERT INTO svc_passkey_challenges (id_hash, user_id, purpose, state, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&challenge.id_hash)
+    .bind(challenge.user_id.as_deref())
+    .bind(&challenge.purpose)
+    .bind(&challenge.state)
+    .bind(challenge.expires_at)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("recording a passkey challenge"))?;
+    Ok(())
+}
+
+/// Takes (reads and deletes: a challenge is answered once) the ceremony `id_hash` of
+/// `purpose`, when it has not expired.
+pub async fn take_passkey_challenge(
+    tx: &mut Transaction,
+    id_hash: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<Option<PasskeyChallengeRow>> {
+    let row = sqlx::query(
+        "SELECT id_hash, user_id, purpose, state, expires_at FROM svc_passkey_challenges \
+         WHERE id_hash = $1 AND purpose = $2",
+    )
+    .bind(id_hash)
+    .bind(purpose)
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(StoreError::db("reading a passkey challenge"))?;
+    let Some(row) = row else { return Ok(None) };
+    sqlx::query("DELETE FROM svc_passkey_challenges WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::db("using a passkey challenge"))?;
+    let challenge = (|| -> std::result::Result<_, sqlx::Error> {
+        Ok(PasskeyChallengeRow {
+            id_hash: row.try_get("id_hash")?,
+            user_id: row.try_get("user_id")?,
+            purpose: row.try_get("purpose")?,
+            state: row.try_get("state")?,
+            expires_at: row.try_get("expires_at")?,
+        })
+    })()
+    .map_err(StoreError::db("reading a passkey challenge"))?;
+    Ok((challenge.expires_at > now).then_some(challenge))
+}
