@@ -730,6 +730,7 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser.type_into("#f-nationality", "LKA").await?;
     browser.set_value("#f-birth_date", "1985-03-14").await?;
     browser.select("#f-sex", "M").await?;
+    browser.type_into("#f-nic", "850741234V").await?;
     browser
         .type_into("#f-previous_document", "N1234567")
         .await?;
@@ -1184,5 +1185,99 @@ async fn a_passkey_is_added_then_signs_in_alone_and_after_the_password() -> Test
     ] {
         assert!(text.contains(needle), "no {needle} in the ledger");
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_request_shows_its_checks_and_an_approver_clears_then_rejects() -> TestResult {
+    let server = Server::start()?;
+    let codes = [
+        add_user(&server, "mission-hold", "mission", Some("LON"))?,
+        add_user(&server, "approver-hold", "approver", None)?,
+    ];
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+    let mission = browser
+        .enrol(&server.url, "mission-hold", &codes[0])
+        .await?;
+    let approver = browser
+        .enrol(&server.url, "approver-hold", &codes[1])
+        .await?;
+
+    // The mission requests a TTD with a NIC of another birth date: held, the hit shown.
+    let request = |nic: &'static str| {
+        let browser = &browser;
+        async move {
+            browser.click("#new-ttd").await?;
+            browser.wait_for("#submit-request").await?;
+            browser.type_into("#f-surname", "Perera").await?;
+            browser.type_into("#f-given_names", "Nimal").await?;
+            browser.type_into("#f-nationality", "LKA").await?;
+            browser.set_value("#f-birth_date", "1985-03-14").await?;
+            browser.select("#f-sex", "M").await?;
+            browser.type_into("#f-nic", nic).await?;
+            browser.type_into("#f-destination", "LKA").await?;
+            browser
+                .set_value("#f-valid_until", &date_in_days(30))
+                .await?;
+            browser.click("#submit-request").await?;
+            browser.wait_for("#request-state").await?;
+            browser.text("#request-id").await
+        }
+    };
+    browser.sign_in(&server.url, &mission).await?;
+    let first = request("850751234V").await?;
+    assert_eq!(browser.text("#request-state").await?, "on_hold");
+    assert_eq!(browser.text("#checks .check-code").await?, "NIC_MISMATCH");
+    // The requester is not offered the approver's decisions.
+    assert!(!browser.exists(".clear-hold").await?);
+    assert!(!browser.exists("#reject").await?);
+    browser.goto(&format!("{}/console", server.url)).await?;
+    let second = request("199906012345").await?;
+    assert_eq!(browser.text("#checks .check-code").await?, "NIC_FORMAT");
+    browser.sign_out().await?;
+
+    // The approver's dashboard lists both held requests.
+    browser.sign_in(&server.url, &approver).await?;
+    browser.wait_for("#held").await?;
+    let held = browser.text("#held").await?;
+    assert!(
+        held.contains("NIC_MISMATCH") && held.contains("NIC_FORMAT"),
+        "{held}"
+    );
+    browser
+        .goto(&format!("{}/console/requests/ttd/{first}", server.url))
+        .await?;
+    browser.wait_for(".clear-hold").await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser
+        .screenshot("console-request-held-desktop", 1280)
+        .await?;
+    browser
+        .type_into(
+            "#clear-reason-1",
+            "DRP letter seen: the card's day is wrong",
+        )
+        .await?;
+    browser.click(".clear-hold").await?;
+    browser.wait_for_text("#request-state", "requested").await?;
+    assert!(
+        browser
+            .text(".check-cleared")
+            .await?
+            .contains("DRP letter seen")
+    );
+    // The other is rejected, with a reason.
+    browser
+        .goto(&format!("{}/console/requests/ttd/{second}", server.url))
+        .await?;
+    browser.wait_for("#reject").await?;
+    browser
+        .type_into("#reject-reason", "no date of birth matches this NIC")
+        .await?;
+    browser.click("#reject").await?;
+    browser.wait_for_text("#request-state", "rejected").await?;
+    assert!(!browser.exists("#reject").await?);
+    browser.close().await?;
     Ok(())
 }

@@ -184,12 +184,62 @@ pub fn constrain(document: &mut Value, printers: &[String]) {
         ("birth_date", date.clone()),
         ("sex", json!({ "enum": ["M", "F", "X"] })),
     ];
+    // The NIC as the card shows it (its layout is a check before issuance, not an input
+    // rule), or why there is none: exactly one of the two.
+    let given = |field: &str| json!({ "properties": { field: { "type": "string", "minLength": 1 } }, "required": [field] });
+    let one_of_two = |a: &str, b: &str| {
+        json!([
+            { "anyOf": [given(a), given(b)] },
+            { "not": { "allOf": [given(a), given(b)] } },
+        ])
+    };
     for body in ["TtdRequestBody", "PassportApplicationBody"] {
         for (field, rule) in &person {
             merge(document, body, field, rule.clone());
         }
         merge(document, body, "photo", photo.clone());
+        merge(
+            document,
+            body,
+            "nic",
+            json!({ "pattern": "^[A-Za-z0-9]{0,16}$" }),
+        );
+        merge(document, body, "nic_absent_reason", optional_free(200));
     }
+    if let Some(Value::Object(schema)) = document.pointer_mut("/components/schemas/TtdRequestBody")
+    {
+        schema.insert("allOf".to_owned(), one_of_two("nic", "nic_absent_reason"));
+    }
+    // A previous passport is named with what became of it, or not at all.
+    let both_or_neither = |a: &str, b: &str| {
+        json!([
+            { "anyOf": [{ "not": given(a) }, given(b)] },
+            { "anyOf": [{ "not": given(b) }, given(a)] },
+        ])
+    };
+    if let Some(Value::Object(schema)) =
+        document.pointer_mut("/components/schemas/PassportApplicationBody")
+    {
+        let mut rules = one_of_two("nic", "nic_absent_reason")
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        rules.extend(
+            both_or_neither("previous_document_number", "previous_document_status")
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        schema.insert("allOf".to_owned(), Value::Array(rules));
+    }
+    merge(
+        document,
+        "ClearHold",
+        "code",
+        json!({ "enum": crate::issuance::checks::CheckCode::ALL.map(|code| code.as_str()) }),
+    );
+    merge(document, "ClearHold", "reason", free(500));
+    merge(document, "Decision", "reason", free(500));
     let ttd = [
         ("mission", json!({ "pattern": MISSION_PATTERN })),
         ("destination", country.clone()),
@@ -208,6 +258,14 @@ pub fn constrain(document: &mut Value, printers: &[String]) {
         ("place_of_birth", optional_free(64)),
         ("personal_number", json!({ "pattern": "^[A-Z0-9]{0,14}$" })),
         ("validity_years", json!({ "enum": [5, 10, null] })),
+        (
+            "previous_document_number",
+            json!({ "pattern": "^[A-Z0-9]{0,20}$" }),
+        ),
+        (
+            "previous_document_status",
+            json!({ "enum": ["presented", "lost", "stolen", "damaged", "", null] }),
+        ),
     ];
     for (field, rule) in passport {
         merge(document, "PassportApplicationBody", field, rule);
@@ -236,7 +294,6 @@ pub fn constrain(document: &mut Value, printers: &[String]) {
         merge(document, "LegalizationBody", field, rule);
     }
     // The signatory or the seal borne; a capacity only with a signatory.
-    let given = |field: &str| json!({ "properties": { field: { "type": "string", "minLength": 1 } }, "required": [field] });
     if let Some(Value::Object(schema)) =
         document.pointer_mut("/components/schemas/LegalizationBody")
     {

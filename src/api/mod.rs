@@ -3,6 +3,7 @@
 //! OpenAPI 3.1 document generated from the code (`GET /openapi.json`).
 
 pub mod contract;
+pub mod decisions;
 pub mod documents;
 pub mod health;
 pub mod ledger;
@@ -95,7 +96,9 @@ fn replay(stored: idempotency::StoredResponse, success: StatusCode) -> Response 
         users::revoke_token, users::disable_user, users::enable_user, users::set_role, users::confirm_grant,
         users::reset_user, users::unlock_user,
         ttds::create, ttds::get, ttds::approve, ttds::issue,
+        decisions::ttd_clear_hold, decisions::ttd_return, decisions::ttd_reject,
         passports::create, passports::get, passports::approve, passports::issue,
+        decisions::passport_clear_hold, decisions::passport_return, decisions::passport_reject,
         legalizations::create,
         documents::get, documents::list, documents::print, documents::revoke, documents::clear_arrival, documents::pdf,
         verify::verify,
@@ -159,6 +162,21 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/ttds/{id}", get(ttds::get))
         .route("/v1/ttds/{id}/approve", post(ttds::approve))
         .route("/v1/ttds/{id}/issue", post(ttds::issue))
+        .route("/v1/ttds/{id}/clear-hold", post(decisions::ttd_clear_hold))
+        .route("/v1/ttds/{id}/return", post(decisions::ttd_return))
+        .route("/v1/ttds/{id}/reject", post(decisions::ttd_reject))
+        .route(
+            "/v1/passport-applications/{id}/clear-hold",
+            post(decisions::passport_clear_hold),
+        )
+        .route(
+            "/v1/passport-applications/{id}/return",
+            post(decisions::passport_return),
+        )
+        .route(
+            "/v1/passport-applications/{id}/reject",
+            post(decisions::passport_reject),
+        )
         .route("/v1/passport-applications", post(passports::create))
         .route("/v1/passport-applications/{id}", get(passports::get))
         .route(

@@ -197,6 +197,8 @@ fn ttd_body(mission: &str, index: usize) -> serde_json::Value {
         "route": ["DOH"],
         "valid_until": crate::issuance::input::date_text(until),
         "case_reference": format!("BENCH-{index}"),
+        // A woman born on 1 January 1980, a serial of her own.
+        "nic": format!("1980501{:05}", index % 100_000),
     })
 }
 

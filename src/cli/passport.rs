@@ -69,6 +69,16 @@ struct Application {
     optional_data: Option<String>,
     place_of_birth: Option<String>,
     personal_number: Option<String>,
+    /// The applicant's NIC, or why there is none.
+    #[serde(default)]
+    nic: Option<String>,
+    #[serde(default)]
+    nic_absent_reason: Option<String>,
+    /// The passport this one renews or replaces, and `presented|lost|stolen|damaged`.
+    #[serde(default)]
+    previous_document_number: Option<String>,
+    #[serde(default)]
+    previous_document_status: Option<String>,
 }
 
 pub fn run(context: &Context, command: &PassportCommand) -> anyhow::Result<ExitCode> {
@@ -169,6 +179,10 @@ fn personalize(
         personal_number: app.personal_number.or(app.optional_data),
         validity_years: validity,
         photo: base64::engine::general_purpose::STANDARD.encode(&photo_bytes),
+        nic: app.nic,
+        nic_absent_reason: app.nic_absent_reason,
+        previous_document_number: app.previous_document_number,
+        previous_document_status: app.previous_document_status,
     };
     body.validate(today)?;
     offline::check_out_dir(out, &FILES)?;

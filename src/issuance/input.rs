@@ -39,6 +39,13 @@ pub struct TtdRequestBody {
     /// 320 pixels (what DG2 takes).
     #[schema(max_length = 87380)]
     pub photo: Option<String>,
+    /// The applicant's national identity card number as the card shows it (9 digits and V or
+    /// X, or 12 digits). Required unless `nic_absent_reason` says why there is none.
+    #[serde(default)]
+    pub nic: Option<String>,
+    /// Why the applicant has no NIC (a minor, a citizen by descent living abroad, ...).
+    #[serde(default)]
+    pub nic_absent_reason: Option<String>,
 }
 
 /// `POST /v1/passport-applications` body.
@@ -59,6 +66,18 @@ pub struct PassportApplicationBody {
     /// characters), at least 240 x 320 pixels (what DG2 takes).
     #[schema(max_length = 87380)]
     pub photo: String,
+    /// The applicant's national identity card number (see the TTD request).
+    #[serde(default)]
+    pub nic: Option<String>,
+    /// Why the applicant has no NIC.
+    #[serde(default)]
+    pub nic_absent_reason: Option<String>,
+    /// The passport this one renews or replaces.
+    #[serde(default)]
+    pub previous_document_number: Option<String>,
+    /// What became of it: `presented`, `lost`, `stolen` or `damaged` (with the number).
+    #[serde(default)]
+    pub previous_document_status: Option<String>,
 }
 
 /// `POST /v1/legalizations` body.
@@ -95,6 +114,12 @@ pub struct Person {
     nationality: String,
     birth_date: String,
     sex: String,
+    /// As the card shows it (checked by `usecase::checks`, not refused here: an odd card is a
+    /// hold for an approver, not a typing error for the requester).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nic_absent_reason: Option<String>,
 }
 
 impl Person {
@@ -115,6 +140,14 @@ impl Person {
     /// `M`, `F` or `X`.
     pub fn sex(&self) -> &str {
         &self.sex
+    }
+    /// The NIC as written; `None` for an applicant without one (see
+    /// [`Person::nic_absent_reason`]) or a request stored before NICs were asked.
+    pub fn nic(&self) -> Option<&str> {
+        self.nic.as_deref()
+    }
+    pub fn nic_absent_reason(&self) -> Option<&str> {
+        self.nic_absent_reason.as_deref()
     }
 }
 
@@ -173,6 +206,10 @@ pub struct PassportApplication {
     place_of_birth: Option<String>,
     personal_number: Option<String>,
     validity_years: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_document_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_document_status: Option<PreviousDocumentStatus>,
     #[serde(skip)]
     photo: Vec<u8>,
 }
@@ -191,6 +228,12 @@ impl PassportApplication {
     /// 5 or 10.
     pub fn validity_years(&self) -> u8 {
         self.validity_years
+    }
+    /// The passport this one renews or replaces, and what became of it.
+    pub fn previous_document(&self) -> Option<(&str, PreviousDocumentStatus)> {
+        self.previous_document_number
+            .as_deref()
+            .zip(self.previous_document_status)
     }
     /// The portrait (JPEG); stored apart from the application's data, so an application read
     /// back from storage has an empty one (the stored photo is the record's).
@@ -254,11 +297,21 @@ struct StoredPerson {
     nationality: String,
     birth_date: String,
     sex: String,
+    #[serde(default)]
+    nic: Option<String>,
+    #[serde(default)]
+    nic_absent_reason: Option<String>,
 }
 
 impl TryFrom<StoredPerson> for Person {
     type Error = IssuanceError;
     fn try_from(stored: StoredPerson) -> Result<Self, IssuanceError> {
+        let (nic, nic_absent_reason) = nic_fields(
+            stored.nic.as_deref(),
+            stored.nic_absent_reason.as_deref(),
+            // A request stored before NICs were asked has neither.
+            false,
+        )?;
         person_fields(
             &stored.surname,
             &stored.given_names,
@@ -266,7 +319,47 @@ impl TryFrom<StoredPerson> for Person {
             &stored.birth_date,
             &stored.sex,
         )
-        .map(|(person, _)| person)
+        .map(|(person, _)| Person {
+            nic,
+            nic_absent_reason,
+            ..person
+        })
+    }
+}
+
+/// A NIC as written (1 to 16 letters and digits: its layout is a check, not an input rule) or
+/// the reason there is none; exactly one of them when `required`.
+fn nic_fields(
+    nic: Option<&str>,
+    reason: Option<&str>,
+    required: bool,
+) -> Result<(Option<String>, Option<String>), IssuanceError> {
+    let nic = match nic {
+        None | Some("") => None,
+        Some(text)
+            if (1..=16).contains(&text.len())
+                && text.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            Some(text.to_owned())
+        }
+        Some(_) => {
+            return Err(IssuanceError::invalid(
+                "nic",
+                "at most 16 letters and digits, as the card shows them (no spaces)",
+            ));
+        }
+    };
+    let reason = optional_free_text("nic_absent_reason", reason, 200)?;
+    match (&nic, &reason) {
+        (Some(_), Some(_)) => Err(IssuanceError::invalid(
+            "nic_absent_reason",
+            "only for an applicant without a NIC",
+        )),
+        (None, None) if required => Err(IssuanceError::invalid(
+            "nic",
+            "is required (or nic_absent_reason, for an applicant without one)",
+        )),
+        _ => Ok((nic, reason)),
     }
 }
 
@@ -306,6 +399,10 @@ struct StoredPassportApplication {
     place_of_birth: Option<String>,
     personal_number: Option<String>,
     validity_years: u8,
+    #[serde(default)]
+    previous_document_number: Option<String>,
+    #[serde(default)]
+    previous_document_status: Option<PreviousDocumentStatus>,
 }
 
 impl TryFrom<StoredPassportApplication> for PassportApplication {
@@ -316,6 +413,12 @@ impl TryFrom<StoredPassportApplication> for PassportApplication {
             stored.place_of_birth.as_ref(),
             stored.personal_number.as_deref(),
             Some(stored.validity_years),
+            (
+                stored.previous_document_number.as_deref(),
+                stored
+                    .previous_document_status
+                    .map(PreviousDocumentStatus::as_str),
+            ),
             Vec::new(),
         )
     }
@@ -641,23 +744,35 @@ fn person_fields(
         nationality: country("nationality", nationality)?,
         birth_date: date_text(birth),
         sex: sex(sex_text)?,
+        nic: None,
+        nic_absent_reason: None,
     };
     Ok((person, birth))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn person(
     surname: &str,
     given_names: &str,
     nationality: &str,
     birth_date: &str,
     sex_text: &str,
+    nic: Option<&str>,
+    nic_absent_reason: Option<&str>,
     today: Date,
 ) -> Result<Person, IssuanceError> {
     let birth = parse_date("birth_date", birth_date)?;
     if birth > today {
         return Err(IssuanceError::invalid("birth_date", "is in the future"));
     }
-    person_fields(surname, given_names, nationality, birth_date, sex_text).map(|(person, _)| person)
+    let person = person_fields(surname, given_names, nationality, birth_date, sex_text)
+        .map(|(person, _)| person)?;
+    let (nic, nic_absent_reason) = nic_fields(nic, nic_absent_reason, true)?;
+    Ok(Person {
+        nic,
+        nic_absent_reason,
+        ..person
+    })
 }
 
 /// A TTD request's own fields, before the rules.
@@ -715,6 +830,7 @@ fn passport_fields(
     place_of_birth: Option<&String>,
     personal_number: Option<&str>,
     validity_years: Option<u8>,
+    previous: (Option<&str>, Option<&str>),
     photo: Vec<u8>,
 ) -> Result<PassportApplication, IssuanceError> {
     let validity_years = match validity_years {
@@ -722,13 +838,72 @@ fn passport_fields(
         Some(years @ (5 | 10)) => years,
         Some(_) => return Err(IssuanceError::invalid("validity_years", "must be 5 or 10")),
     };
+    let previous_document_number = optional_identifier("previous_document_number", previous.0, 20)?;
+    let previous_document_status = match previous.1 {
+        None | Some("") => None,
+        Some(text) => Some(PreviousDocumentStatus::parse(text).ok_or_else(|| {
+            IssuanceError::invalid(
+                "previous_document_status",
+                "must be presented, lost, stolen or damaged",
+            )
+        })?),
+    };
+    match (&previous_document_number, &previous_document_status) {
+        (Some(_), None) => {
+            return Err(IssuanceError::invalid(
+                "previous_document_status",
+                "is required with previous_document_number",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(IssuanceError::invalid(
+                "previous_document_number",
+                "is required with previous_document_status",
+            ));
+        }
+        _ => {}
+    }
     Ok(PassportApplication {
         person,
         place_of_birth: optional_text("place_of_birth", place_of_birth, 64)?,
         personal_number: optional_identifier("personal_number", personal_number, 14)?,
         validity_years,
+        previous_document_number,
+        previous_document_status,
         photo,
     })
+}
+
+/// What became of the passport an application renews or replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviousDocumentStatus {
+    /// Handed in at the counter (to be cancelled at issuance).
+    Presented,
+    Lost,
+    Stolen,
+    Damaged,
+}
+
+impl PreviousDocumentStatus {
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "presented" => Self::Presented,
+            "lost" => Self::Lost,
+            "stolen" => Self::Stolen,
+            "damaged" => Self::Damaged,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Presented => "presented",
+            Self::Lost => "lost",
+            Self::Stolen => "stolen",
+            Self::Damaged => "damaged",
+        }
+    }
 }
 
 /// A legalization request's own fields, before the rules.
@@ -816,6 +991,8 @@ impl TtdRequestBody {
             &self.nationality,
             &self.birth_date,
             &self.sex,
+            self.nic.as_deref(),
+            self.nic_absent_reason.as_deref(),
             today,
         )?;
         let photo = self
@@ -858,6 +1035,8 @@ impl PassportApplicationBody {
             &self.nationality,
             &self.birth_date,
             &self.sex,
+            self.nic.as_deref(),
+            self.nic_absent_reason.as_deref(),
             today,
         )?;
         let photo = jpeg("photo", &self.photo)?;
@@ -866,6 +1045,10 @@ impl PassportApplicationBody {
             self.place_of_birth.as_ref(),
             self.personal_number.as_deref(),
             self.validity_years,
+            (
+                self.previous_document_number.as_deref(),
+                self.previous_document_status.as_deref(),
+            ),
             photo,
         )
     }
@@ -923,6 +1106,8 @@ mod tests {
             case_reference: Some("RA-2026-0042".into()),
             previous_document: Some("N1234567".into()),
             photo: None,
+            nic: Some("198507401234".into()),
+            nic_absent_reason: None,
         }
     }
 

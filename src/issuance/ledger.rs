@@ -25,6 +25,9 @@ pub struct LedgerEvent {
     /// look it up first: the table and key column of the row (keyed by `subject`) whose
     /// `ledger_index` the append fills in (see [`travdoc_store::ledger::append_new`]).
     pub new_key_row: Option<(&'static str, &'static str)>,
+    /// The entry's key when one subject sees the same act more than once (a request whose
+    /// two hits are cleared one by one); `action:subject` otherwise.
+    pub key: Option<String>,
 }
 
 impl LedgerEvent {
@@ -44,7 +47,14 @@ impl LedgerEvent {
             data_sha256,
             entry: None,
             new_key_row: None,
+            key: None,
         }
+    }
+
+    /// Sets the entry's key (see [`LedgerEvent::key`]).
+    pub fn with_key(mut self, key: String) -> Self {
+        self.key = Some(key);
+        self
     }
 
     /// Also appends `event` to the integrity ledger.
@@ -121,7 +131,10 @@ pub async fn insert_event(tx: &mut Tx, event: &LedgerEvent) -> Result<(), Issuan
 /// (`action:subject`, one entry per act).
 pub(crate) fn entry(event: &LedgerEvent) -> Option<(String, Entry)> {
     let entry = event.entry.as_ref()?;
-    let key = format!("{}:{}", event.action, event.subject);
+    let key = event
+        .key
+        .clone()
+        .unwrap_or_else(|| format!("{}:{}", event.action, event.subject));
     Some((key, Entry::new(unix_seconds(&event.at), entry.clone())))
 }
 

@@ -6,6 +6,7 @@
 //! gap). Handlers call exactly one method of [`Service`] per request.
 
 pub(crate) mod batch;
+pub mod checks;
 pub mod db;
 pub mod documents;
 pub mod idempotency;

@@ -1,5 +1,7 @@
 //! Requests and applications: `requested -> approved -> issued`, with the four-eyes rule
-//! (the approver is never the requester) and mission scoping.
+//! (the approver is never the requester) and mission scoping. A request with a check's hit
+//! waits `on_hold` until an approver clears each hit (then `requested`), returns it to the
+//! requester (`returned`) or rejects it (`rejected`, final).
 
 use serde::Serialize;
 
@@ -9,9 +11,15 @@ use crate::auth::Actor;
 
 /// Where a request is: waiting for a second officer, approved, or issued as a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum RequestState {
     Requested,
+    /// A check found something an approver must clear first (`checks`).
+    OnHold,
+    /// Sent back to the requester for correction.
+    Returned,
+    /// Refused by an approver; final.
+    Rejected,
     Approved,
     Issued,
 }
@@ -20,6 +28,9 @@ impl RequestState {
     pub fn as_str(self) -> &'static str {
         match self {
             RequestState::Requested => "requested",
+            RequestState::OnHold => "on_hold",
+            RequestState::Returned => "returned",
+            RequestState::Rejected => "rejected",
             RequestState::Approved => "approved",
             RequestState::Issued => "issued",
         }
@@ -29,6 +40,9 @@ impl RequestState {
     pub fn parse(text: &str) -> Result<Self, IssuanceError> {
         match text {
             "requested" => Ok(RequestState::Requested),
+            "on_hold" => Ok(RequestState::OnHold),
+            "returned" => Ok(RequestState::Returned),
+            "rejected" => Ok(RequestState::Rejected),
             "approved" => Ok(RequestState::Approved),
             "issued" => Ok(RequestState::Issued),
             other => Err(IssuanceError::Corrupt(format!("request state {other}"))),
@@ -42,7 +56,7 @@ pub struct RequestView {
     pub id: String,
     /// `ttd`, `passport` or `legalization`.
     pub kind: String,
-    /// `requested`, `approved` or `issued`.
+    /// `requested`, `on_hold`, `returned`, `rejected`, `approved` or `issued`.
     pub state: RequestState,
     pub mission: Option<String>,
     pub requested_by: String,
@@ -51,6 +65,9 @@ pub struct RequestView {
     pub case_reference: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// What the checks before issuance found, and how each hit was cleared.
+    #[serde(default)]
+    pub checks: Vec<super::checks::CheckHit>,
 }
 
 /// A request row as stored.
@@ -67,12 +84,22 @@ pub(crate) struct RequestRecord {
     pub document_number: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    pub checks: Vec<super::checks::CheckHit>,
 }
 
 impl RequestRecord {
+    /// The checks as stored: none for a kind that is not checked (legalization).
+    pub(crate) fn checks_json(&self) -> Result<Option<String>, IssuanceError> {
+        Ok(match self.kind {
+            Kind::Legalization => None,
+            _ => Some(serde_json::to_string(&self.checks)?),
+        })
+    }
+
     /// Records this request (in `tx`, with its ledger entry written by the caller).
     pub(crate) async fn insert(&self, tx: &mut super::db::Tx) -> Result<(), IssuanceError> {
         let data = self.data.to_string();
+        let checks = self.checks_json()?;
         let request = travdoc_store::requests::NewRequest {
             id: &self.id,
             kind: self.kind.as_str(),
@@ -83,6 +110,7 @@ impl RequestRecord {
             data: &data,
             photo: self.photo.as_deref(),
             now: &self.created_at,
+            checks: checks.as_deref(),
         };
         travdoc_store::requests::insert(tx, &request).await?;
         Ok(())
@@ -104,6 +132,7 @@ impl RequestRecord {
                 .map(str::to_owned),
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
+            checks: self.checks.clone(),
         }
     }
 }
@@ -150,5 +179,9 @@ pub(crate) fn request_record(
         document_number: row.document_number,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        checks: match row.checks.as_deref() {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text)?,
+        },
     })
 }

@@ -102,6 +102,7 @@ pub async fn legalize(
         document_number: None,
         created_at: now_text.clone(),
         updated_at: now_text.clone(),
+        checks: Vec::new(),
     };
     // The request and its number are recorded together; the seal follows.
     let mut tx = issuing.db.begin().await?;

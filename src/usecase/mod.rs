@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod approve;
 pub mod clear_arrival;
+pub mod decide;
 pub mod issue_ttd;
 pub mod ledger;
 pub mod legalize;

@@ -9,7 +9,7 @@ use crate::auth::Actor;
 use crate::issuance::documents::{DocumentFilter, DocumentView, document_record};
 use crate::issuance::input::date_text;
 use crate::issuance::numbering::Kind;
-use crate::issuance::requests::{RequestView, request_record};
+use crate::issuance::requests::{RequestState, RequestView, request_record};
 use crate::issuance::{IssuanceError, Printing, Records};
 
 /// One recorded act on a document (or on the request it was issued from).
@@ -35,11 +35,11 @@ pub async fn list_requests(
     limit: i64,
 ) -> Result<Vec<RequestView>, IssuanceError> {
     if let Some(state) = state
-        && !matches!(state, "requested" | "approved" | "issued")
+        && RequestState::parse(state).is_err()
     {
         return Err(IssuanceError::invalid(
             "state",
-            "must be requested, approved or issued",
+            "must be requested, on_hold, returned, rejected, approved or issued",
         ));
     }
     if !(1..=1000).contains(&limit) {

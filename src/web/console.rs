@@ -89,6 +89,8 @@ pub struct TtdForm {
     pub valid_until: String,
     pub case_reference: String,
     pub previous_document: String,
+    pub nic: String,
+    pub nic_absent_reason: String,
 }
 
 fn form<T>(result: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
@@ -189,6 +191,9 @@ fn flash(key: &str) -> Option<&'static str> {
             "The TTD request was stored. An approver at headquarters must now approve it."
         }
         "approved" => "Approved.",
+        "hold-cleared" => "The hit is cleared.",
+        "returned" => "The request is returned to its requester.",
+        "rejected" => "The request is rejected.",
         "issued" => "Issued: the document number is allocated and the seal is signed.",
         "printed" => "Sent to the printer.",
         "revoked" => "The document is revoked.",
@@ -216,7 +221,14 @@ pub(super) fn see_other(location: &str) -> Response {
 
 const STATES: [&str; 6] = ["valid", "issued", "printed", "used", "revoked", "expired"];
 const TYPES: [&str; 3] = ["ttd", "passport", "legalization"];
-const REQUEST_STATES: [&str; 3] = ["requested", "approved", "issued"];
+const REQUEST_STATES: [&str; 6] = [
+    "requested",
+    "on_hold",
+    "returned",
+    "rejected",
+    "approved",
+    "issued",
+];
 const REQUEST_KINDS: [&str; 2] = ["ttd", "passport"];
 
 /// `GET /console`: what this role may act on.
@@ -281,6 +293,23 @@ pub async fn dashboard(
     } else {
         Vec::new()
     };
+    // An approver sees the requests a check holds, whatever the list above shows.
+    let approve = match request_kind {
+        Kind::Passport => Act::ApprovePassport,
+        _ => Act::ApproveTtd,
+    };
+    let held = if actor.role.may(approve) && request_state.as_deref() != Some("on_hold") {
+        crate::usecase::read::list_requests(
+            state.service.records(),
+            actor,
+            request_kind,
+            Some("on_hold"),
+            100,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     page(
         "dashboard.html",
         &session,
@@ -293,6 +322,7 @@ pub async fn dashboard(
             selected_state => selected_state,
             selected_kind => selected_kind,
             requests => Serde(requests),
+            held => Serde(held),
             request_kinds => REQUEST_KINDS,
             request_states => REQUEST_STATES,
             selected_request_kind => request_kind.as_str(),
@@ -391,6 +421,8 @@ pub async fn ttd_create(
         case_reference: optional(&ttd.case_reference),
         previous_document: optional(&ttd.previous_document),
         photo: None,
+        nic: optional(&ttd.nic),
+        nic_absent_reason: optional(&ttd.nic_absent_reason),
     };
     match crate::usecase::request::request_ttd(state.service.issuing(), &session.actor, &body, None)
         .await
@@ -440,6 +472,13 @@ pub async fn request_page(
         && view.requested_by != session.actor.id;
     let own_request = view.requested_by == session.actor.id;
     let may_issue = role.may(issue) && view.state == RequestState::Approved;
+    // Clear a hit, return or reject: an approver who did not lodge the request.
+    let may_decide = role.may(approve)
+        && !own_request
+        && matches!(
+            view.state,
+            RequestState::Requested | RequestState::OnHold | RequestState::Returned
+        );
     page(
         "request.html",
         &session,
@@ -451,8 +490,69 @@ pub async fn request_page(
             may_approve => may_approve,
             own_request => own_request && role.may(approve),
             may_issue => may_issue,
+            may_decide => may_decide,
         },
     )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    pub csrf: String,
+    pub code: String,
+    pub reason: String,
+}
+
+/// `POST /console/requests/{kind}/{id}/{clear-hold|return|reject}` (`usecase::decide`).
+pub async fn request_decide(
+    State(state): State<AppState>,
+    session: Session,
+    Path((kind, id, decision)): Path<(String, String, String)>,
+    body: Result<Form<DecisionForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let body = form(body)?;
+    session.check_csrf(&body.csrf)?;
+    let kind = kind_of(&kind)?;
+    let act = if kind == Kind::Passport {
+        Act::ApprovePassport
+    } else {
+        Act::ApproveTtd
+    };
+    require(&session, act, "decide on requests")?;
+    let records = state.service.records();
+    let reason = body.reason.trim();
+    let message = match decision.as_str() {
+        "clear-hold" => {
+            crate::usecase::decide::clear_hold(
+                records,
+                &session.actor,
+                kind,
+                &id,
+                &body.code,
+                reason,
+            )
+            .await?;
+            "hold-cleared"
+        }
+        "return" => {
+            crate::usecase::decide::return_request(records, &session.actor, kind, &id, reason)
+                .await?;
+            "returned"
+        }
+        "reject" => {
+            crate::usecase::decide::reject(records, &session.actor, kind, &id, reason).await?;
+            "rejected"
+        }
+        _ => {
+            return Err(WebError::Refused(crate::http::error::ApiError::not_found(
+                "no such decision on a request",
+            )));
+        }
+    };
+    Ok(see_other(&format!(
+        "/console/requests/{}/{id}?msg={message}",
+        kind.as_str()
+    )))
 }
 
 /// `POST /console/requests/{kind}/{id}/approve` (`approve`, four-eyes in the domain).

@@ -349,6 +349,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             post(console::request_approve),
         )
         .route(
+            "/console/requests/{kind}/{id}/decide/{decision}",
+            post(console::request_decide),
+        )
+        .route(
             "/console/requests/{kind}/{id}/issue",
             post(console::request_issue),
         )

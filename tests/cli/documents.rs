@@ -135,6 +135,7 @@ pub(crate) fn ttd_request(valid_until: &str) -> serde_json::Value {
         "route": ["DOH"],
         "valid_until": valid_until,
         "case_reference": "RA-2026-0042",
+        "nic": "198507401234",
     })
 }
 
@@ -450,6 +451,7 @@ fn passport_personalization_package_passes_passive_authentication() {
             "sex": "F",
             "place_of_birth": "Kandy",
             "personal_number": "199020301234",
+            "nic": "199070301234",
         }),
     );
     let out = dir.path().join("passport");
@@ -583,7 +585,8 @@ fn passport_personalization_package_passes_passive_authentication() {
     let booklet = write_json(
         &dir.path().join("app-booklet.json"),
         &serde_json::json!({"surname": "Perera", "given_names": "Kamal", "nationality": "LKA",
-            "birth_date": "1988-02-29", "sex": "M", "document_number": "N7654321"}),
+            "birth_date": "1988-02-29", "sex": "M", "document_number": "N7654321",
+            "nic": "880601234V"}),
     );
     let booklet_out = dir.path().join("booklet");
     let run = personalize(&data, &booklet, &photo, &booklet_out);

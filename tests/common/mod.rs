@@ -326,6 +326,7 @@ pub fn ttd_body(mission: &str) -> Value {
         "valid_until": format!("{:04}-{:02}-{:02}", until.year(), u8::from(until.month()), until.day()),
         "case_reference": "RA-KWT-2026-0042",
         "previous_document": "N1234567",
+        "nic": "198507401234",
     })
 }
 

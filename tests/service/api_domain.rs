@@ -59,7 +59,7 @@ fn body() -> travdoc::issuance::input::TtdRequestBody {
         "surname": "Perera", "given_names": "Nimal", "nationality": "LKA",
         "birth_date": "1985-03-14", "sex": "M", "mission": "LON", "destination": "LKA",
         "route": [], "valid_until": "2026-12-20", "case_reference": null,
-        "previous_document": null, "photo": null
+        "previous_document": null, "photo": null, "nic": "198507401234"
     }))
     .unwrap_or_else(|error| panic!("fixture: {error}"))
 }

@@ -33,7 +33,8 @@ async fn role_by_endpoint_matrix() -> TestResult {
     let server = Server::start()?;
     let staff = Staff::create(&server).await?;
     let passport = json!({"surname": "Silva", "given_names": "Ama", "nationality": "LKA",
-        "birth_date": "1990-01-01", "sex": "F", "photo": "/9j/4AAQSkZJRgABAQ=="});
+        "birth_date": "1990-01-01", "sex": "F", "photo": "/9j/4AAQSkZJRgABAQ==",
+        "nic": "199050101234"});
     let legalization = json!({"document_type": "Birth certificate", "signatory": "A. Registrar",
         "capacity": "Registrar", "authority": "Registrar General", "document": "aGVsbG8="});
     let missing = "00000000-0000-0000-0000-000000000000";

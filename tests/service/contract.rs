@@ -67,10 +67,40 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
             Some(&staff.issuer),
             Some(&json!({
                 "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
-                "birth_date": "1990-02-01", "sex": "F", "photo": photo})),
+                "birth_date": "1990-02-01", "sex": "F", "photo": photo,
+                "nic": "199053201234"})),
         )
         .await?;
     let application = application.body["id"]
+        .as_str()
+        .ok_or("application id")?
+        .to_owned();
+    // Requests for the approver's other decisions (clear a hold, return, reject): held by a
+    // NIC that disagrees with the birth date, so that each decision finds something to act on.
+    let mut held_ttd = common::ttd_body("LON");
+    held_ttd["nic"] = json!("199053201234");
+    let held_ttd = server
+        .call("POST", "/v1/ttds", Some(&staff.mission), Some(&held_ttd))
+        .await?;
+    assert_eq!(held_ttd.body["state"], "on_hold", "{}", held_ttd.body);
+    let held_ttd = held_ttd.body["id"].as_str().ok_or("ttd id")?.to_owned();
+    let held_application = server
+        .call(
+            "POST",
+            "/v1/passport-applications",
+            Some(&staff.issuer),
+            Some(&json!({
+                "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
+                "birth_date": "1990-02-01", "sex": "F", "photo": photo,
+                "nic": "1990532X"})),
+        )
+        .await?;
+    assert_eq!(
+        held_application.body["state"], "on_hold",
+        "{}",
+        held_application.body
+    );
+    let held_application = held_application.body["id"]
         .as_str()
         .ok_or("application id")?
         .to_owned();
@@ -95,6 +125,8 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         .env("TRAVDOC_PASSPORT_APPLICATION", &application)
         .env("TRAVDOC_DOCUMENT", &document)
         .env("TRAVDOC_SUBJECT_TOKEN", &subject_token)
+        .env("TRAVDOC_HELD_TTD", &held_ttd)
+        .env("TRAVDOC_HELD_APPLICATION", &held_application)
         .output()?;
     let text = String::from_utf8_lossy(&output.stdout);
     // The summary is enough to read in CI; the whole report is printed on failure.

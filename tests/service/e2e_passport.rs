@@ -51,7 +51,8 @@ async fn passport_flow(server: &Server) -> TestResult {
             Some(&staff.issuer),
             Some(&json!({
             "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
-            "birth_date": "1990-02-01", "sex": "F", "place_of_birth": "Kandy", "photo": photo})),
+            "birth_date": "1990-02-01", "sex": "F", "place_of_birth": "Kandy", "photo": photo,
+            "nic": "199053201234"})),
         )
         .await?;
     assert_eq!(created.status, 201, "{}", created.body);

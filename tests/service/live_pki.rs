@@ -286,7 +286,7 @@ async fn a_revocation_is_in_force_at_once_for_verification_and_issuance() -> Tes
             Some(&staff.issuer),
             Some(&json!({
                 "surname": "Silva", "given_names": "Ama", "nationality": "LKA",
-                "birth_date": "1990-02-01", "sex": "F",
+                "birth_date": "1990-02-01", "sex": "F", "nic": "199053201234",
                 "photo": b64(&crate::e2e_passport::portrait_jpeg()?)})),
         )
         .await?;

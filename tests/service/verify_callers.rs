@@ -372,7 +372,7 @@ pub(crate) async fn issue_passport(
             Some(&json!({
             "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
             "birth_date": "1990-02-01", "sex": "F", "place_of_birth": "Kandy",
-            "photo": b64(&crate::e2e_passport::portrait_jpeg()?)})),
+            "nic": "199053201234", "photo": b64(&crate::e2e_passport::portrait_jpeg()?)})),
         )
         .await?;
     let id = created.body["id"].as_str().ok_or("id")?.to_owned();

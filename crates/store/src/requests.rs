@@ -9,7 +9,7 @@ use crate::{Result, StoreError, Transaction};
 
 /// The columns of [`RequestRow`], for a `SELECT`.
 pub const REQUEST_COLUMNS: &str = "id, kind, state, mission, requested_by, approved_by, \
-     data, photo, document_number, created_at, updated_at";
+     data, photo, document_number, created_at, updated_at, checks";
 
 /// A request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub struct RequestRow {
     pub document_number: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The checks' hits and their clearances (JSON array; migration `0160_checks.sql`), none
+    /// for a request made before checks.
+    pub checks: Option<String>,
 }
 
 /// The request a row of [`REQUEST_COLUMNS`] holds.
@@ -44,6 +47,7 @@ pub fn request_row(row: &AnyRow) -> std::result::Result<RequestRow, sqlx::Error>
         document_number: row.try_get("document_number")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        checks: row.try_get("checks")?,
     })
 }
 
@@ -62,13 +66,16 @@ pub struct NewRequest<'a> {
     pub photo: Option<&'a [u8]>,
     /// RFC 3339; both the creation and the update time.
     pub now: &'a str,
+    /// The checks' hits (JSON array), when the kind is checked.
+    pub checks: Option<&'a str>,
 }
 
 /// Records a request.
 pub async fn insert(tx: &mut Transaction, request: &NewRequest<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO svc_requests (id, kind, state, mission, requested_by, approved_by, data, \
-         photo, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         photo, created_at, updated_at, checks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
     )
     .bind(request.id)
     .bind(request.kind)
@@ -79,10 +86,36 @@ pub async fn insert(tx: &mut Transaction, request: &NewRequest<'_>) -> Result<()
     .bind(request.data)
     .bind(request.photo.map(<[u8]>::to_vec))
     .bind(request.now)
+    .bind(request.checks)
     .execute(tx.conn())
     .await
     .map_err(StoreError::db("recording a request"))?;
     Ok(())
+}
+
+/// Moves request `id` from state `from` to `to` with its checks (JSON) as they now stand;
+/// false when it was not in `from` (another officer acted first).
+pub async fn transition(
+    tx: &mut Transaction,
+    id: &str,
+    from: &str,
+    to: &str,
+    checks: Option<&str>,
+    now: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE svc_requests SET state = $3, checks = $4, updated_at = $5 \
+         WHERE id = $1 AND state = $2",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(checks)
+    .bind(now)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("changing a request's state"))?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The request `id`, if any.

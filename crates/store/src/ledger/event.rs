@@ -197,6 +197,31 @@ pub enum Event {
         request_kind: String,
         approver_ref: String,
     },
+    /// A check before issuance held a request (`codes`: the hits, e.g. `NIC_MISMATCH`).
+    RequestHeld {
+        request_ref: String,
+        request_kind: String,
+        codes: Vec<String>,
+    },
+    /// An approver cleared one hit of a held request (the reason is in the request's record).
+    HoldCleared {
+        request_ref: String,
+        request_kind: String,
+        code: String,
+        approver_ref: String,
+    },
+    /// An approver sent a request back to its requester for correction.
+    RequestReturned {
+        request_ref: String,
+        request_kind: String,
+        approver_ref: String,
+    },
+    /// An approver refused a request (final).
+    RequestRejected {
+        request_ref: String,
+        request_kind: String,
+        approver_ref: String,
+    },
     /// A staff member signed in (`method`: the factors used).
     SignedIn {
         user_ref: String,
@@ -293,6 +318,10 @@ impl Event {
             Self::ArrivalCleared { .. } => 0x0302,
             Self::NumberVoided { .. } => 0x0303,
             Self::RequestApproved { .. } => 0x0304,
+            Self::RequestHeld { .. } => 0x0305,
+            Self::HoldCleared { .. } => 0x0306,
+            Self::RequestReturned { .. } => 0x0307,
+            Self::RequestRejected { .. } => 0x0308,
             Self::UserAdded { .. } => 0x0401,
             Self::SignedIn { .. } => 0x0402,
             Self::SignInFailed { .. } => 0x0403,
