@@ -160,7 +160,8 @@ impl Role {
             Revoke => matches!(self, Issuer | Approver | Mission | Consular),
             ClearArrival => self == Immigration,
             ReadLedger => matches!(self, Auditor | Admin),
-            ManageUsers => self == Admin,
+            ManageUsers | ImportSltd => self == Admin,
+            ExportSltd => matches!(self, Auditor | Admin),
         }
     }
 }
@@ -199,6 +200,10 @@ pub enum Act {
     ClearArrival,
     ReadLedger,
     ManageUsers,
+    /// Import a lost/stolen documents list.
+    ImportSltd,
+    /// Export our lost, stolen and revoked documents.
+    ExportSltd,
 }
 
 /// A mission code (e.g. `LON`, `KWI-1`): 3 to 8 of A-Z, 0-9, '-'.

@@ -399,6 +399,13 @@ pub fn constrain(document: &mut Value, printers: &[String]) {
         "offset",
         json!({ "type": ["integer", "null"], "minimum": 0, "maximum": i64::MAX }),
     );
+    parameter(
+        document,
+        "/v1/sltd/export",
+        "since",
+        json!({ "type": ["string", "null"], "format": "date",
+                "pattern": crate::issuance::input::patterns::DATE }),
+    );
 }
 
 /// A mission code (`auth::MissionCode`).

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod legalizations;
 pub mod passports;
 pub mod pki;
+pub mod sltd;
 pub mod ttds;
 pub mod users;
 pub mod verify;
@@ -104,6 +105,7 @@ fn replay(stored: idempotency::StoredResponse, success: StatusCode) -> Response 
         verify::verify,
         pki::csca, pki::signers, pki::certificates, pki::certificate, pki::crl, pki::crls, pki::crl_numbered, pki::masterlist,
         ledger::checkpoint, ledger::proof, ledger::export,
+        sltd::import, sltd::export,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth, &SharedAnswers),
@@ -197,6 +199,8 @@ pub fn routes() -> Router<AppState> {
             "/v1/documents/{number}/clear-arrival",
             post(documents::clear_arrival),
         )
+        .route("/v1/sltd/imports", post(sltd::import))
+        .route("/v1/sltd/export", get(sltd::export))
         .route("/v1/verify", post(verify::verify))
         .route("/v1/pki/csca", get(pki::csca))
         .route("/v1/pki/signers", get(pki::signers))

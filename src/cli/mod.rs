@@ -18,6 +18,7 @@ mod pki;
 mod print;
 mod seal;
 mod serve;
+mod sltd;
 mod ttd;
 mod user;
 mod verify;
@@ -84,6 +85,9 @@ pub enum Command {
     /// Legalization certificates: `legalization issue --request leg.json --document FILE --out DIR`.
     #[command(subcommand)]
     Legalization(legalization::LegalizationCommand),
+    /// Lost and stolen documents lists: `sltd import FILE`, `sltd export [--since DATE]`.
+    #[command(subcommand)]
+    Sltd(sltd::SltdCommand),
 }
 
 /// Global options resolved into a configuration.
@@ -136,6 +140,9 @@ pub fn main() -> ExitCode {
         Command::Legalization(command) => cli
             .context()
             .and_then(|context| legalization::run(&context, command)),
+        Command::Sltd(command) => cli
+            .context()
+            .and_then(|context| sltd::run(&context, command)),
     };
     match result {
         Ok(code) => code,

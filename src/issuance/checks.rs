@@ -14,15 +14,23 @@ pub enum CheckCode {
     NicFormat,
     /// The NIC's birth date or sex disagrees with the application's.
     NicMismatch,
+    /// A document the applicant names (previous or presented) is on a lost/stolen list, or is
+    /// one of ours revoked.
+    SltdHit,
 }
 
 impl CheckCode {
-    pub const ALL: [CheckCode; 2] = [CheckCode::NicFormat, CheckCode::NicMismatch];
+    pub const ALL: [CheckCode; 3] = [
+        CheckCode::NicFormat,
+        CheckCode::NicMismatch,
+        CheckCode::SltdHit,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CheckCode::NicFormat => "NIC_FORMAT",
             CheckCode::NicMismatch => "NIC_MISMATCH",
+            CheckCode::SltdHit => "SLTD_HIT",
         }
     }
 
@@ -30,6 +38,7 @@ impl CheckCode {
         Some(match text {
             "NIC_FORMAT" => CheckCode::NicFormat,
             "NIC_MISMATCH" => CheckCode::NicMismatch,
+            "SLTD_HIT" => CheckCode::SltdHit,
             _ => return None,
         })
     }
@@ -59,7 +68,7 @@ pub struct CheckHit {
 }
 
 impl CheckHit {
-    fn new(code: CheckCode, detail: String, source: &str) -> Self {
+    pub(crate) fn new(code: CheckCode, detail: String, source: &str) -> Self {
         CheckHit {
             code,
             detail,

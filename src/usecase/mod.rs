@@ -20,4 +20,5 @@ pub mod read;
 pub mod request;
 pub mod revoke;
 pub mod signin;
+pub mod sltd;
 pub mod verify;

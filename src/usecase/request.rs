@@ -11,6 +11,7 @@ use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::numbering::Kind;
 use crate::issuance::requests::{RequestRecord, RequestState, RequestView};
 use crate::issuance::{IssuanceError, Issuing};
+use crate::usecase::sltd;
 use travdoc_store::ledger::Event;
 
 /// `POST /v1/ttds`: a mission asks for a TTD.
@@ -24,7 +25,11 @@ pub async fn request_ttd(
     // Names must transliterate and fit the MRZ now, not at issuance.
     crate::usecase::issue_ttd::precheck_ttd(issuing, &request)?;
     let data = serde_json::to_value(&request)?;
-    let checks = checks::nic_checks(request.person());
+    let mut checks = checks::nic_checks(request.person());
+    if let Some(previous) = request.previous_document() {
+        let nationality = request.person().nationality();
+        checks.extend(sltd::hits(&issuing.db, nationality, previous, "previous passport").await?);
+    }
     insert_request(
         issuing,
         actor,
@@ -47,7 +52,12 @@ pub async fn apply_passport(
 ) -> Result<RequestView, IssuanceError> {
     let application = body.validate(issuing.now().date())?;
     let data = serde_json::to_value(&application)?;
-    let checks = checks::nic_checks(application.person());
+    let mut checks = checks::nic_checks(application.person());
+    if let Some((previous, status)) = application.previous_document() {
+        let nationality = application.person().nationality();
+        let what = format!("previous passport (declared {})", status.as_str());
+        checks.extend(sltd::hits(&issuing.db, nationality, previous, &what).await?);
+    }
     insert_request(
         issuing,
         actor,

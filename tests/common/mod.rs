@@ -362,13 +362,17 @@ pub async fn approved_ttd(
     server: &Server,
     staff: &Staff,
 ) -> Result<String, Box<dyn std::error::Error>> {
+    approved_ttd_with(server, staff, &ttd_body("LON")).await
+}
+
+/// Requests (with `body`) and approves a TTD for mission LON; returns the request id.
+pub async fn approved_ttd_with(
+    server: &Server,
+    staff: &Staff,
+    body: &Value,
+) -> Result<String, Box<dyn std::error::Error>> {
     let created = server
-        .call(
-            "POST",
-            "/v1/ttds",
-            Some(&staff.mission),
-            Some(&ttd_body("LON")),
-        )
+        .call("POST", "/v1/ttds", Some(&staff.mission), Some(body))
         .await?;
     if created.status != 201 {
         return Err(format!("request: {} {}", created.status, created.body).into());

@@ -20,5 +20,6 @@ mod ledger_processes;
 mod live_pki;
 mod load_tool;
 mod print_once;
+mod sltd;
 mod tls;
 mod verify_callers;

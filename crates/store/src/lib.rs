@@ -22,6 +22,7 @@ pub mod numbers;
 pub mod pki;
 pub mod printing;
 pub mod requests;
+pub mod sltd;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor as _};

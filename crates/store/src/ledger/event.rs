@@ -222,6 +222,15 @@ pub enum Event {
         request_kind: String,
         approver_ref: String,
     },
+    /// A lost/stolen documents list was imported (`sha256`: the file's).
+    SltdImported {
+        import_ref: String,
+        sha256: String,
+        lines: u64,
+        added: u64,
+        rejected: u64,
+        operator_ref: String,
+    },
     /// A staff member signed in (`method`: the factors used).
     SignedIn {
         user_ref: String,
@@ -322,6 +331,7 @@ impl Event {
             Self::HoldCleared { .. } => 0x0306,
             Self::RequestReturned { .. } => 0x0307,
             Self::RequestRejected { .. } => 0x0308,
+            Self::SltdImported { .. } => 0x0501,
             Self::UserAdded { .. } => 0x0401,
             Self::SignedIn { .. } => 0x0402,
             Self::SignInFailed { .. } => 0x0403,
