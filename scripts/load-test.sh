@@ -7,6 +7,7 @@
 #        TRAVDOC_BIN=path to load-test another build, e.g. a baseline, without building;
 #        BENCH_BIN=path of the build whose `travdoc bench` drives the load, default TRAVDOC_BIN;
 #        KEEP_WORK=1 keeps the run's data dir, logs and database;
+#        SLTD_LINES=N imports a lost/stolen list of N documents first and times it;
 #        TLS=1 serves over TLS with a certificate from a throw-away test CA, and the bench
 #        connects with rustls trusting only that CA)
 set -euo pipefail
@@ -75,6 +76,22 @@ if "$BENCH" user --help | grep -q "  token"; then
 else
   # A build from before staff sign-in: its bench makes its own users with the admin token.
   bench_auth=(--token "$(cat "$work/var/admin.token")")
+fi
+if [ -n "${SLTD_LINES:-}" ]; then
+  # A lost/stolen list of SLTD_LINES documents (none of them the bench's), imported before
+  # the run: every TTD request of the bench names a previous passport, looked up in it.
+  python3 -c "
+import sys
+n = int(sys.argv[1])
+with open(sys.argv[2], 'w') as out:
+    out.write('issuing_state,document_type,document_number,status,reported_on\\n')
+    for i in range(n):
+        out.write('LKA,P,S%08d,%s,2026-01-02\\n' % (i, 'stolen' if i % 2 else 'lost'))
+" "$SLTD_LINES" "$work/sltd.csv"
+  started=$(date +%s.%N)
+  cli sltd import "$work/sltd.csv" > "$work/sltd-report.json"
+  ended=$(date +%s.%N)
+  echo "== sltd import: $SLTD_LINES lines in $(python3 -c "print(round($ended - $started, 2))") s"
 fi
 echo "== $kind over $scheme: issue"
 "$BENCH" bench issue --url "$base" "${bench_tls[@]}" "${bench_auth[@]}" --concurrency 64 \

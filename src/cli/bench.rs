@@ -199,6 +199,8 @@ fn ttd_body(mission: &str, index: usize) -> serde_json::Value {
         "case_reference": format!("BENCH-{index}"),
         // A woman born on 1 January 1980, a serial of her own.
         "nic": format!("1980501{:05}", index % 100_000),
+        // A previous passport, looked up in the lost/stolen lists (listed in none).
+        "previous_document": format!("B{index:07}"),
     })
 }
 
