@@ -93,7 +93,8 @@ pub struct TtdForm {
     pub nic_absent_reason: String,
 }
 
-fn form<T>(result: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
+/// A form's fields, or a 422 naming the form.
+pub(super) fn form<T>(result: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
     result
         .map(|Form(value)| value)
         .map_err(|rejection| WebError::Field {

@@ -139,12 +139,7 @@ pub async fn remove(
     Path(id): Path<String>,
     body: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Result<Html<String>, WebError> {
-    let body = body
-        .map(|Form(value)| value)
-        .map_err(|rejection| WebError::Field {
-            field: "form",
-            message: rejection.body_text(),
-        })?;
+    let body = super::console::form(body)?;
     session.check_csrf(&body.csrf)?;
     passkeys::remove(state.service.db(), &session.actor, &id, now())
         .await

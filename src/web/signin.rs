@@ -59,14 +59,7 @@ pub struct AddUserForm {
     pub mission: String,
 }
 
-fn form<T>(result: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
-    result
-        .map(|Form(value)| value)
-        .map_err(|rejection| WebError::Field {
-            field: "form",
-            message: rejection.body_text(),
-        })
-}
+use super::console::form;
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

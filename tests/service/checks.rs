@@ -284,12 +284,6 @@ async fn a_nic_check_holds_a_request_until_an_approver_decides_on_sqlite() -> Te
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nic_check_holds_a_request_until_an_approver_decides_on_postgresql() -> TestResult {
-    let cluster = crate::e2e_postgres::Cluster::start()?;
-    let dir = tempfile::tempdir()?;
-    let server = Server::start_in(
-        &dir.path().join("var"),
-        &[("DATABASE_URL", &cluster.url)],
-        None,
-    )?;
+    let (server, _cluster) = crate::e2e_postgres::server_on_postgres()?;
     holds_and_decisions(server).await
 }

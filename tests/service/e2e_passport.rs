@@ -30,13 +30,7 @@ async fn passport_issue_and_passive_authentication() -> TestResult {
 /// statement and the issuing transaction is one statement too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passport_issue_on_postgresql() -> TestResult {
-    let cluster = crate::e2e_postgres::Cluster::start()?;
-    let dir = tempfile::tempdir()?;
-    let server = Server::start_in(
-        &dir.path().join("var"),
-        &[("DATABASE_URL", &cluster.url)],
-        None,
-    )?;
+    let (server, _cluster) = crate::e2e_postgres::server_on_postgres()?;
     passport_flow(&server).await
 }
 

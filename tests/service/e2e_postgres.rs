@@ -10,6 +10,19 @@ use std::process::Command;
 
 use common::{Server, Staff, TestResult};
 
+/// `travdoc serve` on a fresh data dir over a private PostgreSQL cluster; the server is
+/// dropped (stopped) before the cluster.
+pub(crate) fn server_on_postgres() -> Result<(Server, Cluster), Box<dyn std::error::Error>> {
+    let cluster = Cluster::start()?;
+    let dir = tempfile::tempdir()?;
+    let server = Server::start_in(
+        &dir.path().join("var"),
+        &[("DATABASE_URL", &cluster.url)],
+        Some(dir),
+    )?;
+    Ok((server, cluster))
+}
+
 pub(crate) struct Cluster {
     dir: tempfile::TempDir,
     pub(crate) url: String,

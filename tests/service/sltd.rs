@@ -192,12 +192,6 @@ async fn lists_hold_requests_and_our_revocations_are_exported_on_sqlite() -> Tes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_hold_requests_and_our_revocations_are_exported_on_postgresql() -> TestResult {
-    let cluster = crate::e2e_postgres::Cluster::start()?;
-    let dir = tempfile::tempdir()?;
-    let server = Server::start_in(
-        &dir.path().join("var"),
-        &[("DATABASE_URL", &cluster.url)],
-        None,
-    )?;
+    let (server, _cluster) = crate::e2e_postgres::server_on_postgres()?;
     lists_hold_and_export(server).await
 }
