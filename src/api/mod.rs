@@ -96,9 +96,9 @@ fn replay(stored: idempotency::StoredResponse, success: StatusCode) -> Response 
         users::create_user, users::list_users, users::get_user, users::create_token, users::list_tokens,
         users::revoke_token, users::disable_user, users::enable_user, users::set_role, users::confirm_grant,
         users::reset_user, users::unlock_user,
-        ttds::create, ttds::get, ttds::approve, ttds::issue,
+        ttds::create, ttds::get, ttds::correct, ttds::approve, ttds::issue,
         decisions::ttd_clear_hold, decisions::ttd_return, decisions::ttd_reject,
-        passports::create, passports::get, passports::approve, passports::issue,
+        passports::create, passports::get, passports::correct, passports::approve, passports::issue,
         decisions::passport_clear_hold, decisions::passport_return, decisions::passport_reject,
         legalizations::create,
         documents::get, documents::list, documents::print, documents::revoke, documents::clear_arrival, documents::pdf,
@@ -161,7 +161,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/users/{name}/unlock", post(users::unlock_user))
         .route("/v1/tokens/{id}/revoke", post(users::revoke_token))
         .route("/v1/ttds", post(ttds::create))
-        .route("/v1/ttds/{id}", get(ttds::get))
+        .route("/v1/ttds/{id}", get(ttds::get).put(ttds::correct))
         .route("/v1/ttds/{id}/approve", post(ttds::approve))
         .route("/v1/ttds/{id}/issue", post(ttds::issue))
         .route("/v1/ttds/{id}/clear-hold", post(decisions::ttd_clear_hold))
@@ -180,7 +180,10 @@ pub fn routes() -> Router<AppState> {
             post(decisions::passport_reject),
         )
         .route("/v1/passport-applications", post(passports::create))
-        .route("/v1/passport-applications/{id}", get(passports::get))
+        .route(
+            "/v1/passport-applications/{id}",
+            get(passports::get).put(passports::correct),
+        )
         .route(
             "/v1/passport-applications/{id}/approve",
             post(passports::approve),

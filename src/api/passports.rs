@@ -102,3 +102,24 @@ pub async fn issue(
     );
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
+
+/// The requester corrects a returned application (the whole body again); it is checked again.
+#[utoipa::path(put, operation_id = "correct_passport_application", path = "/v1/passport-applications/{id}", params(("id" = String, Path)),
+    request_body = PassportApplicationBody,
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn correct(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: ApiJson<PassportApplicationBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::ApplyPassport)?;
+    let view =
+        crate::usecase::request::correct_passport(state.service.issuing(), actor, &id, &body.value)
+            .await?;
+    Ok(axum::response::IntoResponse::into_response(axum::Json(
+        view,
+    )))
+}

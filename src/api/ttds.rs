@@ -89,3 +89,25 @@ pub async fn issue(
         crate::usecase::issue_ttd::issue_ttd(state.service.issuing(), actor, &id, key.as_ref());
     idempotent(&state, actor, key.as_ref(), StatusCode::OK, act).await
 }
+
+/// The requester corrects a returned request (the whole body again); it is checked again and
+/// goes back to `requested`, or `on_hold` on a hit.
+#[utoipa::path(put, operation_id = "correct_ttd", path = "/v1/ttds/{id}", params(("id" = String, Path)),
+    request_body = TtdRequestBody,
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn correct(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: ApiJson<TtdRequestBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(&state, Act::RequestTtd)?;
+    let view =
+        crate::usecase::request::correct_ttd(state.service.issuing(), actor, &id, &body.value)
+            .await?;
+    Ok(axum::response::IntoResponse::into_response(axum::Json(
+        view,
+    )))
+}

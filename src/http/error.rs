@@ -138,6 +138,9 @@ impl From<IssuanceError> for ApiError {
                     .with_field(field)
             }
             E::FourEyes => ApiError::new(StatusCode::FORBIDDEN, "four_eyes", error.to_string()),
+            E::NotRequester => {
+                ApiError::new(StatusCode::FORBIDDEN, "not_requester", error.to_string())
+            }
             E::MissionMismatch { .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "mission_mismatch", error.to_string())
                     .with_field("mission")

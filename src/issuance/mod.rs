@@ -57,6 +57,8 @@ pub enum IssuanceError {
     },
     #[error("the approver must not be the requester (four-eyes rule)")]
     FourEyes,
+    #[error("only the officer who lodged a returned request corrects it")]
+    NotRequester,
     #[error("field `mission`: `{requested}` is not the caller's mission")]
     MissionMismatch { requested: String },
     #[error("Idempotency-Key `{0}` was already used for a different request")]

@@ -243,6 +243,67 @@ async fn holds_and_decisions(server: Server) -> TestResult {
     .await?;
     assert_eq!(returned.status, 200, "{}", returned.body);
     assert_eq!(returned.body["state"], "returned");
+    // Corrected by its requester only, checked again: a new photo, and the NIC typed wrong
+    // this time holds it; corrected again, it is requested.
+    let application_path = format!("/v1/passport-applications/{application_id}");
+    let corrected_body = |nic: &str| {
+        json!({"surname": "Silva", "given_names": "Ama", "nationality": "LKA",
+               "birth_date": "1990-02-01", "sex": "F", "photo": photo, "nic": nic,
+               "previous_document_number": "N1234567", "previous_document_status": "lost"})
+    };
+    let by_approver = server
+        .call(
+            "PUT",
+            &application_path,
+            Some(&staff.approver),
+            Some(&corrected_body("199053201234")),
+        )
+        .await?;
+    assert_eq!(by_approver.status, 403, "{}", by_approver.body);
+    let mistyped = server
+        .call(
+            "PUT",
+            &application_path,
+            Some(&staff.issuer),
+            Some(&corrected_body("199053301234")),
+        )
+        .await?;
+    assert_eq!(mistyped.status, 200, "{}", mistyped.body);
+    assert_eq!(mistyped.body["state"], "on_hold", "{}", mistyped.body);
+    assert_eq!(mistyped.body["checks"][0]["code"], "NIC_MISMATCH");
+    // Only a returned request is corrected.
+    let not_returned = server
+        .call(
+            "PUT",
+            &application_path,
+            Some(&staff.issuer),
+            Some(&corrected_body("199053201234")),
+        )
+        .await?;
+    assert_eq!(not_returned.status, 409, "{}", not_returned.body);
+    let returned_again = post(
+        &server,
+        &staff.approver,
+        &returned_path,
+        json!({"reason": "the NIC is mistyped"}),
+    )
+    .await?;
+    assert_eq!(
+        returned_again.body["state"], "returned",
+        "{}",
+        returned_again.body
+    );
+    let corrected = server
+        .call(
+            "PUT",
+            &application_path,
+            Some(&staff.issuer),
+            Some(&corrected_body("199053201234")),
+        )
+        .await?;
+    assert_eq!(corrected.status, 200, "{}", corrected.body);
+    assert_eq!(corrected.body["state"], "requested", "{}", corrected.body);
+    assert_eq!(corrected.body["checks"], json!([]));
     // A previous passport needs its status, and the reverse.
     let half = post(
         &server,

@@ -104,6 +104,45 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         .as_str()
         .ok_or("application id")?
         .to_owned();
+    // Returned requests, for their requesters' corrections.
+    let returned_ttd = server
+        .call(
+            "POST",
+            "/v1/ttds",
+            Some(&staff.mission),
+            Some(&common::ttd_body("LON")),
+        )
+        .await?;
+    let returned_ttd = returned_ttd.body["id"].as_str().ok_or("ttd id")?.to_owned();
+    let returned_application = server
+        .call(
+            "POST",
+            "/v1/passport-applications",
+            Some(&staff.issuer),
+            Some(&json!({
+                "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
+                "birth_date": "1990-02-01", "sex": "F", "photo": photo,
+                "nic": "199053201234"})),
+        )
+        .await?;
+    let returned_application = returned_application.body["id"]
+        .as_str()
+        .ok_or("application id")?
+        .to_owned();
+    for path in [
+        format!("/v1/ttds/{returned_ttd}/return"),
+        format!("/v1/passport-applications/{returned_application}/return"),
+    ] {
+        let returned = server
+            .call(
+                "POST",
+                &path,
+                Some(&staff.approver),
+                Some(&json!({"reason": "for the contract run"})),
+            )
+            .await?;
+        assert_eq!(returned.body["state"], "returned", "{}", returned.body);
+    }
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let report = tempfile::tempdir()?;
@@ -127,6 +166,8 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         .env("TRAVDOC_SUBJECT_TOKEN", &subject_token)
         .env("TRAVDOC_HELD_TTD", &held_ttd)
         .env("TRAVDOC_HELD_APPLICATION", &held_application)
+        .env("TRAVDOC_RETURNED_TTD", &returned_ttd)
+        .env("TRAVDOC_RETURNED_APPLICATION", &returned_application)
         .output()?;
     let text = String::from_utf8_lossy(&output.stdout);
     // The summary is enough to read in CI; the whole report is printed on failure.

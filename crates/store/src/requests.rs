@@ -93,6 +93,31 @@ pub async fn insert(tx: &mut Transaction, request: &NewRequest<'_>) -> Result<()
     Ok(())
 }
 
+/// A returned request corrected by its requester: new data, photo, checks and state (only if
+/// it is still `returned` and `requested_by` lodged it).
+pub async fn correct(
+    tx: &mut Transaction,
+    id: &str,
+    requested_by: &str,
+    change: &NewRequest<'_>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE svc_requests SET data = $3, photo = $4, checks = $5, state = $6, updated_at = $7 \
+         WHERE id = $1 AND requested_by = $2 AND state = 'returned'",
+    )
+    .bind(id)
+    .bind(requested_by)
+    .bind(change.data)
+    .bind(change.photo.map(<[u8]>::to_vec))
+    .bind(change.checks)
+    .bind(change.state)
+    .bind(change.now)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("correcting a request"))?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Moves request `id` from state `from` to `to` with its checks (JSON) as they now stand;
 /// false when it was not in `from` (another officer acted first).
 pub async fn transition(
