@@ -166,6 +166,90 @@ pub async fn clear_hold(
     .await
 }
 
+/// Returning or rejecting: where each may start, where it ends, and how it is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Returned,
+    Rejected,
+}
+
+impl Ending {
+    fn allowed(self, state: RequestState) -> bool {
+        match self {
+            Ending::Returned => matches!(state, RequestState::Requested | RequestState::OnHold),
+            Ending::Rejected => matches!(
+                state,
+                RequestState::Requested | RequestState::OnHold | RequestState::Returned
+            ),
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Ending::Returned => "requested or on_hold",
+            Ending::Rejected => "requested, on_hold or returned",
+        }
+    }
+
+    fn state(self) -> RequestState {
+        match self {
+            Ending::Returned => RequestState::Returned,
+            Ending::Rejected => RequestState::Rejected,
+        }
+    }
+
+    fn action(self, kind: Kind) -> &'static str {
+        match (self, kind) {
+            (Ending::Returned, Kind::Ttd) => "ttd.returned",
+            (Ending::Returned, _) => "passport.returned",
+            (Ending::Rejected, Kind::Ttd) => "ttd.rejected",
+            (Ending::Rejected, _) => "passport.rejected",
+        }
+    }
+
+    fn entry(self, request_ref: String, request_kind: String, approver_ref: String) -> Event {
+        match self {
+            Ending::Returned => Event::RequestReturned {
+                request_ref,
+                request_kind,
+                approver_ref,
+            },
+            Ending::Rejected => Event::RequestRejected {
+                request_ref,
+                request_kind,
+                approver_ref,
+            },
+        }
+    }
+}
+
+async fn end(
+    records: &Records,
+    actor: &Actor,
+    kind: Kind,
+    id: &str,
+    reason_text: &str,
+    ending: Ending,
+) -> Result<RequestView, IssuanceError> {
+    let reason = reason(reason_text)?;
+    let record = load(records, actor, kind, id).await?;
+    if !ending.allowed(record.state) {
+        return Err(wrong_state(id, record.state, ending.expected()));
+    }
+    let entry = ending.entry(id.to_owned(), kind_of(kind)?.to_owned(), actor.id.clone());
+    decide(
+        records,
+        actor,
+        record,
+        ending.state(),
+        ending.action(kind),
+        &reason,
+        entry,
+        ending.expected(),
+    )
+    .await
+}
+
 /// Sends a requested or held request back to its requester for correction.
 pub async fn return_request(
     records: &Records,
@@ -174,31 +258,7 @@ pub async fn return_request(
     id: &str,
     reason_text: &str,
 ) -> Result<RequestView, IssuanceError> {
-    let reason = reason(reason_text)?;
-    let record = load(records, actor, kind, id).await?;
-    if !matches!(record.state, RequestState::Requested | RequestState::OnHold) {
-        return Err(wrong_state(id, record.state, "requested or on_hold"));
-    }
-    let action = match kind {
-        Kind::Ttd => "ttd.returned",
-        _ => "passport.returned",
-    };
-    let entry = Event::RequestReturned {
-        request_ref: id.to_owned(),
-        request_kind: kind_of(kind)?.to_owned(),
-        approver_ref: actor.id.clone(),
-    };
-    decide(
-        records,
-        actor,
-        record,
-        RequestState::Returned,
-        action,
-        &reason,
-        entry,
-        "requested or on_hold",
-    )
-    .await
+    end(records, actor, kind, id, reason_text, Ending::Returned).await
 }
 
 /// Refuses a request that is not yet approved (final).
@@ -209,36 +269,5 @@ pub async fn reject(
     id: &str,
     reason_text: &str,
 ) -> Result<RequestView, IssuanceError> {
-    let reason = reason(reason_text)?;
-    let record = load(records, actor, kind, id).await?;
-    if !matches!(
-        record.state,
-        RequestState::Requested | RequestState::OnHold | RequestState::Returned
-    ) {
-        return Err(wrong_state(
-            id,
-            record.state,
-            "requested, on_hold or returned",
-        ));
-    }
-    let action = match kind {
-        Kind::Ttd => "ttd.rejected",
-        _ => "passport.rejected",
-    };
-    let entry = Event::RequestRejected {
-        request_ref: id.to_owned(),
-        request_kind: kind_of(kind)?.to_owned(),
-        approver_ref: actor.id.clone(),
-    };
-    decide(
-        records,
-        actor,
-        record,
-        RequestState::Rejected,
-        action,
-        &reason,
-        entry,
-        "requested, on_hold or returned",
-    )
-    .await
+    end(records, actor, kind, id, reason_text, Ending::Rejected).await
 }

@@ -60,18 +60,24 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         .to_owned();
     let photo =
         base64::engine::general_purpose::STANDARD.encode(crate::e2e_passport::portrait_jpeg()?);
-    let application = server
-        .call(
-            "POST",
-            "/v1/passport-applications",
-            Some(&staff.issuer),
-            Some(&json!({
-                "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
-                "birth_date": "1990-02-01", "sex": "F", "photo": photo,
-                "nic": "199053201234"})),
-        )
-        .await?;
-    let application = application.body["id"]
+    // A passport application with `nic` (the one for approval and issuance, and others).
+    let apply = |nic: &'static str| {
+        let (server, staff, photo) = (&server, &staff, &photo);
+        async move {
+            let answer = server
+                .call(
+                    "POST",
+                    "/v1/passport-applications",
+                    Some(&staff.issuer),
+                    Some(&json!({
+                        "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
+                        "birth_date": "1990-02-01", "sex": "F", "photo": photo, "nic": nic})),
+                )
+                .await?;
+            Ok::<_, Box<dyn std::error::Error>>(answer.body)
+        }
+    };
+    let application = apply("199053201234").await?["id"]
         .as_str()
         .ok_or("application id")?
         .to_owned();
@@ -84,23 +90,9 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         .await?;
     assert_eq!(held_ttd.body["state"], "on_hold", "{}", held_ttd.body);
     let held_ttd = held_ttd.body["id"].as_str().ok_or("ttd id")?.to_owned();
-    let held_application = server
-        .call(
-            "POST",
-            "/v1/passport-applications",
-            Some(&staff.issuer),
-            Some(&json!({
-                "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
-                "birth_date": "1990-02-01", "sex": "F", "photo": photo,
-                "nic": "1990532X"})),
-        )
-        .await?;
-    assert_eq!(
-        held_application.body["state"], "on_hold",
-        "{}",
-        held_application.body
-    );
-    let held_application = held_application.body["id"]
+    let held_application = apply("1990532X").await?;
+    assert_eq!(held_application["state"], "on_hold", "{held_application}");
+    let held_application = held_application["id"]
         .as_str()
         .ok_or("application id")?
         .to_owned();
@@ -114,18 +106,7 @@ async fn schemathesis_finds_no_failure_with_every_check() -> TestResult {
         )
         .await?;
     let returned_ttd = returned_ttd.body["id"].as_str().ok_or("ttd id")?.to_owned();
-    let returned_application = server
-        .call(
-            "POST",
-            "/v1/passport-applications",
-            Some(&staff.issuer),
-            Some(&json!({
-                "surname": "Silva", "given_names": "Ama Kumari", "nationality": "LKA",
-                "birth_date": "1990-02-01", "sex": "F", "photo": photo,
-                "nic": "199053201234"})),
-        )
-        .await?;
-    let returned_application = returned_application.body["id"]
+    let returned_application = apply("199053201234").await?["id"]
         .as_str()
         .ok_or("application id")?
         .to_owned();
