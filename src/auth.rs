@@ -78,6 +78,8 @@ pub enum AuthError {
     Passkey(String),
     #[error("passkeys are not set up on this service: {0}")]
     PasskeyConfig(String),
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("the sign-in took too long; start again")]
     SignInExpired,
     #[error("credential processing failed: {0}")]

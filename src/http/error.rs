@@ -237,6 +237,12 @@ impl From<AuthError> for ApiError {
             AuthError::PasskeyConfig(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "passkeys_off", error.to_string())
             }
+            AuthError::Busy(_) => {
+                let mut busy =
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", error.to_string());
+                busy.retry_after = Some(60);
+                busy
+            }
             AuthError::Locked(_) => {
                 let mut locked =
                     ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked", error.to_string());

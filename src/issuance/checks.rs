@@ -123,11 +123,12 @@ pub fn nic_checks(person: &Person) -> Vec<CheckHit> {
     )]
 }
 
-/// `YYYY-MM-DD` (a `Person`'s birth date is valid, so this only fails on corrupt data).
+/// A `Person`'s birth date (valid, so this only fails on corrupt data) as the NIC crate's.
 fn birth_date(text: &str) -> Option<travdoc_nic::BirthDate> {
-    let mut parts = text.split('-');
-    let year = parts.next()?.parse().ok()?;
-    let month = parts.next()?.parse().ok()?;
-    let day = parts.next()?.parse().ok()?;
-    Some(travdoc_nic::BirthDate { year, month, day })
+    let date = super::input::parse_date("birth_date", text).ok()?;
+    Some(travdoc_nic::BirthDate {
+        year: u16::try_from(date.year()).ok()?,
+        month: u8::from(date.month()),
+        day: date.day(),
+    })
 }

@@ -28,6 +28,11 @@ const CEREMONY_SECONDS: i64 = 300;
 /// At most this many passkeys per account (a phone, a laptop, a security key or two).
 pub const MAX_PASSKEYS: usize = 10;
 
+/// At most this many anonymous sign-in ceremonies under way (each is a row for 5 minutes, and
+/// anyone who can load the sign-in page can ask for one): far above a ministry's staff signing
+/// in at once, far below what would fill the database.
+const MAX_OPEN_SIGN_INS: i64 = 2000;
+
 /// The relying party: one origin, its host name as the RP id.
 pub struct Passkeys {
     webauthn: Webauthn,
@@ -158,7 +163,9 @@ async fn begin(
 ) -> Result<Ceremony, AuthError> {
     let ceremony = identity::session_id()?;
     let mut tx = db.begin().await?;
-    store::insert_passkey_challenge(
+    // Only the anonymous ceremony is capped; the others need a session or a checked password.
+    let limit = (purpose == "sign_in").then_some(MAX_OPEN_SIGN_INS);
+    let recorded = store::insert_passkey_challenge(
         &mut tx,
         &PasskeyChallengeRow {
             id_hash: identity::secret_hash(&ceremony),
@@ -167,9 +174,15 @@ async fn begin(
             state,
             expires_at: now + CEREMONY_SECONDS,
         },
+        limit,
         now,
     )
     .await?;
+    if !recorded {
+        return Err(AuthError::Busy(
+            "too many passkey sign-ins under way; try again in a minute".to_owned(),
+        ));
+    }
     tx.commit().await?;
     Ok(Ceremony { ceremony, options })
 }

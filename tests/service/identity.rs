@@ -683,5 +683,17 @@ async fn passkey_ceremonies_refuse_garbage_replays_and_foreign_pages_with_clear_
         "{}",
         anonymous.status
     );
+    // Anonymous ceremonies are bounded: past 2,000 under way, 503 with Retry-After.
+    let mut asked = 0;
+    let busy = loop {
+        let answer = post("/console/login/passkey/options", json!({"form": form})).await?;
+        asked += 1;
+        if answer.status != 200 || asked > 2100 {
+            break answer;
+        }
+    };
+    assert_eq!(busy.status, 503, "after {asked}: {}", busy.body);
+    assert!(asked <= 2001, "{asked} ceremonies opened");
+    assert!(busy.headers.contains_key("retry-after"));
     Ok(())
 }

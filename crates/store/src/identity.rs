@@ -845,17 +845,30 @@ pub struct PasskeyChallengeRow {
     pub expires_at: i64,
 }
 
-/// Records a ceremony, clearing those past their time.
+/// Records a ceremony, clearing those past their time; false (nothing recorded) when `limit`
+/// ceremonies of its purpose are under way already.
 pub async fn insert_passkey_challenge(
     tx: &mut Transaction,
     challenge: &PasskeyChallengeRow,
+    limit: Option<i64>,
     now: i64,
-) -> Result<()> {
+) -> Result<bool> {
     sqlx::query("DELETE FROM svc_passkey_challenges WHERE expires_at <= $1")
         .bind(now)
         .execute(tx.conn())
         .await
         .map_err(StoreError::db("clearing passkey challenges"))?;
+    if let Some(limit) = limit {
+        let open: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM svc_passkey_challenges WHERE purpose = $1")
+                .bind(&challenge.purpose)
+                .fetch_one(tx.conn())
+                .await
+                .map_err(StoreError::db("counting passkey challenges"))?;
+        if open >= limit {
+            return Ok(false);
+        }
+    }
     sqlx::query(
         "INSERT INTO svc_passkey_challenges (id_hash, user_id, purpose, state, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -868,7 +881,7 @@ pub async fn insert_passkey_challenge(
     .execute(tx.conn())
     .await
     .map_err(StoreError::db("recording a passkey challenge"))?;
-    Ok(())
+    Ok(true)
 }
 
 /// Takes (reads and deletes: a challenge is answered once) the ceremony `id_hash` of
