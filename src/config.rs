@@ -242,6 +242,20 @@ impl Config {
         if let Some(list) = addresses("TRAVDOC_METRICS_ALLOW", "http.metrics_allow")? {
             config.http.metrics_allow = list;
         }
+        if let Ok(text) = std::env::var("TRAVDOC_CHECKS")
+            && !text.trim().is_empty()
+        {
+            config.service.checks = match text.trim() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        field: "service.checks",
+                        message: format!("TRAVDOC_CHECKS=`{text}` is not on or off"),
+                    });
+                }
+            };
+        }
         if let Ok(country) = std::env::var("TRAVDOC_COUNTRY") {
             config.country = country;
         }

@@ -399,6 +399,52 @@ pub fn constrain(document: &mut Value, printers: &[String]) {
         "offset",
         json!({ "type": ["integer", "null"], "minimum": 0, "maximum": i64::MAX }),
     );
+    // The person filters of the searches (`issuance::people::PersonQuery`); empty is none.
+    let name = patterns::name(false);
+    for path in ["/v1/documents", "/v1/requests", "/v1/ttds"] {
+        parameter(
+            document,
+            path,
+            "nic",
+            json!({ "type": ["string", "null"], "pattern": "^[A-Za-z0-9]{0,16}$" }),
+        );
+        parameter(
+            document,
+            path,
+            "name",
+            json!({ "type": ["string", "null"], "maxLength": 64, "pattern": name }),
+        );
+        parameter(
+            document,
+            path,
+            "birth_date",
+            json!({ "type": ["string", "null"], "pattern": "^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$" }),
+        );
+        let mut case_id = optional_free(64);
+        case_id["type"] = json!(["string", "null"]);
+        parameter(document, path, "case_id", case_id);
+    }
+    for path in ["/v1/requests", "/v1/ttds"] {
+        parameter(
+            document,
+            path,
+            "state",
+            json!({ "type": ["string", "null"], "enum": ["requested", "on_hold", "returned",
+                    "rejected", "approved", "issued", null] }),
+        );
+        parameter(
+            document,
+            path,
+            "limit",
+            json!({ "type": ["integer", "null"], "minimum": 1, "maximum": 1000 }),
+        );
+    }
+    parameter(
+        document,
+        "/v1/requests",
+        "type",
+        json!({ "type": ["string", "null"], "enum": ["ttd", "passport", null] }),
+    );
     parameter(
         document,
         "/v1/sltd/export",

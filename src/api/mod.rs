@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod legalizations;
 pub mod passports;
 pub mod pki;
+pub mod requests;
 pub mod sltd;
 pub mod ttds;
 pub mod users;
@@ -96,6 +97,7 @@ fn replay(stored: idempotency::StoredResponse, success: StatusCode) -> Response 
         users::create_user, users::list_users, users::get_user, users::create_token, users::list_tokens,
         users::revoke_token, users::disable_user, users::enable_user, users::set_role, users::confirm_grant,
         users::reset_user, users::unlock_user,
+        requests::search, requests::ttds,
         ttds::create, ttds::get, ttds::correct, ttds::approve, ttds::issue,
         decisions::ttd_clear_hold, decisions::ttd_return, decisions::ttd_reject,
         passports::create, passports::get, passports::correct, passports::approve, passports::issue,
@@ -160,7 +162,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/users/{name}/reset", post(users::reset_user))
         .route("/v1/users/{name}/unlock", post(users::unlock_user))
         .route("/v1/tokens/{id}/revoke", post(users::revoke_token))
-        .route("/v1/ttds", post(ttds::create))
+        .route("/v1/requests", get(requests::search))
+        .route("/v1/ttds", post(ttds::create).get(requests::ttds))
         .route("/v1/ttds/{id}", get(ttds::get).put(ttds::correct))
         .route("/v1/ttds/{id}/approve", post(ttds::approve))
         .route("/v1/ttds/{id}/issue", post(ttds::issue))

@@ -186,22 +186,47 @@ fn report(
 fn ttd_body(mission: &str, index: usize) -> serde_json::Value {
     let today = time::OffsetDateTime::now_utc().date();
     let until = crate::issuance::input::add_months(today, 3);
+    let (birth_date, nic) = bench_person(index);
     serde_json::json!({
         "surname": "Bench",
         "given_names": format!("Client {}", letters(index)),
         "nationality": "LKA",
-        "birth_date": "1980-01-01",
+        "birth_date": birth_date,
         "sex": "F",
         "mission": mission,
         "destination": "LKA",
         "route": ["DOH"],
         "valid_until": crate::issuance::input::date_text(until),
         "case_reference": format!("BENCH-{index}"),
-        // A woman born on 1 January 1980, a serial of her own.
-        "nic": format!("1980501{:05}", index % 100_000),
+        "nic": nic,
         // A previous passport, looked up in the lost/stolen lists (listed in none).
         "previous_document": format!("B{index:07}"),
     })
+}
+
+/// Client `index`'s birth date and NIC: every client of every run another person (the checks
+/// before issuance hold a second TTD for one person, and the same name and birth date under
+/// another NIC), so that runs on one data dir issue alike. The run picks a block of birth
+/// dates; within it, 10,000 NIC serials per day.
+fn bench_person(index: usize) -> (String, String) {
+    static RUN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let run = *RUN.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos() as u64)
+            .unwrap_or(0)
+    });
+    let days = ((run / 1_000 + (index / 10_000) as u64) % 18_000) as i64;
+    let birth = time::macros::date!(1950 - 01 - 01) + time::Duration::days(days);
+    let day = travdoc_nic::day_number(travdoc_nic::BirthDate {
+        year: birth.year() as u16,
+        month: u8::from(birth.month()),
+        day: birth.day(),
+    })
+    .unwrap_or(1);
+    // A woman: the day number plus 500; a serial of her own and a check digit.
+    let nic = format!("{:04}{:03}{:04}0", birth.year(), day + 500, index % 10_000);
+    (crate::issuance::input::date_text(birth), nic)
 }
 
 /// A name part made of letters only (names may not hold digits).

@@ -109,6 +109,32 @@ pub fn check_out_dir(dir: &Path, names: &[&str]) -> anyhow::Result<()> {
 }
 
 /// SHA-256 hex of bytes, for manifests.
+/// Stops an offline issuance whose request the checks before issuance hold, naming every
+/// hit: an approver decides on it (console or API) before anything is issued.
+pub fn stop_if_held(view: &crate::issuance::requests::RequestView) -> anyhow::Result<()> {
+    if view.state != crate::issuance::requests::RequestState::OnHold {
+        return Ok(());
+    }
+    let hits: Vec<String> = view
+        .checks
+        .iter()
+        .filter(|hit| hit.cleared.is_none())
+        .map(|hit| format!("{} ({}): {}", hit.code.as_str(), hit.source, hit.detail))
+        .collect();
+    let path = if view.kind == "ttd" {
+        "ttds"
+    } else {
+        "passport-applications"
+    };
+    anyhow::bail!(
+        "request {} is on hold, nothing was issued: {}. An approver clears, returns or rejects it \
+         on the console or with POST /v1/{path}/{}/clear-hold, return or reject",
+        view.id,
+        hits.join("; "),
+        view.id
+    )
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))

@@ -219,6 +219,7 @@ fn personalize(
             None,
         )
         .await?;
+        super::offline::stop_if_held(&applied)?;
         match &approver {
             Some(approver) => {
                 crate::usecase::approve::approve(

@@ -108,6 +108,16 @@ async fn serve(
     if !closed.is_empty() {
         tracing::warn!(count = closed.len(), jobs = ?closed, "closed interrupted print jobs");
     }
+    // Requests made before the person index: indexed once, so that the checks see them.
+    let indexed = crate::usecase::request::backfill_people(service.issuing()).await?;
+    if indexed > 0 {
+        tracing::info!(count = indexed, "requests added to the person index");
+    }
+    if !config.service.checks {
+        tracing::warn!(
+            "the checks before issuance are OFF ([service] checks / TRAVDOC_CHECKS): requests are issued unchecked"
+        );
+    }
     let recovery = service.clone();
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(60));

@@ -101,6 +101,7 @@ fn issue(
         let requested =
             crate::usecase::request::request_ttd(service.issuing(), &requester, &body, None)
                 .await?;
+        super::offline::stop_if_held(&requested)?;
         match &approver {
             Some(approver) => {
                 crate::usecase::approve::approve(

@@ -24,6 +24,9 @@ pub(crate) struct Built {
     pub signer_key_id: String,
     /// Parts of the answer that are not stored (e.g. DG2 of a passport).
     pub response_extra: serde_json::Value,
+    /// The previous passport this one cancels (number, revocation reason), revoked in the
+    /// issuance's own commit.
+    pub cancels: Option<(String, RevocationReason)>,
 }
 
 /// Where an issued document is in its life; stored as its lower-case name.
@@ -221,6 +224,26 @@ pub struct DocumentFilter {
     /// At most 1000 (default 100).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// The holder's NIC, either layout.
+    pub nic: Option<String>,
+    /// The holder's name words, in any spelling the MRZ transliterates alike.
+    pub name: Option<String>,
+    /// The holder's birth date, `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// The readmission case of a TTD.
+    pub case_id: Option<String>,
+}
+
+impl DocumentFilter {
+    /// The holder filters of this query.
+    pub fn person(&self) -> super::people::PersonQuery {
+        super::people::PersonQuery {
+            nic: self.nic.clone(),
+            name: self.name.clone(),
+            birth_date: self.birth_date.clone(),
+            case_id: self.case_id.clone(),
+        }
+    }
 }
 
 /// A print job as recorded.

@@ -46,9 +46,45 @@ pub struct TtdRequestBody {
     /// Why the applicant has no NIC (a minor, a citizen by descent living abroad, ...).
     #[serde(default)]
     pub nic_absent_reason: Option<String>,
+    /// The readmission case the person returns under, when there is one.
+    #[serde(default)]
+    pub readmission: Option<ReadmissionBody>,
 }
 
-/// `POST /v1/passport-applications` body.
+/// A readmission case: the person returns under a readmission agreement.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadmissionBody {
+    /// The case's identifier, as both states know it (at most 64 characters).
+    pub case_id: String,
+    /// The state the person returns from (ICAO three-letter code).
+    pub returning_from: String,
+    /// The agreement the case falls under (at most 100 characters).
+    pub agreement: String,
+}
+
+/// A readmission case as the request holds it (see [`ReadmissionBody`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Readmission {
+    pub case_id: String,
+    pub returning_from: String,
+    pub agreement: String,
+}
+
+impl ReadmissionBody {
+    fn check(&self) -> Result<Readmission, IssuanceError> {
+        let case_id = optional_free_text("readmission.case_id", Some(&self.case_id), 64)?
+            .ok_or_else(|| IssuanceError::invalid("readmission.case_id", "is required"))?;
+        let agreement = optional_free_text("readmission.agreement", Some(&self.agreement), 100)?
+            .ok_or_else(|| IssuanceError::invalid("readmission.agreement", "is required"))?;
+        Ok(Readmission {
+            case_id,
+            returning_from: country("readmission.returning_from", &self.returning_from)?,
+            agreement,
+        })
+    }
+}
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PassportApplicationBody {
@@ -162,6 +198,8 @@ pub struct TtdRequest {
     valid_until: String,
     case_reference: Option<String>,
     previous_document: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    readmission: Option<Readmission>,
     #[serde(skip)]
     photo: Option<Vec<u8>>,
 }
@@ -190,6 +228,10 @@ impl TtdRequest {
     }
     pub fn previous_document(&self) -> Option<&str> {
         self.previous_document.as_deref()
+    }
+    /// The readmission case, when the person returns under one.
+    pub fn readmission(&self) -> Option<&Readmission> {
+        self.readmission.as_ref()
     }
     /// The portrait (JPEG) given with the request; stored apart from the request's data, so
     /// a request read back from storage has none.
@@ -373,11 +415,18 @@ struct StoredTtdRequest {
     valid_until: String,
     case_reference: Option<String>,
     previous_document: Option<String>,
+    #[serde(default)]
+    readmission: Option<Readmission>,
 }
 
 impl TryFrom<StoredTtdRequest> for TtdRequest {
     type Error = IssuanceError;
     fn try_from(stored: StoredTtdRequest) -> Result<Self, IssuanceError> {
+        let readmission = stored.readmission.map(|case| ReadmissionBody {
+            case_id: case.case_id,
+            returning_from: case.returning_from,
+            agreement: case.agreement,
+        });
         let fields = TtdFields {
             mission: &stored.mission,
             destination: &stored.destination,
@@ -385,6 +434,7 @@ impl TryFrom<StoredTtdRequest> for TtdRequest {
             valid_until: &stored.valid_until,
             case_reference: stored.case_reference.as_ref(),
             previous_document: stored.previous_document.as_deref(),
+            readmission: readmission.as_ref(),
         };
         fields
             .check(stored.person, None)
@@ -783,6 +833,7 @@ struct TtdFields<'a> {
     valid_until: &'a str,
     case_reference: Option<&'a String>,
     previous_document: Option<&'a str>,
+    readmission: Option<&'a ReadmissionBody>,
 }
 
 impl TtdFields<'_> {
@@ -806,18 +857,34 @@ impl TtdFields<'_> {
             .iter()
             .map(|point| free_text("route", point, 64))
             .collect::<Result<Vec<_>, _>>()?;
+        let readmission = self.readmission.map(ReadmissionBody::check).transpose()?;
+        let mut case_reference = optional_text("case_reference", self.case_reference, 64)?;
+        if let Some(case) = &readmission {
+            // The document carries the case as its reference.
+            match &case_reference {
+                None => case_reference = Some(case.case_id.clone()),
+                Some(reference) if *reference != case.case_id => {
+                    return Err(IssuanceError::invalid(
+                        "case_reference",
+                        "differs from readmission.case_id (give one, or the same in both)",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         let request = TtdRequest {
             person,
             mission: mission.to_string(),
             destination: country("destination", self.destination)?,
             route,
             valid_until: date_text(valid_until),
-            case_reference: optional_text("case_reference", self.case_reference, 64)?,
+            case_reference,
             previous_document: optional_identifier(
                 "previous_document",
                 self.previous_document,
                 20,
             )?,
+            readmission,
             photo,
         };
         Ok((request, mission, valid_until))
@@ -1007,6 +1074,7 @@ impl TtdRequestBody {
             valid_until: &self.valid_until,
             case_reference: self.case_reference.as_ref(),
             previous_document: self.previous_document.as_deref(),
+            readmission: self.readmission.as_ref(),
         };
         let (request, requested, valid_until) = fields.check(person, photo)?;
         if mission != Some(&requested) {
@@ -1108,6 +1176,7 @@ mod tests {
             photo: None,
             nic: Some("198507401234".into()),
             nic_absent_reason: None,
+            readmission: None,
         }
     }
 

@@ -384,6 +384,48 @@ fn issue_item(rows: &IssueRows<'_>) -> Result<IssueRow, IssuanceError> {
             .idempotent
             .as_ref()
             .map(|(key, body)| (key.key.clone(), key.request_hash.clone(), body.clone())),
+        cancels: built
+            .cancels
+            .as_ref()
+            .map(|(previous, reason)| cancellation(rows, previous, *reason))
+            .transpose()?,
+    })
+}
+
+/// The revocation of the previous passport `previous` that issuing `rows` makes: the same
+/// event and ledger entry as a revocation by hand (`usecase::revoke`), by the issuing officer.
+fn cancellation(
+    rows: &IssueRows<'_>,
+    previous: &str,
+    reason: super::documents::RevocationReason,
+) -> Result<travdoc_store::issuing::Cancellation, IssuanceError> {
+    let event = LedgerEvent::new(
+        "document.revoked",
+        previous,
+        &rows.actor.id,
+        &serde_json::json!({
+            "number": previous,
+            "reason": reason.as_str(),
+            "replaced_by": rows.number,
+        }),
+        rows.now,
+    )
+    .with_entry(Event::DocumentRevoked {
+        document_ref: previous.to_owned(),
+        reason: reason.as_str().to_owned(),
+        operator_ref: rows.actor.id.clone(),
+    });
+    let (entry_key, entry) = ledger::entry(&event)
+        .ok_or_else(|| IssuanceError::Build("a cancellation without a ledger entry".into()))?;
+    let (event_id, leaf_sha256) = event.row_values();
+    Ok(travdoc_store::issuing::Cancellation {
+        number: previous.to_owned(),
+        reason: reason.as_str().to_owned(),
+        event_id,
+        action: event.action,
+        leaf_sha256,
+        entry_key,
+        entry,
     })
 }
 

@@ -15,6 +15,7 @@ pub(crate) mod issue;
 pub mod ledger;
 pub(crate) mod lifecycle;
 pub mod numbering;
+pub mod people;
 pub mod pki_events;
 pub mod pki_store;
 pub mod ports;
@@ -170,6 +171,9 @@ pub struct Settings {
     pub place: String,
     /// Where the service is reachable (for `pdf_url`); empty = relative URLs.
     pub public_url: String,
+    /// Run the checks before issuance (`docs/checks.md`; `TRAVDOC_CHECKS=off`). Default on;
+    /// off only to measure what they cost (`scripts/load-test.sh`), and the start says so.
+    pub checks: bool,
 }
 
 impl Default for Settings {
@@ -178,6 +182,7 @@ impl Default for Settings {
             verify_url: "https://verify.travdoc.invalid/v".to_owned(),
             place: "Colombo".to_owned(),
             public_url: String::new(),
+            checks: true,
         }
     }
 }

@@ -63,6 +63,9 @@ pub struct RequestView {
     pub approved_by: Option<String>,
     pub document_number: Option<String>,
     pub case_reference: Option<String>,
+    /// The readmission case of a TTD request, when the person returns under one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readmission: Option<super::input::Readmission>,
     pub created_at: String,
     pub updated_at: String,
     /// What the checks before issuance found, and how each hit was cleared.
@@ -130,6 +133,10 @@ impl RequestRecord {
                 .get("case_reference")
                 .and_then(|value| value.as_str())
                 .map(str::to_owned),
+            readmission: self
+                .data
+                .get("readmission")
+                .and_then(|value| serde_json::from_value(value.clone()).ok()),
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
             checks: self.checks.clone(),

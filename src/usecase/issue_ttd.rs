@@ -96,6 +96,9 @@ pub async fn issue_ttd(
 ) -> Result<IssuedTtd, IssuanceError> {
     let key = issuing.signers.get().ttd()?.clone();
     let (record, source) = issuing.load_for_issue(actor, Kind::Ttd, id, None).await?;
+    if let Err(error) = crate::usecase::request::recheck(issuing, actor, &record).await {
+        return Err(issuing.abandon_source(actor, &source, error).await);
+    }
     let request: TtdRequest = match serde_json::from_value(record.data.clone()) {
         Ok(request) => request,
         Err(error) => return Err(issuing.abandon_source(actor, &source, error.into()).await),

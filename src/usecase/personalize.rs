@@ -78,6 +78,9 @@ pub async fn issue_passport_numbered(
     let (record, source) = issuing
         .load_for_issue(actor, Kind::Passport, id, booklet_number)
         .await?;
+    if let Err(error) = crate::usecase::request::recheck(issuing, actor, &record).await {
+        return Err(issuing.abandon_source(actor, &source, error).await);
+    }
     let parsed = serde_json::from_value::<PassportApplication>(record.data.clone())
         .map_err(IssuanceError::from)
         .and_then(|application| {
@@ -88,6 +91,10 @@ pub async fn issue_passport_numbered(
         });
     let (application, photo) = match parsed {
         Ok(parsed) => parsed,
+        Err(error) => return Err(issuing.abandon_source(actor, &source, error).await),
+    };
+    let cancels = match crate::usecase::request::cancelled_previous(issuing, &application).await {
+        Ok(cancels) => cancels,
         Err(error) => return Err(issuing.abandon_source(actor, &source, error).await),
     };
     let country = issuing.country.clone();
@@ -134,6 +141,7 @@ pub async fn issue_passport_numbered(
                 mrz: Some(mrz),
                 signer_key_id: signer.key_id(),
                 sod: Some(sod),
+                cancels,
                 ..Built::default()
             })
         },

@@ -64,6 +64,115 @@ pub async fn list_requests(
     .collect()
 }
 
+/// `GET /v1/requests` (and `GET /v1/ttds?case_id=`): the query of a request search.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSearch {
+    /// `ttd` or `passport` (default both).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `requested`, `on_hold`, `returned`, `rejected`, `approved` or `issued`.
+    pub state: Option<String>,
+    /// The applicant's NIC, either layout.
+    pub nic: Option<String>,
+    /// The applicant's name words, in any spelling the MRZ transliterates alike.
+    pub name: Option<String>,
+    /// The applicant's birth date, `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// A readmission case.
+    pub case_id: Option<String>,
+    /// At most 1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// `GET /v1/ttds`: [`RequestSearch`] of TTD requests (a readmission case's, by `case_id`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TtdSearch {
+    /// `requested`, `on_hold`, `returned`, `rejected`, `approved` or `issued`.
+    pub state: Option<String>,
+    /// The applicant's NIC, either layout.
+    pub nic: Option<String>,
+    /// The applicant's name words.
+    pub name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// A readmission case: its TTD requests and (in `document_number`) documents.
+    pub case_id: Option<String>,
+    /// At most 1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+impl From<TtdSearch> for RequestSearch {
+    fn from(search: TtdSearch) -> Self {
+        RequestSearch {
+            kind: Some("ttd".to_owned()),
+            state: search.state,
+            nic: search.nic,
+            name: search.name,
+            birth_date: search.birth_date,
+            case_id: search.case_id,
+            limit: search.limit,
+        }
+    }
+}
+
+/// Requests of people matching `search`, newest first; a mission sees only its own.
+pub async fn search_requests(
+    records: &Records,
+    actor: &Actor,
+    search: &RequestSearch,
+) -> Result<Vec<RequestView>, IssuanceError> {
+    let kind = match search.kind.as_deref() {
+        None | Some("") => None,
+        Some(text @ ("ttd" | "passport")) => Some(text),
+        Some(_) => return Err(IssuanceError::invalid("type", "must be ttd or passport")),
+    };
+    let state = match search.state.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            RequestState::parse(text)
+                .map_err(|_| {
+                    IssuanceError::invalid(
+                        "state",
+                        "must be requested, on_hold, returned, rejected, approved or issued",
+                    )
+                })?
+                .as_str(),
+        ),
+    };
+    let limit = search.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(IssuanceError::invalid("limit", "must be 1 to 1000"));
+    }
+    let filter = crate::issuance::people::PersonQuery {
+        nic: search.nic.clone(),
+        name: search.name.clone(),
+        birth_date: search.birth_date.clone(),
+        case_id: search.case_id.clone(),
+    }
+    .filter()?;
+    let mission = match (actor.role, &actor.mission) {
+        (crate::auth::Role::Mission, Some(own)) => Some(own.as_str().to_owned()),
+        (crate::auth::Role::Mission, None) => return Ok(Vec::new()),
+        _ => None,
+    };
+    travdoc_store::people::search_requests(
+        records.db.reader(),
+        &filter,
+        kind,
+        state,
+        mission.as_deref(),
+        limit,
+    )
+    .await?
+    .into_iter()
+    .map(|row| request_record(row).map(|record| record.view()))
+    .collect()
+}
+
 /// The acts recorded on document `number` and on its request, oldest first (404 when
 /// `actor` may not see the document).
 pub async fn document_history(
@@ -159,6 +268,7 @@ pub async fn list_documents(
     if offset < 0 {
         return Err(IssuanceError::invalid("offset", "must not be negative"));
     }
+    let person = filter.person().filter()?;
     let today = records.now().date();
     let today_text = date_text(today);
     let query = travdoc_store::documents::DocumentQuery {
@@ -168,6 +278,7 @@ pub async fn list_documents(
         today: &today_text,
         limit,
         offset,
+        person,
     };
     travdoc_store::documents::list(records.db.reader(), &query)
         .await?

@@ -4,10 +4,12 @@
 //! (`POST /v1/ttds`, `POST /v1/passport-applications`), the console and the offline commands.
 
 use crate::auth::Actor;
-use crate::issuance::checks::{self, CheckHit};
+use crate::issuance::checks::{self, CheckHit, PersonProbe};
+use crate::issuance::documents::RevocationReason;
 use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::input::{
-    PassportApplication, PassportApplicationBody, TtdRequest, TtdRequestBody,
+    PassportApplication, PassportApplicationBody, Person, PreviousDocumentStatus, TtdRequest,
+    TtdRequestBody, date_text,
 };
 use crate::issuance::ledger::{self, LedgerEvent};
 use crate::issuance::numbering::Kind;
@@ -15,6 +17,7 @@ use crate::issuance::requests::{RequestRecord, RequestState, RequestView};
 use crate::issuance::{IssuanceError, Issuing};
 use crate::usecase::sltd;
 use travdoc_store::ledger::Event;
+use travdoc_store::people::PersonRow;
 
 /// `POST /v1/ttds`: a mission asks for a TTD.
 pub async fn request_ttd(
@@ -27,15 +30,23 @@ pub async fn request_ttd(
     // Names must transliterate and fit the MRZ now, not at issuance.
     crate::usecase::issue_ttd::precheck_ttd(issuing, &request)?;
     let data = serde_json::to_value(&request)?;
-    let checks = ttd_checks(issuing, &request).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = issuing.now_text();
+    let applicant = Applicant::Ttd(&request);
+    let checks = run_checks(issuing, &id, &now, &applicant).await?;
     insert_request(
         issuing,
         actor,
-        Kind::Ttd,
-        Some(request.mission().to_owned()),
-        data,
-        request.photo().map(<[u8]>::to_vec),
-        checks,
+        NewRecord {
+            id,
+            now,
+            kind: Kind::Ttd,
+            mission: Some(request.mission().to_owned()),
+            data,
+            photo: request.photo().map(<[u8]>::to_vec),
+            checks,
+        },
+        &applicant,
         idempotency_key,
     )
     .await
@@ -50,45 +61,239 @@ pub async fn apply_passport(
 ) -> Result<RequestView, IssuanceError> {
     let application = body.validate(issuing.now().date())?;
     let data = serde_json::to_value(&application)?;
-    let checks = passport_checks(issuing, &application).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = issuing.now_text();
+    let applicant = Applicant::Passport(&application);
+    let checks = run_checks(issuing, &id, &now, &applicant).await?;
     insert_request(
         issuing,
         actor,
-        Kind::Passport,
-        None,
-        data,
-        Some(application.photo().to_vec()),
-        checks,
+        NewRecord {
+            id,
+            now,
+            kind: Kind::Passport,
+            mission: None,
+            data,
+            photo: Some(application.photo().to_vec()),
+            checks,
+        },
+        &applicant,
         idempotency_key,
     )
     .await
 }
 
-/// The checks of a TTD request: its NIC, and the previous passport it names.
-async fn ttd_checks(
-    issuing: &Issuing,
-    request: &TtdRequest,
-) -> Result<Vec<CheckHit>, IssuanceError> {
-    let mut checks = checks::nic_checks(request.person());
-    if let Some(previous) = request.previous_document() {
-        let nationality = request.person().nationality();
-        checks.extend(sltd::hits(&issuing.db, nationality, previous, "previous passport").await?);
+/// A checked request's applicant.
+pub(crate) enum Applicant<'a> {
+    Ttd(&'a TtdRequest),
+    Passport(&'a PassportApplication),
+}
+
+impl Applicant<'_> {
+    fn person(&self) -> &Person {
+        match self {
+            Applicant::Ttd(request) => request.person(),
+            Applicant::Passport(application) => application.person(),
+        }
     }
+
+    fn kind(&self) -> Kind {
+        match self {
+            Applicant::Ttd(_) => Kind::Ttd,
+            Applicant::Passport(_) => Kind::Passport,
+        }
+    }
+
+    fn case_id(&self) -> Option<&str> {
+        match self {
+            Applicant::Ttd(request) => request.readmission().map(|case| case.case_id.as_str()),
+            Applicant::Passport(_) => None,
+        }
+    }
+
+    /// The previous passport named, and how the hit names it.
+    fn previous(&self) -> Option<(&str, String)> {
+        match self {
+            Applicant::Ttd(request) => request
+                .previous_document()
+                .map(|number| (number, "previous passport".to_owned())),
+            Applicant::Passport(application) => {
+                application.previous_document().map(|(number, status)| {
+                    (
+                        number,
+                        format!("previous passport (declared {})", status.as_str()),
+                    )
+                })
+            }
+        }
+    }
+
+    fn person_row(&self, id: &str, mission: Option<&str>, now: &str) -> PersonRow {
+        crate::issuance::people::person_row(
+            id,
+            self.kind(),
+            mission,
+            self.person(),
+            self.case_id(),
+            now,
+        )
+    }
+}
+
+/// Every check of request `id` (made at `created_at`): the NIC's, the previous passport's
+/// listings, and the person checks against the other requests and documents
+/// (`docs/checks.md`). None when `[service] checks` is off.
+pub(crate) async fn run_checks(
+    issuing: &Issuing,
+    id: &str,
+    created_at: &str,
+    applicant: &Applicant<'_>,
+) -> Result<Vec<CheckHit>, IssuanceError> {
+    if !issuing.settings.checks {
+        return Ok(Vec::new());
+    }
+    let person = applicant.person();
+    let mut checks = checks::nic_checks(person);
+    let previous = applicant.previous();
+    if let Some((number, what)) = &previous {
+        checks.extend(sltd::hits(&issuing.db, person.nationality(), number, what).await?);
+        if person.nationality() == issuing.country {
+            let holder = travdoc_store::people::holder(issuing.db.reader(), number).await?;
+            checks.extend(checks::previous_holder_check(
+                person,
+                number,
+                holder.as_ref().map(|(holder, _)| holder),
+            ));
+        }
+    }
+    let name_key = crate::issuance::people::name_key(person.surname(), person.given_names());
+    let nic = person
+        .nic()
+        .and_then(crate::issuance::people::canonical_nic);
+    let probe = travdoc_store::people::Probe {
+        request_id: id,
+        nic: nic.as_deref(),
+        name_key: &name_key,
+        birth_date: person.birth_date(),
+        sex: person.sex(),
+        issuing_state: &issuing.country,
+    };
+    let related = travdoc_store::people::related(issuing.db.reader(), &probe).await?;
+    let today = date_text(issuing.now().date());
+    checks.extend(checks::person_checks(
+        &PersonProbe {
+            kind: applicant.kind(),
+            person,
+            previous_document: previous.as_ref().map(|(number, _)| *number),
+            case_id: applicant.case_id(),
+            today: &today,
+            created_at,
+        },
+        &related,
+    ));
     Ok(checks)
 }
 
-/// The checks of a passport application: its NIC, and the previous passport it names.
-async fn passport_checks(
+/// The previous passport an application's issuance cancels: the one it names, when that is
+/// our passport issued to the same person (revoked as lost or stolen when so declared, as
+/// damaged, or as cancelled when handed in). Whether it is still valid is decided in the
+/// issuing commit.
+pub(crate) async fn cancelled_previous(
     issuing: &Issuing,
     application: &PassportApplication,
-) -> Result<Vec<CheckHit>, IssuanceError> {
-    let mut checks = checks::nic_checks(application.person());
-    if let Some((previous, status)) = application.previous_document() {
-        let nationality = application.person().nationality();
-        let what = format!("previous passport (declared {})", status.as_str());
-        checks.extend(sltd::hits(&issuing.db, nationality, previous, &what).await?);
+) -> Result<Option<(String, RevocationReason)>, IssuanceError> {
+    let Some((number, status)) = application.previous_document() else {
+        return Ok(None);
+    };
+    if application.person().nationality() != issuing.country {
+        return Ok(None);
     }
-    Ok(checks)
+    let Some((holder, kind)) = travdoc_store::people::holder(issuing.db.reader(), number).await?
+    else {
+        return Ok(None);
+    };
+    if kind != "passport" || !checks::same_holder(application.person(), &holder) {
+        return Ok(None);
+    }
+    let reason = match status {
+        PreviousDocumentStatus::Presented => RevocationReason::Cancelled,
+        PreviousDocumentStatus::Lost => RevocationReason::Lost,
+        PreviousDocumentStatus::Stolen => RevocationReason::Stolen,
+        PreviousDocumentStatus::Damaged => RevocationReason::Damaged,
+    };
+    Ok(Some((number.to_owned(), reason)))
+}
+
+/// The checks run again just before issuance: an approved request they find something new
+/// about goes `on_hold` (ledgered) and is not issued; what an approver cleared stays cleared.
+/// The issuing use cases call this after loading the request.
+pub(crate) async fn recheck(
+    issuing: &Issuing,
+    actor: &Actor,
+    record: &RequestRecord,
+) -> Result<(), IssuanceError> {
+    if record.state != RequestState::Approved || !issuing.settings.checks {
+        return Ok(());
+    }
+    let found = match record.kind {
+        Kind::Ttd => {
+            let request: TtdRequest = serde_json::from_value(record.data.clone())?;
+            run_checks(
+                issuing,
+                &record.id,
+                &record.created_at,
+                &Applicant::Ttd(&request),
+            )
+            .await?
+        }
+        Kind::Passport => {
+            let application: PassportApplication = serde_json::from_value(record.data.clone())?;
+            run_checks(
+                issuing,
+                &record.id,
+                &record.created_at,
+                &Applicant::Passport(&application),
+            )
+            .await?
+        }
+        Kind::Legalization => return Ok(()),
+    };
+    let (merged, new) = checks::merge(&record.checks, found);
+    if !new {
+        return Ok(());
+    }
+    let now = issuing.now_text();
+    let held = RequestRecord {
+        state: RequestState::OnHold,
+        checks: merged,
+        updated_at: now.clone(),
+        ..record.clone()
+    };
+    let stored_checks = held.checks_json()?;
+    let mut tx = issuing.db.begin().await?;
+    let moved = travdoc_store::requests::transition(
+        &mut tx,
+        &record.id,
+        RequestState::Approved.as_str(),
+        RequestState::OnHold.as_str(),
+        stored_checks.as_deref(),
+        &now,
+    )
+    .await?;
+    if moved {
+        record_hold(&mut tx, &held, actor, &now).await?;
+        tx.commit().await?;
+    }
+    Err(IssuanceError::WrongState {
+        what: "request",
+        id: record.id.clone(),
+        state: if moved {
+            "on_hold: the checks before issuance found something new".to_owned()
+        } else {
+            "changed concurrently".to_owned()
+        },
+        expected: "approved",
+    })
 }
 
 /// `PUT /v1/ttds/{id}`: the requester corrects a returned request; it is checked again and
@@ -101,10 +306,9 @@ pub async fn correct_ttd(
 ) -> Result<RequestView, IssuanceError> {
     let request = body.validate(actor.mission.as_ref(), issuing.now().date())?;
     crate::usecase::issue_ttd::precheck_ttd(issuing, &request)?;
-    let checks = ttd_checks(issuing, &request).await?;
     let data = serde_json::to_value(&request)?;
     let photo = request.photo().map(<[u8]>::to_vec);
-    correct(issuing, actor, Kind::Ttd, id, data, photo, checks).await
+    correct(issuing, actor, id, data, photo, &Applicant::Ttd(&request)).await
 }
 
 /// `PUT /v1/passport-applications/{id}`: as [`correct_ttd`].
@@ -115,21 +319,28 @@ pub async fn correct_passport(
     body: &PassportApplicationBody,
 ) -> Result<RequestView, IssuanceError> {
     let application = body.validate(issuing.now().date())?;
-    let checks = passport_checks(issuing, &application).await?;
     let data = serde_json::to_value(&application)?;
     let photo = Some(application.photo().to_vec());
-    correct(issuing, actor, Kind::Passport, id, data, photo, checks).await
+    correct(
+        issuing,
+        actor,
+        id,
+        data,
+        photo,
+        &Applicant::Passport(&application),
+    )
+    .await
 }
 
 async fn correct(
     issuing: &Issuing,
     actor: &Actor,
-    kind: Kind,
     id: &str,
     data: serde_json::Value,
     photo: Option<Vec<u8>>,
-    checks: Vec<CheckHit>,
+    applicant: &Applicant<'_>,
 ) -> Result<RequestView, IssuanceError> {
+    let kind = applicant.kind();
     let record = issuing.records.load_request(actor, kind, id).await?;
     if record.requested_by != actor.id {
         return Err(IssuanceError::NotRequester);
@@ -143,11 +354,13 @@ async fn correct(
         });
     }
     let now = issuing.now_text();
+    let checks = run_checks(issuing, id, &record.created_at, applicant).await?;
     let state = if checks::holds(&checks) {
         RequestState::OnHold
     } else {
         RequestState::Requested
     };
+    let person = applicant.person_row(id, record.mission.as_deref(), &record.created_at);
     let record = RequestRecord {
         state,
         data,
@@ -179,6 +392,7 @@ async fn correct(
             expected: "returned",
         });
     }
+    travdoc_store::people::upsert(&mut tx, &person).await?;
     let action = match kind {
         Kind::Ttd => "ttd.corrected",
         _ => "passport.corrected",
@@ -238,26 +452,42 @@ async fn record_hold(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_request(
-    issuing: &Issuing,
-    actor: &Actor,
+/// A new request's own fields.
+struct NewRecord {
+    id: String,
+    now: String,
     kind: Kind,
     mission: Option<String>,
     data: serde_json::Value,
     photo: Option<Vec<u8>>,
     checks: Vec<CheckHit>,
+}
+
+async fn insert_request(
+    issuing: &Issuing,
+    actor: &Actor,
+    new: NewRecord,
+    applicant: &Applicant<'_>,
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<RequestView, IssuanceError> {
-    let now = issuing.now_text();
+    let NewRecord {
+        id,
+        now,
+        kind,
+        mission,
+        data,
+        photo,
+        checks,
+    } = new;
     // A hit holds the request until an approver clears it (it cannot be approved before).
     let state = if checks::holds(&checks) {
         RequestState::OnHold
     } else {
         RequestState::Requested
     };
+    let person = applicant.person_row(&id, mission.as_deref(), &now);
     let record = RequestRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id,
         kind,
         state,
         mission,
@@ -273,6 +503,7 @@ async fn insert_request(
     let view = record.view();
     let mut tx = issuing.db.begin().await?;
     record.insert(&mut tx).await?;
+    travdoc_store::people::upsert(&mut tx, &person).await?;
     let action = match kind {
         Kind::Ttd => "ttd.requested",
         Kind::Passport => "passport.applied",
@@ -289,4 +520,56 @@ async fn insert_request(
     idempotency::store(&mut tx, &actor.id, idempotency_key, 201, &view, &now).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// Fills the applicant rows of requests made before the person checks existed (migration
+/// `0180`), so that the checks and the search see them; run at start. Returns how many.
+pub async fn backfill_people(issuing: &Issuing) -> Result<usize, IssuanceError> {
+    let mut filled = 0;
+    loop {
+        let rows = travdoc_store::people::missing(issuing.db.reader(), 500).await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = issuing.db.begin().await?;
+        let mut batch = 0;
+        for row in rows {
+            let record = crate::issuance::requests::request_record(row)?;
+            let person = match record.kind {
+                Kind::Ttd => {
+                    serde_json::from_value::<TtdRequest>(record.data.clone()).map(|request| {
+                        Applicant::Ttd(&request).person_row(
+                            &record.id,
+                            record.mission.as_deref(),
+                            &record.created_at,
+                        )
+                    })
+                }
+                _ => serde_json::from_value::<PassportApplication>(record.data.clone()).map(
+                    |application| {
+                        Applicant::Passport(&application).person_row(
+                            &record.id,
+                            record.mission.as_deref(),
+                            &record.created_at,
+                        )
+                    },
+                ),
+            };
+            match person {
+                Ok(person) => {
+                    travdoc_store::people::upsert(&mut tx, &person).await?;
+                    batch += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(request = %record.id, %error, "request data unreadable; not in the person index");
+                }
+            }
+        }
+        tx.commit().await?;
+        if batch == 0 {
+            // Only unreadable requests are left: they stay out of the index (warned above).
+            return Ok(filled);
+        }
+        filled += batch;
+    }
 }

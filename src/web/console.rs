@@ -91,6 +91,22 @@ pub struct TtdForm {
     pub previous_document: String,
     pub nic: String,
     pub nic_absent_reason: String,
+    /// A readmission case: with the case reference as its id.
+    pub returning_from: String,
+    pub agreement: String,
+}
+
+/// The readmission case of a TTD form: given when the state returned from or the agreement is
+/// filled in (the domain then asks for the rest, naming the field).
+fn readmission(ttd: &TtdForm) -> Option<crate::issuance::input::ReadmissionBody> {
+    if ttd.returning_from.trim().is_empty() && ttd.agreement.trim().is_empty() {
+        return None;
+    }
+    Some(crate::issuance::input::ReadmissionBody {
+        case_id: ttd.case_reference.trim().to_owned(),
+        returning_from: ttd.returning_from.trim().to_ascii_uppercase(),
+        agreement: ttd.agreement.trim().to_owned(),
+    })
 }
 
 /// A form's fields, or a 422 naming the form.
@@ -259,7 +275,7 @@ pub async fn dashboard(
             kind: selected_kind.clone(),
             mission: None,
             limit: Some(200),
-            offset: None,
+            ..DocumentFilter::default()
         };
         crate::usecase::read::list_documents(state.service.records(), actor, &filter).await?
     } else {
@@ -424,6 +440,7 @@ pub async fn ttd_create(
         photo: None,
         nic: optional(&ttd.nic),
         nic_absent_reason: optional(&ttd.nic_absent_reason),
+        readmission: readmission(&ttd),
     };
     match crate::usecase::request::request_ttd(state.service.issuing(), &session.actor, &body, None)
         .await

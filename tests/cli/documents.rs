@@ -596,6 +596,13 @@ fn passport_personalization_package_passes_passive_authentication() {
     )
     .expect("JSON");
     assert_eq!(manifest["document_number"], "N7654321");
+    // Another applicant on the same booklet number.
+    let booklet = write_json(
+        &dir.path().join("app-booklet-again.json"),
+        &serde_json::json!({"surname": "Perera", "given_names": "Sunil", "nationality": "LKA",
+            "birth_date": "1988-02-29", "sex": "M", "document_number": "N7654321",
+            "nic": "880601235V"}),
+    );
     let again = dir.path().join("booklet-again");
     let run = personalize(&data, &booklet, &photo, &again);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
@@ -643,10 +650,28 @@ fn seals_signed_before_a_new_signer_and_a_csca_rollover_still_verify() {
             run.stdout, run.stderr
         );
     }
+    // The same person again is held by the checks before issuance (a valid, unused TTD):
+    // nothing is issued, and the error names the hit.
     let new = dir.path().join("new");
-    ok(
+    let held = travdoc(
         &data,
         &["ttd", "issue", "--request", s(&request), "--out", s(&new)],
+    );
+    assert_eq!(held.code, 2, "{}{}", held.stdout, held.stderr);
+    assert!(
+        held.stderr.contains("on hold") && held.stderr.contains("ACTIVE_TTD"),
+        "{}",
+        held.stderr
+    );
+    assert!(!new.exists());
+    // Another person's TTD is signed by the new signer.
+    let mut other = ttd_request(&days_from_today(90));
+    other["given_names"] = "Kamal Kumar".into();
+    other["nic"] = "198507401235".into();
+    let other = write_json(&dir.path().join("other.json"), &other);
+    ok(
+        &data,
+        &["ttd", "issue", "--request", s(&other), "--out", s(&new)],
     );
     let serial = |dir: &Path| -> String {
         let manifest: serde_json::Value =

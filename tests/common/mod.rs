@@ -312,11 +312,32 @@ pub fn cli_token(
 
 /// A valid TTD request body for `mission`.
 pub fn ttd_body(mission: &str) -> Value {
+    // Each body is another person (the checks before issuance hold a second TTD for one
+    // person): the first is Nimal Kumar Perera, NIC 198507401234, the next ones his namesakes
+    // with their own given name and NIC serial.
+    static PEOPLE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = PEOPLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    person_ttd_body(mission, n)
+}
+
+/// The TTD request of person `n` (see [`ttd_body`]).
+pub fn person_ttd_body(mission: &str, n: u32) -> Value {
     let today = time::OffsetDateTime::now_utc().date();
     let until = today + time::Duration::days(60);
+    let given_names = if n == 0 {
+        "Nimal Kumar".to_owned()
+    } else {
+        let mut word = String::from("K");
+        let mut rest = n;
+        while rest > 0 {
+            word.push(char::from(b'a' + (rest % 26) as u8));
+            rest /= 26;
+        }
+        format!("Nimal {word}")
+    };
     json!({
         "surname": "Perera",
-        "given_names": "Nimal Kumar",
+        "given_names": given_names,
         "nationality": "LKA",
         "birth_date": "1985-03-14",
         "sex": "M",
@@ -326,7 +347,7 @@ pub fn ttd_body(mission: &str) -> Value {
         "valid_until": format!("{:04}-{:02}-{:02}", until.year(), u8::from(until.month()), until.day()),
         "case_reference": "RA-KWT-2026-0042",
         "previous_document": "N1234567",
-        "nic": "198507401234",
+        "nic": format!("1985074{:05}", (1234 + n) % 100_000),
     })
 }
 

@@ -214,7 +214,7 @@ async fn holds_and_decisions(server: Server) -> TestResult {
         &staff.issuer,
         "/v1/passport-applications",
         json!({"surname": "Silva", "given_names": "Ama", "nationality": "LKA",
-               "birth_date": "1990-02-01", "sex": "F", "photo": photo, "nic": "199053201234",
+               "birth_date": "1990-02-01", "sex": "F", "photo": photo, "nic": "199053209876",
                "previous_document_number": "N1234567", "previous_document_status": "lost"}),
     )
     .await?;
@@ -256,7 +256,7 @@ async fn holds_and_decisions(server: Server) -> TestResult {
             "PUT",
             &application_path,
             Some(&staff.approver),
-            Some(&corrected_body("199053201234")),
+            Some(&corrected_body("199053209876")),
         )
         .await?;
     assert_eq!(by_approver.status, 403, "{}", by_approver.body);
@@ -265,7 +265,7 @@ async fn holds_and_decisions(server: Server) -> TestResult {
             "PUT",
             &application_path,
             Some(&staff.issuer),
-            Some(&corrected_body("199053301234")),
+            Some(&corrected_body("199053309876")),
         )
         .await?;
     assert_eq!(mistyped.status, 200, "{}", mistyped.body);
@@ -277,7 +277,7 @@ async fn holds_and_decisions(server: Server) -> TestResult {
             "PUT",
             &application_path,
             Some(&staff.issuer),
-            Some(&corrected_body("199053201234")),
+            Some(&corrected_body("199053209876")),
         )
         .await?;
     assert_eq!(not_returned.status, 409, "{}", not_returned.body);
@@ -298,7 +298,7 @@ async fn holds_and_decisions(server: Server) -> TestResult {
             "PUT",
             &application_path,
             Some(&staff.issuer),
-            Some(&corrected_body("199053201234")),
+            Some(&corrected_body("199053209876")),
         )
         .await?;
     assert_eq!(corrected.status, 200, "{}", corrected.body);
@@ -310,7 +310,7 @@ async fn holds_and_decisions(server: Server) -> TestResult {
         &staff.issuer,
         "/v1/passport-applications",
         json!({"surname": "Silva", "given_names": "Ama", "nationality": "LKA",
-               "birth_date": "1990-02-01", "sex": "F", "photo": photo, "nic": "199053201234",
+               "birth_date": "1990-02-01", "sex": "F", "photo": photo, "nic": "199053209876",
                "previous_document_number": "N1234567"}),
     )
     .await?;

@@ -76,25 +76,33 @@ pub struct DocumentQuery<'a> {
     pub today: &'a str,
     pub limit: i64,
     pub offset: i64,
+    /// Only the documents of the requests whose applicant matches (see
+    /// [`crate::people::PersonFilter`]).
+    pub person: crate::people::PersonFilter,
 }
 
 /// A page of documents, newest first.
 pub async fn list(pool: &sqlx::AnyPool, query: &DocumentQuery<'_>) -> Result<Vec<DocumentRow>> {
+    let (person, values) = crate::people::document_conditions(&query.person, 7);
     let sql = format!(
         "SELECT {DOCUMENT_COLUMNS} FROM svc_documents \
          WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR mission = $2) \
          AND ($3 IS NULL OR state = $3 \
            OR ($3 = 'valid' AND state IN ('issued', 'printed') AND valid_until >= $4) \
-           OR ($3 = 'expired' AND state IN ('issued', 'printed') AND valid_until < $4)) \
+           OR ($3 = 'expired' AND state IN ('issued', 'printed') AND valid_until < $4)){person} \
          ORDER BY issued_at DESC, number DESC LIMIT $5 OFFSET $6"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(query.kind.map(str::to_owned))
         .bind(query.mission.map(str::to_owned))
         .bind(query.state.map(str::to_owned))
         .bind(query.today)
         .bind(query.limit)
-        .bind(query.offset)
+        .bind(query.offset);
+    for value in values {
+        statement = statement.bind(value);
+    }
+    let rows = statement
         .fetch_all(pool)
         .await
         .map_err(StoreError::db("listing documents"))?;

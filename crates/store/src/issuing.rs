@@ -37,6 +37,22 @@ pub struct IssueRow {
     pub entry: Entry,
     /// The Idempotency-Key, its request hash and the response stored under it.
     pub idempotent: Option<(String, String, String)>,
+    /// The previous passport a renewal or replacement cancels in the same commit.
+    pub cancels: Option<Cancellation>,
+}
+
+/// A previous passport revoked by the issuance of its successor: only if it is still issued or
+/// printed, with its own event row and ledger entry (`document.revoked`).
+#[derive(Debug, Clone)]
+pub struct Cancellation {
+    pub number: String,
+    /// `lost`, `stolen`, `damaged` or `cancelled`.
+    pub reason: String,
+    pub event_id: String,
+    pub action: &'static str,
+    pub leaf_sha256: String,
+    pub entry_key: String,
+    pub entry: Entry,
 }
 
 /// What became of one issuance of a batch.
@@ -82,7 +98,21 @@ pub async fn issue(store: &Store, rows: &[IssueRow]) -> Result<Vec<IssueOutcome>
 fn postgres_json(row: &IssueRow) -> Result<serde_json::Value> {
     let entry = PreparedEntry::new(&row.entry_key, &row.entry)?;
     let idempotent = row.idempotent.as_ref();
+    let cancel = row.cancels.as_ref();
+    let cancel_entry = cancel
+        .map(|cancel| PreparedEntry::new(&cancel.entry_key, &cancel.entry))
+        .transpose()?;
     Ok(serde_json::json!({
+        "cancel_number": cancel.map(|cancel| &cancel.number),
+        "cancel_reason": cancel.map(|cancel| &cancel.reason),
+        "cancel_event_id": cancel.map(|cancel| &cancel.event_id),
+        "cancel_action": cancel.map(|cancel| cancel.action),
+        "cancel_leaf_sha256": cancel.map(|cancel| &cancel.leaf_sha256),
+        "cancel_entry_key": cancel_entry.as_ref().map(|entry| entry.key()),
+        "cancel_entry_kind": cancel_entry.as_ref().map(|entry| entry.kind()),
+        "cancel_entry_time": cancel_entry.as_ref().map(|entry| entry.time()),
+        "cancel_entry_leaf": cancel_entry.as_ref().map(|entry| hex::encode(entry.leaf())),
+        "cancel_entry_body": cancel_entry.as_ref().map(|entry| hex::encode(entry.body())),
         "number": row.number,
         "kind": row.kind,
         "request_id": row.request_id,
@@ -278,6 +308,8 @@ async fn issue_sqlite(store: &Store, rows: &[IssueRow]) -> Result<Vec<IssueOutco
             .await
             .map_err(db("storing documents"))?;
 
+        cancel_previous_sqlite(&mut tx, &issued).await?;
+
         let keyed: Vec<(&IssueRow, &(String, String, String))> = issued
             .iter()
             .filter_map(|row| row.idempotent.as_ref().map(|keyed| (*row, keyed)))
@@ -316,4 +348,56 @@ async fn issue_sqlite(store: &Store, rows: &[IssueRow]) -> Result<Vec<IssueOutco
             }
         })
         .collect())
+}
+
+/// The previous passports the issued rows cancel: each revoked if still issued or printed,
+/// then its event row and ledger entry (after the issuances' entries, in row order).
+async fn cancel_previous_sqlite(
+    tx: &mut crate::Transaction,
+    issued: &[&IssueRow],
+) -> Result<(), IssueError> {
+    let db = |operation| move |error| IssueError::Store(StoreError::db(operation)(error));
+    let mut cancelled: Vec<(&IssueRow, &Cancellation)> = Vec::new();
+    for row in issued {
+        let Some(cancel) = &row.cancels else {
+            continue;
+        };
+        let done = sqlx::query(
+            "UPDATE svc_documents SET state = 'revoked', state_reason = $2, updated_at = $3 \
+             WHERE number = $1 AND kind = 'passport' AND state IN ('issued', 'printed')",
+        )
+        .bind(cancel.number.clone())
+        .bind(cancel.reason.clone())
+        .bind(row.at.clone())
+        .execute(tx.conn())
+        .await
+        .map_err(db("cancelling a previous passport"))?;
+        if done.rows_affected() == 1 {
+            cancelled.push((row, cancel));
+        }
+    }
+    if cancelled.is_empty() {
+        return Ok(());
+    }
+    let entries: Vec<(&str, &Entry)> = cancelled
+        .iter()
+        .map(|(_, cancel)| (cancel.entry_key.as_str(), &cancel.entry))
+        .collect();
+    crate::ledger::append_batch_new(tx, &entries).await?;
+    for (row, cancel) in cancelled {
+        sqlx::query(
+            "INSERT INTO svc_events (id, at, actor_id, action, subject, leaf_sha256) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(cancel.event_id.clone())
+        .bind(row.at.clone())
+        .bind(row.actor.clone())
+        .bind(cancel.action)
+        .bind(cancel.number.clone())
+        .bind(cancel.leaf_sha256.clone())
+        .execute(tx.conn())
+        .await
+        .map_err(db("recording events"))?;
+    }
+    Ok(())
 }

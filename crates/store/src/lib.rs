@@ -19,6 +19,7 @@ pub mod identity;
 pub mod issuing;
 pub mod ledger;
 pub mod numbers;
+pub mod people;
 pub mod pki;
 pub mod printing;
 pub mod requests;

@@ -302,6 +302,7 @@ async fn documents_repository() {
         today: "2026-12-07",
         limit: 10,
         offset: 0,
+        person: Default::default(),
     };
     let numbers = |rows: Vec<documents::DocumentRow>| -> Vec<String> {
         rows.into_iter().map(|row| row.number).collect()
