@@ -56,6 +56,10 @@ impl Answer {
     pub fn field(&self) -> &str {
         self.body["error"]["field"].as_str().unwrap_or("")
     }
+    /// The raw body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
 }
 
 impl Server {
@@ -434,7 +438,16 @@ pub async fn issue_ttd(
     server: &Server,
     staff: &Staff,
 ) -> Result<Value, Box<dyn std::error::Error>> {
-    let id = approved_ttd(server, staff).await?;
+    issue_ttd_with(server, staff, &ttd_body("LON")).await
+}
+
+/// Requests, approves and issues the TTD of `body`; the issuance's answer.
+pub async fn issue_ttd_with(
+    server: &Server,
+    staff: &Staff,
+    body: &Value,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let id = approved_ttd_with(server, staff, body).await?;
     let issued = server
         .call(
             "POST",

@@ -19,6 +19,7 @@ mod identity;
 mod ledger_processes;
 mod live_pki;
 mod load_tool;
+mod person_checks;
 mod print_once;
 mod sltd;
 mod tls;
