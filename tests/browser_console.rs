@@ -1278,6 +1278,42 @@ async fn a_held_request_shows_its_checks_and_an_approver_clears_then_rejects() -
     browser.click("#reject").await?;
     browser.wait_for_text("#request-state", "rejected").await?;
     assert!(!browser.exists("#reject").await?);
+
+    // The find box finds both by the name in another spelling; the approver returns the
+    // first for its NIC.
+    browser.goto(&format!("{}/console", server.url)).await?;
+    browser.wait_for("#people-name").await?;
+    browser.type_into("#people-name", "pérera NIMAL").await?;
+    browser.click("#people-search button").await?;
+    browser.wait_for("#found-requests").await?;
+    let found = browser.text("#found-requests").await?;
+    assert!(
+        found.contains("rejected") && found.contains("requested"),
+        "{found}"
+    );
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser
+        .goto(&format!("{}/console/requests/ttd/{first}", server.url))
+        .await?;
+    browser.wait_for("#return").await?;
+    browser
+        .type_into("#return-reason", "the NIC on the card is 850741234V")
+        .await?;
+    browser.click("#return").await?;
+    browser.wait_for_text("#request-state", "returned").await?;
+    browser.sign_out().await?;
+
+    // The mission corrects it on the form it filled in: checked again, it is requested.
+    browser.sign_in(&server.url, &mission).await?;
+    browser
+        .goto(&format!("{}/console/requests/ttd/{first}", server.url))
+        .await?;
+    browser.click("#correct").await?;
+    browser.wait_for("#submit-request").await?;
+    assert_eq!(browser.attribute("#f-surname", "value").await?, "Perera");
+    browser.set_value("#f-nic", "850741234V").await?;
+    browser.click("#submit-request").await?;
+    browser.wait_for_text("#request-state", "requested").await?;
     browser.close().await?;
     Ok(())
 }

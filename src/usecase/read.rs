@@ -297,6 +297,29 @@ pub async fn document_pdf(
     printing.render_record(&record).await
 }
 
+/// The data of a request its requester may correct (state `returned`), for the correction
+/// form; 404 for anyone else's, 409 in another state.
+pub async fn returned_request_data(
+    records: &Records,
+    actor: &Actor,
+    kind: Kind,
+    id: &str,
+) -> Result<serde_json::Value, IssuanceError> {
+    let record = records.load_request(actor, kind, id).await?;
+    if record.requested_by != actor.id {
+        return Err(IssuanceError::NotRequester);
+    }
+    if record.state != RequestState::Returned {
+        return Err(IssuanceError::WrongState {
+            what: "request",
+            id: id.to_owned(),
+            state: record.state.as_str().to_owned(),
+            expected: "returned",
+        });
+    }
+    Ok(record.data)
+}
+
 /// `GET /v1/ttds/{id}` and `GET /v1/passport-applications/{id}`.
 pub async fn get_request(
     records: &Records,

@@ -211,6 +211,7 @@ fn flash(key: &str) -> Option<&'static str> {
         "hold-cleared" => "The hit is cleared.",
         "returned" => "The request is returned to its requester.",
         "rejected" => "The request is rejected.",
+        "corrected" => "The corrected request was stored and checked again.",
         "issued" => "Issued: the document number is allocated and the seal is signed.",
         "printed" => "Sent to the printer.",
         "revoked" => "The document is revoked.",
@@ -388,6 +389,71 @@ pub async fn find(
     Ok(see_other(&format!("/console/documents/{number}")))
 }
 
+/// `GET /console/people`: requests and documents of the people matching the find box's
+/// name, NIC, birth date or case (`read::search_requests` and `read::list_documents`, as
+/// `GET /v1/requests` and `GET /v1/documents`).
+pub async fn people(
+    State(state): State<AppState>,
+    session: Session,
+    person_query: Result<Query<crate::issuance::people::PersonQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    require(&session, Act::ReadRequest, "read requests")?;
+    let wanted = query(person_query);
+    let given =
+        |value: &Option<String>| value.as_deref().is_some_and(|text| !text.trim().is_empty());
+    if !(given(&wanted.name)
+        || given(&wanted.nic)
+        || given(&wanted.birth_date)
+        || given(&wanted.case_id))
+    {
+        return Err(WebError::Field {
+            field: "name",
+            message: "give a name, a NIC, a birth date or a readmission case".to_owned(),
+        });
+    }
+    let search = crate::usecase::read::RequestSearch {
+        nic: wanted.nic.clone(),
+        name: wanted.name.clone(),
+        birth_date: wanted.birth_date.clone(),
+        case_id: wanted.case_id.clone(),
+        limit: Some(200),
+        ..Default::default()
+    };
+    let requests =
+        crate::usecase::read::search_requests(state.service.records(), &session.actor, &search)
+            .await?;
+    let documents = if session.actor.role.may(Act::ListDocuments) {
+        let filter = DocumentFilter {
+            nic: wanted.nic.clone(),
+            name: wanted.name.clone(),
+            birth_date: wanted.birth_date.clone(),
+            case_id: wanted.case_id.clone(),
+            limit: Some(200),
+            ..DocumentFilter::default()
+        };
+        Some(
+            crate::usecase::read::list_documents(state.service.records(), &session.actor, &filter)
+                .await?,
+        )
+    } else {
+        None
+    };
+    page(
+        "people.html",
+        &session,
+        "People found",
+        None,
+        context! {
+            query => Serde(serde_json::json!({
+                "name": wanted.name, "nic": wanted.nic,
+                "birth_date": wanted.birth_date, "case_id": wanted.case_id,
+            })),
+            requests => Serde(requests),
+            documents => documents.map(Serde),
+        },
+    )
+}
+
 /// `GET /console/ttds/new`: the TTD request form (missions).
 pub async fn ttd_form(session: Session) -> Result<Html<String>, WebError> {
     require(&session, Act::RequestTtd, "request a TTD")?;
@@ -398,6 +464,130 @@ pub async fn ttd_form(session: Session) -> Result<Html<String>, WebError> {
         None,
         context! { form => Serde(TtdForm::default()) },
     )
+}
+
+/// The request body of a TTD form for `mission` (the domain validates it).
+fn ttd_body(ttd: &TtdForm, mission: String) -> TtdRequestBody {
+    TtdRequestBody {
+        surname: ttd.surname.trim().to_owned(),
+        given_names: ttd.given_names.trim().to_owned(),
+        nationality: ttd.nationality.trim().to_ascii_uppercase(),
+        birth_date: ttd.birth_date.trim().to_owned(),
+        sex: ttd.sex.trim().to_owned(),
+        mission,
+        destination: ttd.destination.trim().to_ascii_uppercase(),
+        route: ttd
+            .route
+            .split([',', ' '])
+            .map(|stop| stop.trim().to_ascii_uppercase())
+            .filter(|stop| !stop.is_empty())
+            .collect(),
+        valid_until: ttd.valid_until.trim().to_owned(),
+        case_reference: optional(&ttd.case_reference),
+        previous_document: optional(&ttd.previous_document),
+        photo: None,
+        nic: optional(&ttd.nic),
+        nic_absent_reason: optional(&ttd.nic_absent_reason),
+        readmission: readmission(ttd),
+    }
+}
+
+fn text_of(data: &serde_json::Value, pointer: &str) -> String {
+    match data.pointer(pointer) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    }
+}
+
+/// `GET /console/requests/ttd/{id}/correct`: a returned request's form, filled with what it
+/// holds (its requester only). The photo is not shown again: a correction without one keeps
+/// none, as `PUT /v1/ttds/{id}`.
+pub async fn ttd_correction_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
+    require(&session, Act::RequestTtd, "correct a TTD request")?;
+    let data = crate::usecase::read::returned_request_data(
+        state.service.records(),
+        &session.actor,
+        Kind::Ttd,
+        &id,
+    )
+    .await?;
+    let form = TtdForm {
+        surname: text_of(&data, "/person/surname"),
+        given_names: text_of(&data, "/person/given_names"),
+        nationality: text_of(&data, "/person/nationality"),
+        birth_date: text_of(&data, "/person/birth_date"),
+        sex: text_of(&data, "/person/sex"),
+        nic: text_of(&data, "/person/nic"),
+        nic_absent_reason: text_of(&data, "/person/nic_absent_reason"),
+        destination: text_of(&data, "/destination"),
+        route: text_of(&data, "/route"),
+        valid_until: text_of(&data, "/valid_until"),
+        case_reference: text_of(&data, "/case_reference"),
+        previous_document: text_of(&data, "/previous_document"),
+        returning_from: text_of(&data, "/readmission/returning_from"),
+        agreement: text_of(&data, "/readmission/agreement"),
+        csrf: String::new(),
+    };
+    page(
+        "ttd_new.html",
+        &session,
+        "Correct the returned request",
+        None,
+        context! { form => Serde(form), correcting => id },
+    )
+}
+
+/// `POST /console/requests/ttd/{id}/correct`: `request::correct_ttd`, as `PUT /v1/ttds/{id}`.
+pub async fn ttd_correct(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Form<TtdForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let ttd = form(body)?;
+    session.check_csrf(&ttd.csrf)?;
+    require(&session, Act::RequestTtd, "correct a TTD request")?;
+    let mission = session
+        .actor
+        .mission
+        .as_ref()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let body = ttd_body(&ttd, mission);
+    match crate::usecase::request::correct_ttd(state.service.issuing(), &session.actor, &id, &body)
+        .await
+    {
+        Ok(view) => Ok(see_other(&format!(
+            "/console/requests/ttd/{}?msg=corrected",
+            view.id
+        ))),
+        Err(error) => {
+            let error = WebError::from(error);
+            let status = error.status();
+            let html = page(
+                "ttd_new.html",
+                &session,
+                "Correct the returned request",
+                None,
+                context! {
+                    form => Serde(TtdForm { csrf: String::new(), ..ttd }),
+                    correcting => id,
+                    error => error.public_message(),
+                    error_field => error.field(),
+                },
+            )?;
+            Ok((status, html).into_response())
+        }
+    }
 }
 
 fn optional(text: &str) -> Option<String> {
@@ -420,28 +610,7 @@ pub async fn ttd_create(
         .as_ref()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
-    let body = TtdRequestBody {
-        surname: ttd.surname.trim().to_owned(),
-        given_names: ttd.given_names.trim().to_owned(),
-        nationality: ttd.nationality.trim().to_ascii_uppercase(),
-        birth_date: ttd.birth_date.trim().to_owned(),
-        sex: ttd.sex.trim().to_owned(),
-        mission,
-        destination: ttd.destination.trim().to_ascii_uppercase(),
-        route: ttd
-            .route
-            .split([',', ' '])
-            .map(|stop| stop.trim().to_ascii_uppercase())
-            .filter(|stop| !stop.is_empty())
-            .collect(),
-        valid_until: ttd.valid_until.trim().to_owned(),
-        case_reference: optional(&ttd.case_reference),
-        previous_document: optional(&ttd.previous_document),
-        photo: None,
-        nic: optional(&ttd.nic),
-        nic_absent_reason: optional(&ttd.nic_absent_reason),
-        readmission: readmission(&ttd),
-    };
+    let body = ttd_body(&ttd, mission);
     match crate::usecase::request::request_ttd(state.service.issuing(), &session.actor, &body, None)
         .await
     {
@@ -497,6 +666,11 @@ pub async fn request_page(
             view.state,
             RequestState::Requested | RequestState::OnHold | RequestState::Returned
         );
+    // A returned TTD request is corrected on the form by its requester.
+    let can_correct = kind == Kind::Ttd
+        && view.state == RequestState::Returned
+        && own_request
+        && role.may(Act::RequestTtd);
     page(
         "request.html",
         &session,
@@ -509,6 +683,7 @@ pub async fn request_page(
             own_request => own_request && role.may(approve),
             may_issue => may_issue,
             may_decide => may_decide,
+            can_correct => can_correct,
         },
     )
 }

@@ -156,6 +156,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/request.html"),
     ),
     (
+        "people.html",
+        include_str!("../../templates/web/people.html"),
+    ),
+    (
         "ttd_new.html",
         include_str!("../../templates/web/ttd_new.html"),
     ),
@@ -341,6 +345,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/console/users", get(signin::users).post(signin::add_user))
         .route("/console/users/{name}/{act}", post(signin::user_act))
         .route("/console/find", get(console::find))
+        .route("/console/people", get(console::people))
+        .route(
+            "/console/requests/ttd/{id}/correct",
+            get(console::ttd_correction_form).post(console::ttd_correct),
+        )
         .route("/console/ttds/new", get(console::ttd_form))
         .route("/console/ttds", post(console::ttd_create))
         .route("/console/requests/{kind}/{id}", get(console::request_page))
