@@ -8,6 +8,9 @@
 #        BENCH_BIN=path of the build whose `travdoc bench` drives the load, default TRAVDOC_BIN;
 #        KEEP_WORK=1 keeps the run's data dir, logs and database;
 #        SLTD_LINES=N imports a lost/stolen list of N documents first and times it;
+#        SEED_DOCUMENTS=N writes N issued documents with their applicants into the database
+#        first (`travdoc bench seed`: not signed, for the checks before issuance to search);
+#        CHECKS=off serves with the checks before issuance switched off (TRAVDOC_CHECKS);
 #        TLS=1 serves over TLS with a certificate from a throw-away test CA, and the bench
 #        connects with rustls trusting only that CA)
 set -euo pipefail
@@ -44,7 +47,13 @@ if [ "${TLS:-0}" = 1 ]; then
   bench_tls=(--ca "$work/ca.pem")
 fi
 base="$scheme://127.0.0.1:$port"
-RUST_LOG=warn "$BIN" --data-dir "$work/var" serve --listen "127.0.0.1:$port" --verify-rate 0 \
+if [ -n "${SEED_DOCUMENTS:-}" ]; then
+  # Before `serve`: the seeding is one writer on the database, and the start's person-index
+  # fill finds these rows indexed already.
+  "$BIN" --data-dir "$work/var" pki init >/dev/null 2>&1 || true
+  echo "== $("$BIN" --data-dir "$work/var" bench seed --documents "$SEED_DOCUMENTS")"
+fi
+TRAVDOC_CHECKS=${CHECKS:-on} RUST_LOG=warn "$BIN" --data-dir "$work/var" serve --listen "127.0.0.1:$port" --verify-rate 0 \
   "${tls_args[@]}" > "$work/serve.log" 2>&1 &
 pid=$!
 cleanup() {
@@ -93,7 +102,7 @@ with open(sys.argv[2], 'w') as out:
   ended=$(date +%s.%N)
   echo "== sltd import: $SLTD_LINES lines in $(python3 -c "print(round($ended - $started, 2))") s"
 fi
-echo "== $kind over $scheme: issue"
+echo "== $kind over $scheme: issue (checks ${CHECKS:-on})"
 "$BENCH" bench issue --url "$base" "${bench_tls[@]}" "${bench_auth[@]}" --concurrency 64 \
   --count "${ISSUE_COUNT:-3000}" --warmup "${WARMUP:-128}"
 echo "== $kind over $scheme: verify"

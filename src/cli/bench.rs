@@ -22,6 +22,27 @@ pub enum BenchCommand {
     Issue(BenchArgs),
     /// Times `POST /v1/verify` with the seal of a freshly issued TTD.
     Verify(BenchArgs),
+    /// Writes COUNT issued documents with their requests and applicants straight into the data
+    /// dir's database (not signed, not on the ledger): a registry of a national size for the
+    /// checks before issuance to search. For benchmark data dirs only.
+    Seed {
+        /// How many documents.
+        #[arg(long)]
+        documents: u64,
+    },
+}
+
+/// `travdoc bench seed --documents N`.
+pub fn seed(context: &super::Context, documents: u64) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let written = super::offline::with_service(context, async |service| {
+        Ok(travdoc_store::seed::documents(service.records().db.store(), 0, documents).await?)
+    })?;
+    println!(
+        "seeded {written} documents in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Args)]
@@ -320,6 +341,7 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let args = match command {
             BenchCommand::Issue(args) | BenchCommand::Verify(args) => args,
+            BenchCommand::Seed { .. } => bail!("`bench seed` runs on a data dir"),
         };
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -440,6 +462,8 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                     report(name, args.concurrency, &latencies, failures, elapsed);
                 }
             }
+            // Refused before connecting.
+            BenchCommand::Seed { .. } => {}
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -114,6 +114,9 @@ pub fn main() -> ExitCode {
         Command::Pki(command) => cli
             .context()
             .and_then(|context| pki::run(&context, command)),
+        Command::Bench(bench::BenchCommand::Seed { documents }) => cli
+            .context()
+            .and_then(|context| bench::seed(&context, *documents)),
         Command::Bench(command) => bench::run(command),
         Command::Seal(command) => seal::run(command),
         Command::Ledger(command) => cli

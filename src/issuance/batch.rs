@@ -264,6 +264,9 @@ impl StatusBatch {
 /// The batched statements of a node's issuing: reading and allocating, and issuing.
 pub(crate) struct Batches {
     pub(crate) issue: Batcher<travdoc_store::issuing::IssueRow, ItemResult<IssueStatement>>,
+    /// The checks' applicant lookups (`checks::LookupStatement`).
+    pub(crate) lookup:
+        Batcher<travdoc_store::people::ProbeRow, ItemResult<super::checks::LookupStatement>>,
     ttd: AllocationBatcher,
     passport: AllocationBatcher,
     legalization: AllocationBatcher,
@@ -294,6 +297,11 @@ impl Batches {
                 IssueStatement {
                     store: db.store().clone(),
                 },
+                metrics.clone(),
+            ),
+            lookup: of_statement(
+                MAX_BATCH,
+                super::checks::LookupStatement { db: db.clone() },
                 metrics.clone(),
             ),
             ttd: allocation(Kind::Ttd),

@@ -423,3 +423,28 @@ fn birth_date(text: &str) -> Option<travdoc_nic::BirthDate> {
         day: date.day(),
     })
 }
+
+/// The applicant lookups of the checks running at one moment, read with one statement on the
+/// read pool (`travdoc_store::people::lookup_batch`): at issuance every request re-checks, and
+/// one statement per issuance cost more than the lookups themselves.
+pub(crate) struct LookupStatement {
+    pub(crate) db: super::Db,
+}
+
+impl super::batch::BatchStatement for LookupStatement {
+    type Item = travdoc_store::people::ProbeRow;
+    type Outcome = travdoc_store::people::Lookup;
+    const NAME: &'static str = "checks lookup";
+
+    fn run<'a>(
+        &'a self,
+        probes: &'a [travdoc_store::people::ProbeRow],
+    ) -> super::batch::StatementFuture<'a, travdoc_store::people::Lookup> {
+        Box::pin(async move {
+            Ok(
+                travdoc_store::people::lookup_batch(self.db.reader(), self.db.backend(), probes)
+                    .await?,
+            )
+        })
+    }
+}

@@ -41,7 +41,7 @@ pub fn person_row(
     kind: Kind,
     mission: Option<&str>,
     person: &Person,
-    case_id: Option<&str>,
+    (case_id, previous_document): (Option<&str>, Option<&str>),
     now: &str,
 ) -> PersonRow {
     PersonRow {
@@ -53,6 +53,7 @@ pub fn person_row(
         birth_date: person.birth_date().to_owned(),
         sex: person.sex().to_owned(),
         case_id: case_id.map(str::to_owned),
+        previous_document: previous_document.map(str::to_owned),
         created_at: now.to_owned(),
     }
 }

@@ -134,7 +134,7 @@ impl Applicant<'_> {
             self.kind(),
             mission,
             self.person(),
-            self.case_id(),
+            (self.case_id(), self.previous().map(|(number, _)| number)),
             now,
         )
     }
@@ -153,32 +153,80 @@ pub(crate) async fn run_checks(
         return Ok(Vec::new());
     }
     let person = applicant.person();
+    let probe = travdoc_store::people::ProbeRow {
+        request_id: id.to_owned(),
+        issuing_state: issuing.country.clone(),
+        keys: Some(travdoc_store::people::ProbeKeys {
+            nic: person
+                .nic()
+                .and_then(crate::issuance::people::canonical_nic),
+            name_key: crate::issuance::people::name_key(person.surname(), person.given_names()),
+            birth_date: person.birth_date().to_owned(),
+            sex: person.sex().to_owned(),
+            previous: applicant.previous().map(|(number, _)| number.to_owned()),
+        }),
+    };
+    let found = lookup(issuing, probe).await?;
+    Ok(evaluate(issuing, created_at, applicant, found))
+}
+
+/// One applicant lookup, batched with the others of the moment.
+async fn lookup(
+    issuing: &Issuing,
+    probe: travdoc_store::people::ProbeRow,
+) -> Result<travdoc_store::people::Lookup, IssuanceError> {
+    issuing
+        .batches
+        .lookup
+        .submit(probe)
+        .await
+        .ok_or_else(|| crate::issuance::batch::lost("look up"))?
+}
+
+/// The lookup of an issuance's re-check, by the request's id alone (its applicant row holds
+/// the keys), so that it runs while the request is loaded and its number allocated; none when
+/// the checks are off. The issuing use cases pass its answer to [`recheck`].
+pub(crate) async fn lookup_for_issue(
+    issuing: &Issuing,
+    id: &str,
+) -> Result<Option<travdoc_store::people::Lookup>, IssuanceError> {
+    if !issuing.settings.checks {
+        return Ok(None);
+    }
+    let probe = travdoc_store::people::ProbeRow {
+        request_id: id.to_owned(),
+        issuing_state: issuing.country.clone(),
+        keys: None,
+    };
+    lookup(issuing, probe).await.map(Some)
+}
+
+/// The hits of `applicant` given what was looked up about it.
+fn evaluate(
+    issuing: &Issuing,
+    created_at: &str,
+    applicant: &Applicant<'_>,
+    found: travdoc_store::people::Lookup,
+) -> Vec<CheckHit> {
+    let person = applicant.person();
     let mut checks = checks::nic_checks(person);
     let previous = applicant.previous();
     if let Some((number, what)) = &previous {
-        checks.extend(sltd::hits(&issuing.db, person.nationality(), number, what).await?);
+        checks.extend(sltd::hits(
+            person.nationality(),
+            number,
+            what,
+            &found.listings,
+            found.own.as_ref(),
+        ));
         if person.nationality() == issuing.country {
-            let holder = travdoc_store::people::holder(issuing.db.reader(), number).await?;
             checks.extend(checks::previous_holder_check(
                 person,
                 number,
-                holder.as_ref().map(|(holder, _)| holder),
+                found.own.as_ref().and_then(|own| own.holder.as_ref()),
             ));
         }
     }
-    let name_key = crate::issuance::people::name_key(person.surname(), person.given_names());
-    let nic = person
-        .nic()
-        .and_then(crate::issuance::people::canonical_nic);
-    let probe = travdoc_store::people::Probe {
-        request_id: id,
-        nic: nic.as_deref(),
-        name_key: &name_key,
-        birth_date: person.birth_date(),
-        sex: person.sex(),
-        issuing_state: &issuing.country,
-    };
-    let related = travdoc_store::people::related(issuing.db.reader(), &probe).await?;
     let today = date_text(issuing.now().date());
     checks.extend(checks::person_checks(
         &PersonProbe {
@@ -189,9 +237,9 @@ pub(crate) async fn run_checks(
             today: &today,
             created_at,
         },
-        &related,
+        &found.related,
     ));
-    Ok(checks)
+    checks
 }
 
 /// The previous passport an application's issuance cancels: the one it names, when that is
@@ -226,35 +274,38 @@ pub(crate) async fn cancelled_previous(
 
 /// The checks run again just before issuance: an approved request they find something new
 /// about goes `on_hold` (ledgered) and is not issued; what an approver cleared stays cleared.
-/// The issuing use cases call this after loading the request.
+/// The issuing use cases call this after loading the request, with what
+/// [`lookup_for_issue`] read meanwhile (none: the checks are off).
 pub(crate) async fn recheck(
     issuing: &Issuing,
     actor: &Actor,
     record: &RequestRecord,
+    looked_up: Option<travdoc_store::people::Lookup>,
 ) -> Result<(), IssuanceError> {
-    if record.state != RequestState::Approved || !issuing.settings.checks {
+    let Some(looked_up) = looked_up else {
+        return Ok(());
+    };
+    if record.state != RequestState::Approved {
         return Ok(());
     }
     let found = match record.kind {
         Kind::Ttd => {
             let request: TtdRequest = serde_json::from_value(record.data.clone())?;
-            run_checks(
+            evaluate(
                 issuing,
-                &record.id,
                 &record.created_at,
                 &Applicant::Ttd(&request),
+                looked_up,
             )
-            .await?
         }
         Kind::Passport => {
             let application: PassportApplication = serde_json::from_value(record.data.clone())?;
-            run_checks(
+            evaluate(
                 issuing,
-                &record.id,
                 &record.created_at,
                 &Applicant::Passport(&application),
+                looked_up,
             )
-            .await?
         }
         Kind::Legalization => return Ok(()),
     };

@@ -9,7 +9,6 @@ use sha2::{Digest as _, Sha256};
 
 use crate::auth::Actor;
 use crate::issuance::checks::{CheckCode, CheckHit};
-use crate::issuance::db::Db;
 use crate::issuance::{IssuanceError, Records};
 use travdoc_store::ledger::{Entry, Event};
 use travdoc_store::sltd::{self as store, ImportRow, SltdRow};
@@ -297,17 +296,18 @@ pub async fn export(
 }
 
 /// `SLTD_HIT` for a document an applicant names (`what`: how the request names it): the
-/// lists' entries of that number for `issuing_state`, and our own revoked document of that
-/// number.
-pub async fn hits(
-    db: &Db,
+/// lists' entries of that number for `issuing_state` (`listings`), and our own document of that
+/// number when it is revoked (`own`, read with them by `travdoc_store::people::lookup`).
+pub fn hits(
     issuing_state: &str,
     number: &str,
     what: &str,
-) -> Result<Vec<CheckHit>, IssuanceError> {
+    listings: &[store::SltdRow],
+    own: Option<&travdoc_store::people::OwnDocument>,
+) -> Vec<CheckHit> {
     let mut found = Vec::new();
-    for listed in store::listings(db.reader(), number).await? {
-        if listed.issuing_state != issuing_state {
+    for listed in listings {
+        if listed.issuing_state != issuing_state || listed.document_number != number {
             continue;
         }
         found.push(CheckHit::new(
@@ -319,17 +319,18 @@ pub async fn hits(
             &format!("sltd import {} line {}", listed.import_id, listed.line),
         ));
     }
-    if let Some((kind, state, reason)) = store::own_document(db.reader(), number).await?
-        && state == "revoked"
+    if let Some(own) = own
+        && own.state == "revoked"
     {
         found.push(CheckHit::new(
             CheckCode::SltdHit,
             format!(
-                "the {what} {number} is our {kind}, revoked ({})",
-                reason.as_deref().unwrap_or("no reason recorded")
+                "the {what} {number} is our {}, revoked ({})",
+                own.kind,
+                own.reason.as_deref().unwrap_or("no reason recorded")
             ),
             "travdoc documents",
         ));
     }
-    Ok(found)
+    found
 }

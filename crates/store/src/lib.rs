@@ -23,6 +23,7 @@ pub mod people;
 pub mod pki;
 pub mod printing;
 pub mod requests;
+pub mod seed;
 pub mod sltd;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

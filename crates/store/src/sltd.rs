@@ -1,6 +1,6 @@
 //! Lost, stolen, revoked and invalidated travel documents (`svc_sltd_entries`, migration
-//! `0170_sltd.sql`): the imported lists, their imports, the lookup the checks before issuance
-//! make, and our own revoked documents for the export to INTERPOL.
+//! `0170_sltd.sql`): the imported lists, their imports, and our own revoked documents for the
+//! export to INTERPOL (the checks read the lists with `people::lookup`).
 
 use sqlx::Row as _;
 
@@ -106,34 +106,6 @@ pub async fn record_import(tx: &mut Transaction, import: &ImportRow) -> Result<(
     Ok(())
 }
 
-/// The listings of `document_number` (any state, any type), oldest report first.
-pub async fn listings(pool: &sqlx::AnyPool, document_number: &str) -> Result<Vec<SltdRow>> {
-    let rows = sqlx::query(
-        "SELECT issuing_state, document_type, document_number, status, reported_on, source, \
-         import_id, line FROM svc_sltd_entries WHERE document_number = $1 \
-         ORDER BY reported_on, issuing_state",
-    )
-    .bind(document_number)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::db("looking a document up in the SLTD lists"))?;
-    rows.iter()
-        .map(|row| {
-            Ok(SltdRow {
-                issuing_state: row.try_get("issuing_state")?,
-                document_type: row.try_get("document_type")?,
-                document_number: row.try_get("document_number")?,
-                status: row.try_get("status")?,
-                reported_on: row.try_get("reported_on")?,
-                source: row.try_get("source")?,
-                import_id: row.try_get("import_id")?,
-                line: row.try_get("line")?,
-            })
-        })
-        .collect::<std::result::Result<_, sqlx::Error>>()
-        .map_err(StoreError::db("looking a document up in the SLTD lists"))
-}
-
 /// One of our revoked documents, for the export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevokedRow {
@@ -168,25 +140,4 @@ pub async fn revoked_since(pool: &sqlx::AnyPool, since: &str) -> Result<Vec<Revo
         })
         .collect::<std::result::Result<_, sqlx::Error>>()
         .map_err(StoreError::db("listing revoked documents"))
-}
-
-/// Our own document `number`'s kind, state and reason, if we issued it.
-pub async fn own_document(
-    pool: &sqlx::AnyPool,
-    number: &str,
-) -> Result<Option<(String, String, Option<String>)>> {
-    let row = sqlx::query("SELECT kind, state, state_reason FROM svc_documents WHERE number = $1")
-        .bind(number)
-        .fetch_optional(pool)
-        .await
-        .map_err(StoreError::db("reading a document"))?;
-    row.map(|row| {
-        Ok((
-            row.try_get("kind")?,
-            row.try_get("state")?,
-            row.try_get("state_reason")?,
-        ))
-    })
-    .transpose()
-    .map_err(StoreError::db("reading a document"))
 }

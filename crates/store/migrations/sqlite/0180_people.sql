@@ -12,6 +12,7 @@ CREATE TABLE svc_request_people (
     birth_date  TEXT NOT NULL,      -- YYYY-MM-DD
     sex         TEXT NOT NULL,
     case_id     TEXT,
+    previous_document TEXT,        -- the previous passport the request names
     created_at  TEXT NOT NULL
 );
 CREATE INDEX svc_request_people_nic ON svc_request_people (nic);
