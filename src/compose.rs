@@ -578,6 +578,12 @@ impl PrinterPort for Printers {
     }
 }
 
+/// The configured printers on their own (`travdoc doctor` asks each for its state).
+pub fn printers_of(config: &Config) -> anyhow::Result<Arc<dyn PrinterPort>> {
+    let rendering = Arc::new(Rendering::new(&config.country)?);
+    Ok(Arc::new(open_printers(config, rendering)?))
+}
+
 fn open_printers(config: &Config, rendering: Arc<Rendering>) -> anyhow::Result<Printers> {
     let mut printers = BTreeMap::new();
     let default = travdoc_print::PrinterProfile::embedded_default()?;

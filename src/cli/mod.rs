@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 mod bench;
+mod doctor;
 mod ledger;
 mod legalization;
 mod mrz;
@@ -88,6 +89,14 @@ pub enum Command {
     /// Lost and stolen documents lists: `sltd import FILE`, `sltd export [--since DATE]`.
     #[command(subcommand)]
     Sltd(sltd::SltdCommand),
+    /// Checks this deployment: configuration, data dir space, database and migrations, HSM
+    /// and signers' keys, certificates and CRLs against their warning windows, the ledger,
+    /// printers. One line per check (ok, warn, fail, and what to do); exit 1 on any fail.
+    Doctor {
+        /// One JSON array of the checks instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Global options resolved into a configuration.
@@ -146,6 +155,10 @@ pub fn main() -> ExitCode {
         Command::Sltd(command) => cli
             .context()
             .and_then(|context| sltd::run(&context, command)),
+        Command::Doctor { json } => match cli.context() {
+            Ok(context) => doctor::run(&context, *json),
+            Err(error) => return doctor::config_failed(&error, *json),
+        },
     };
     match result {
         Ok(code) => code,

@@ -128,6 +128,83 @@ fn backend_of(url: &str) -> Result<Backend> {
     }
 }
 
+/// Where a database stands against this build's migrations, read without applying any
+/// (`travdoc doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    /// Versions recorded as applied (successfully).
+    pub applied: Vec<i64>,
+    /// Versions this build knows.
+    pub known: Vec<i64>,
+}
+
+impl MigrationState {
+    /// The known versions not applied.
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .filter(|version| !self.applied.contains(version))
+            .copied()
+            .collect()
+    }
+
+    /// Applied versions this build does not know (a newer build migrated the database).
+    pub fn unknown(&self) -> Vec<i64> {
+        self.applied
+            .iter()
+            .filter(|version| !self.known.contains(version))
+            .copied()
+            .collect()
+    }
+}
+
+/// Connects to `url` (one connection, nothing created or migrated) and compares its applied
+/// migrations with this build's. A SQLite file that does not exist is an error.
+pub async fn migration_state(url: &str) -> Result<MigrationState> {
+    sqlx::any::install_default_drivers();
+    let backend = backend_of(url)?;
+    let connect_error = |source| StoreError::Connect { backend, source };
+    let mut options = AnyConnectOptions::from_str(url).map_err(connect_error)?;
+    if backend == Backend::Sqlite {
+        // Read-only, and never create the file.
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or_default();
+        options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=ro"))
+            .map_err(connect_error)?;
+    }
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(connect_error)?;
+    let migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    let known = migrator
+        .iter()
+        .filter(|migration| !migration.migration_type.is_down_migration())
+        .map(|migration| migration.version)
+        .collect();
+    let applied = match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+        .fetch_all(&pool)
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .map(|row| sqlx::Row::try_get::<i64, _>(row, "version"))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(StoreError::db("reading the applied migrations"))?,
+        // No migrations table: nothing applied yet.
+        Err(sqlx::Error::Database(_)) => Vec::new(),
+        Err(error) => return Err(StoreError::db("reading the applied migrations")(error)),
+    };
+    pool.close().await;
+    Ok(MigrationState { applied, known })
+}
+
 impl Store {
     /// Connects (`sqlite:` URL or `postgres://`), and runs the migrations of that backend.
     pub async fn connect(url: &str) -> Result<Self> {
