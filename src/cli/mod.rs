@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 
+mod backup;
 mod bench;
 mod doctor;
 mod ledger;
@@ -97,17 +98,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A consistent copy of the data dir's records while `serve` runs (SQLite snapshot, PKI
+    /// export, configuration; never the HSM's keys), with a manifest of checksums.
+    Backup {
+        /// The archive to write (a new file).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restores a backup into the (new) data dir given with --data-dir; refuses a damaged or
+    /// partial file and writes nothing then.
+    Restore {
+        /// The archive `travdoc backup` wrote.
+        file: PathBuf,
+    },
 }
 
 /// Global options resolved into a configuration.
 pub struct Context {
     pub config: Config,
+    /// The configuration file given (`--config`), if any.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Cli {
     fn context(&self) -> anyhow::Result<Context> {
         let config = Config::load(self.config.as_deref(), Some(&self.data_dir))?;
-        Ok(Context { config })
+        Ok(Context {
+            config,
+            config_file: self.config.clone(),
+        })
     }
 }
 
@@ -155,6 +174,12 @@ pub fn main() -> ExitCode {
         Command::Sltd(command) => cli
             .context()
             .and_then(|context| sltd::run(&context, command)),
+        Command::Backup { out } => cli
+            .context()
+            .and_then(|context| backup::backup(&context, out)),
+        Command::Restore { file } => cli
+            .context()
+            .and_then(|context| backup::restore(&context, file)),
         Command::Doctor { json } => match cli.context() {
             Ok(context) => doctor::run(&context, *json),
             Err(error) => return doctor::config_failed(&error, *json),

@@ -8,6 +8,7 @@ mod common;
 mod api_domain;
 mod api_input;
 mod api_matrix;
+mod backup;
 mod checks;
 mod contract;
 mod e2e_crash;
