@@ -4,7 +4,9 @@
 # Usage: scripts/install-system-deps.sh [--with-test-tools]
 set -euo pipefail
 
-runtime=(softhsm2 opensc fonts-ocr-b fonts-noto-core fonts-dejavu-core pkg-config libssl-dev)
+# curl, jq and poppler-utils: the README's first-hour tour (API calls, JSON, the PDF's barcode).
+runtime=(softhsm2 opensc fonts-ocr-b fonts-noto-core fonts-dejavu-core pkg-config libssl-dev
+         curl jq poppler-utils)
 test_tools=(openssl postgresql poppler-utils dmtx-utils zbar-tools cups-ipp-utils avahi-daemon dbus
             chromium chromium-driver imagemagick sqlite3 python3-ldap python3-venv)
 

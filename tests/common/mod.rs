@@ -26,7 +26,7 @@ pub struct Server {
     pub enrolment_code: Option<String>,
     pub data_dir: PathBuf,
     /// The environment `serve` was started with (the database among it), for the CLI.
-    env: Vec<(String, String)>,
+    pub env: Vec<(String, String)>,
     child: Child,
     _dir: Option<tempfile::TempDir>,
     client: Client<HttpConnector, Full<Bytes>>,

@@ -24,4 +24,5 @@ mod person_checks;
 mod print_once;
 mod sltd;
 mod tls;
+mod tour;
 mod verify_callers;
