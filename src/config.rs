@@ -25,7 +25,7 @@ pub enum ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where runtime state lives (token, database, spool, exports). Default `./var`.
@@ -66,7 +66,7 @@ pub struct Config {
 }
 
 /// When the ledger signs checkpoints (with the ledger key in the HSM).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerSettings {
     /// The log origin (first checkpoint line and key name). Default
@@ -90,7 +90,7 @@ impl Default for LedgerSettings {
 }
 
 /// Where the PKCS#11 module and token are.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HsmConfig {
     /// Path of the PKCS#11 module. Default: SoftHSM2.

@@ -10,6 +10,7 @@ use crate::config::Config;
 
 mod backup;
 mod bench;
+pub mod config_doc;
 mod doctor;
 mod ledger;
 mod legalization;
@@ -98,6 +99,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The configuration: `config example` (annotated TOML at the defaults), `config
+    /// reference` (the table of docs/configuration.md).
+    #[command(subcommand)]
+    Config(config_doc::ConfigCommand),
     /// A consistent copy of the data dir's records while `serve` runs (SQLite snapshot, PKI
     /// export, configuration; never the HSM's keys), with a manifest of checksums.
     Backup {
@@ -174,6 +179,7 @@ pub fn main() -> ExitCode {
         Command::Sltd(command) => cli
             .context()
             .and_then(|context| sltd::run(&context, command)),
+        Command::Config(command) => config_doc::run(command),
         Command::Backup { out } => cli
             .context()
             .and_then(|context| backup::backup(&context, out)),

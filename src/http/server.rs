@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use super::error::ApiError;
 
 /// The server's limits (`[http]` in the configuration; see `Config::http`).
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpLimits {
     /// Open connections at most (`TRAVDOC_MAX_CONNECTIONS`); one more is closed at once.

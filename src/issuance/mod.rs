@@ -162,7 +162,7 @@ pub fn rfc3339_unix(seconds: u64) -> String {
 }
 
 /// Service settings beyond the number formats.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Base URL a verifier's QR scan opens (the seal follows after `#`).

@@ -41,7 +41,7 @@ impl Kind {
 
 /// Number formats per kind: literal characters A-Z/0-9, `{year}` (4 digits) and `{seq:N}`
 /// (the counter, zero-padded to N digits). A format with `{year}` restarts its counter each year.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NumberingConfig {
     /// Default `N{seq:7}` (8 characters, fits the TD3 document-number field).

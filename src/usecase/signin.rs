@@ -20,7 +20,7 @@ use travdoc_store::identity::{self as store, SessionRow, Throttle, UserChange, U
 use travdoc_store::ledger::{Entry, Event};
 
 /// The console's session and throttling limits (`[auth]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// A session ends after this long without a request (`TRAVDOC_SESSION_IDLE_MINUTES`).

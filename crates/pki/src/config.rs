@@ -125,6 +125,15 @@ impl std::fmt::Display for Period {
     }
 }
 
+impl serde::Serialize for Period {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl<'de> Deserialize<'de> for Period {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -133,7 +142,7 @@ impl<'de> Deserialize<'de> for Period {
 }
 
 /// Private-key usage period and certificate validity of one kind of key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lifetime {
     /// Private-key usage period (PKUP).
@@ -143,7 +152,7 @@ pub struct Lifetime {
 }
 
 /// The `[pki]` section. Defaults follow ICAO 9303-12 Table 1 for 10-year passports.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PkiConfig {
     /// Key algorithm for every PKI key: `ec-p256` (default), `ec-p384`, `ec-brainpoolP256r1`,
