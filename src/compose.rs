@@ -509,6 +509,12 @@ impl PrinterPort for Printers {
         self.printers.keys().cloned().collect()
     }
 
+    fn serves(&self, printer: &str, mission: Option<&str>) -> bool {
+        self.printers
+            .get(printer)
+            .is_some_and(|(profile, _)| profile.serves(mission))
+    }
+
     fn check(&self) -> BoxFuture<'_, Vec<(String, Result<serde_json::Value, String>)>> {
         Box::pin(async move {
             let mut answers = Vec::new();

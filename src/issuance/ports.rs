@@ -163,6 +163,11 @@ pub trait PrinterPort: Send + Sync {
         job_name: &'a str,
         input: &'a RenderInput,
     ) -> BoxFuture<'a, Result<Printed, String>>;
+    /// Whether an officer of `mission` (`None`: headquarters) may print on `printer` (see
+    /// `travdoc_print::PrinterProfile::serves`).
+    fn serves(&self, _printer: &str, mission: Option<&str>) -> bool {
+        mission.is_none()
+    }
     /// Asks every printer for its state: `(name, Ok(attributes) or Err(why unreachable))`.
     fn check(&self) -> BoxFuture<'_, Vec<(String, Result<serde_json::Value, String>)>> {
         Box::pin(async move {

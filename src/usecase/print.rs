@@ -144,6 +144,17 @@ pub async fn print_document(
             format!("no printer named `{printer}`"),
         ));
     }
+    // A mission prints only on its own printers.
+    let mission = actor.mission.as_ref().map(|mission| mission.as_str());
+    if !printing.printers.serves(printer, mission) {
+        return Err(IssuanceError::invalid(
+            "printer",
+            format!(
+                "`{printer}` is not a printer of mission {}",
+                mission.unwrap_or_default()
+            ),
+        ));
+    }
     let status = record.status(printing.now().date());
     if status != DocumentStatus::Valid {
         return Err(IssuanceError::WrongState {
@@ -466,6 +477,17 @@ pub async fn reconcile_interrupted(
 /// The configured printers' names.
 pub fn printer_names(printing: &Printing) -> Vec<String> {
     printing.printers.printers()
+}
+
+/// The printers `actor` may print on (a mission's own; every one for headquarters).
+pub fn printers_of(printing: &Printing, actor: &Actor) -> Vec<String> {
+    let mission = actor.mission.as_ref().map(|mission| mission.as_str());
+    printing
+        .printers
+        .printers()
+        .into_iter()
+        .filter(|printer| printing.printers.serves(printer, mission))
+        .collect()
 }
 
 /// Every configured printer's state (reachability and attributes).

@@ -832,7 +832,7 @@ pub async fn document_page(
     let is_ttd = view.kind == Kind::Ttd.as_str();
     let role = session.actor.role;
     let printers = if role.may(Act::Print) && valid {
-        crate::usecase::print::printer_names(state.service.printing())
+        crate::usecase::print::printers_of(state.service.printing(), &session.actor)
     } else {
         Vec::new()
     };

@@ -114,3 +114,77 @@ async fn an_interrupted_print_job_is_closed_on_the_next_start() -> TestResult {
     assert!(closed, "no ledger entry closing the interrupted job");
     Ok(())
 }
+
+/// Printers bound to missions: a mission prints only on a printer that names it (or `*`, the
+/// embedded folder printer); a headquarters printer (no missions) is not a mission's;
+/// headquarters staff print anywhere. Nothing is printed on a refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mission_prints_only_on_its_own_printers() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir_all(&profiles)?;
+    let profile = |name: &str, missions: &str| {
+        let folder = dir.path().join(name);
+        format!(
+            "name = \"{name}\"\ndriver = \"folder\"\nfolder = \"{}\"\nmedia = \"iso_a4_210x297mm\"\n\
+             dpi = 300\ntemplates = [\"ttd-sheet\", \"passport-datapage\"]\n{missions}\n",
+            folder.display()
+        )
+    };
+    std::fs::write(
+        profiles.join("kwi.toml"),
+        profile("kwi-folder", "missions = [\"KWI\"]"),
+    )?;
+    std::fs::write(profiles.join("hq.toml"), profile("hq-folder", ""))?;
+    std::fs::write(
+        profiles.join("lon.toml"),
+        profile("lon-folder", "missions = [\"LON\", \"PAR\"]"),
+    )?;
+    let profiles_text = profiles.to_str().ok_or("path")?.to_owned();
+    let data_dir = dir.path().join("var");
+    let server = Server::start_in(
+        &data_dir,
+        &[("TRAVDOC_PRINTER_PROFILES", profiles_text.as_str())],
+        None,
+    )?;
+    let staff = Staff::create(&server).await?;
+    let first = common::issue_ttd(&server, &staff).await?;
+    let second = common::issue_ttd(&server, &staff).await?;
+    let number = |issued: &serde_json::Value| -> Result<String, Box<dyn std::error::Error>> {
+        Ok(issued["document_number"]
+            .as_str()
+            .ok_or("number")?
+            .to_owned())
+    };
+    let print = |number: String, token: String, printer: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .call(
+                    "POST",
+                    &format!("/v1/documents/{number}/print"),
+                    Some(&token),
+                    Some(&json!({"printer": printer})),
+                )
+                .await
+        }
+    };
+    // The London mission: not on Kuwait's printer, not on headquarters'.
+    for printer in ["kwi-folder", "hq-folder"] {
+        let refused = print(number(&first)?, staff.mission.clone(), printer).await?;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert_eq!(refused.field(), "printer");
+        assert!(
+            std::fs::read_dir(dir.path().join(printer))
+                .map(|entries| entries.count() == 0)
+                .unwrap_or(true)
+        );
+    }
+    // On its own.
+    let printed = print(number(&first)?, staff.mission.clone(), "lon-folder").await?;
+    assert_eq!(printed.status, 200, "{}", printed.body);
+    // Headquarters prints anywhere, a mission's printer included.
+    let printed = print(number(&second)?, staff.issuer.clone(), "kwi-folder").await?;
+    assert_eq!(printed.status, 200, "{}", printed.body);
+    Ok(())
+}

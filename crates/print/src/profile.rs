@@ -42,6 +42,9 @@ pub struct PrinterProfile {
     pub offset_y_mm: f32,
     /// Templates this printer prints.
     pub templates: Vec<String>,
+    /// The missions whose officers may print on it (`*`: every mission). Empty: a
+    /// headquarters printer, which no mission uses. Headquarters staff print on any printer.
+    pub missions: Vec<String>,
     /// The file the profile came from (for messages).
     pub source: String,
 }
@@ -60,6 +63,8 @@ struct RawProfile {
     #[serde(default)]
     offset_y_mm: f32,
     templates: Vec<String>,
+    #[serde(default)]
+    missions: Vec<String>,
 }
 
 /// The embedded default printer profile (a hot folder under `var/spool/`).
@@ -175,6 +180,18 @@ impl PrinterProfile {
                 ),
             ));
         }
+        if let Some(bad) = raw.missions.iter().find(|mission| {
+            mission.as_str() != "*"
+                && !((3..=8).contains(&mission.len())
+                    && mission
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'))
+        }) {
+            return Err(field_error(
+                "missions",
+                format!("{bad:?} is not a mission code (3-8 of A-Z 0-9 -) or *"),
+            ));
+        }
         Ok(PrinterProfile {
             name: raw.name,
             connection,
@@ -183,8 +200,20 @@ impl PrinterProfile {
             offset_x_mm: raw.offset_x_mm,
             offset_y_mm: raw.offset_y_mm,
             templates: raw.templates,
+            missions: raw.missions,
             source: file.to_string(),
         })
+    }
+
+    /// Whether an officer of `mission` (`None`: headquarters) may print on this printer.
+    pub fn serves(&self, mission: Option<&str>) -> bool {
+        match mission {
+            None => true,
+            Some(mission) => self
+                .missions
+                .iter()
+                .any(|listed| listed == "*" || listed == mission),
+        }
     }
 
     /// Reads one profile file.
@@ -324,6 +353,24 @@ templates = ["ttd-sheet"]
             matches!(error, PrintError::ProfileSyntax { ref file, .. } if file == "bad.toml"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_printer_serves_the_missions_it_names() {
+        let text = |missions: &str| {
+            format!(
+                "name = \"p\"\ndriver = \"folder\"\nfolder = \"x\"\nmedia = \"iso_a4_210x297mm\"\n\
+                 dpi = 300\ntemplates = [\"ttd-sheet\"]\n{missions}\n"
+            )
+        };
+        let kwi = PrinterProfile::from_toml("kwi.toml", &text("missions = [\"KWI\"]")).unwrap();
+        assert!(kwi.serves(Some("KWI")) && kwi.serves(None) && !kwi.serves(Some("LON")));
+        let hq = PrinterProfile::from_toml("hq.toml", &text("")).unwrap();
+        assert!(hq.serves(None) && !hq.serves(Some("KWI")));
+        let any = PrinterProfile::from_toml("any.toml", &text("missions = [\"*\"]")).unwrap();
+        assert!(any.serves(Some("LON")));
+        let bad = PrinterProfile::from_toml("bad.toml", &text("missions = [\"kwi\"]"));
+        assert!(bad.unwrap_err().to_string().contains("missions"));
     }
 
     #[test]
