@@ -164,6 +164,7 @@ impl Role {
             ReadLedger => matches!(self, Auditor | Admin),
             ManageUsers | ImportSltd => self == Admin,
             ExportSltd => matches!(self, Auditor | Admin),
+            ReadReports => matches!(self, Issuer | Approver | Auditor | Admin),
         }
     }
 }
@@ -206,6 +207,8 @@ pub enum Act {
     ImportSltd,
     /// Export our lost, stolen and revoked documents.
     ExportSltd,
+    /// Read the reports (issuances, print jobs, spoilage, stock).
+    ReadReports,
 }
 
 /// A mission code (e.g. `LON`, `KWI-1`): 3 to 8 of A-Z, 0-9, '-'.

@@ -957,6 +957,23 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser.click("#revoke").await?;
     browser.wait_for_text("#doc-status", "revoked").await?;
     assert!(browser.exists("#flash").await?);
+    // The approver's reports: the issuance drawn on the server (one bar of one TTD), the
+    // London mission's row, the print job, and each table as CSV.
+    browser.click("#nav-reports").await?;
+    browser.wait_for("#issuance-chart svg").await?;
+    assert!(browser.exists("#issuance-chart svg rect title").await?);
+    let issued = browser.text("#table-issuances").await?;
+    assert!(issued.contains("ttd") && issued.contains("LON"), "{issued}");
+    assert!(
+        browser
+            .text("#table-print-jobs")
+            .await?
+            .contains("default-folder")
+    );
+    assert!(browser.exists("#csv-stock").await?);
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.screenshot("console-reports-desktop", 1280).await?;
+    browser.screenshot("console-reports-phone", 390).await?;
     browser.sign_out().await?;
     browser
         .goto(&format!("{}/verify?lang=si", server.url))

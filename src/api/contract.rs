@@ -447,6 +447,27 @@ pub fn constrain(document: &mut Value, printers: &[String]) {
     );
     parameter(
         document,
+        "/v1/reports/{report}",
+        "report",
+        json!({ "type": "string",
+                "enum": crate::usecase::reports::ReportName::ALL.map(|name| name.as_str()) }),
+    );
+    for name in ["from", "to"] {
+        parameter(
+            document,
+            "/v1/reports/{report}",
+            name,
+            json!({ "type": ["string", "null"], "pattern": "^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$" }),
+        );
+    }
+    parameter(
+        document,
+        "/v1/reports/{report}",
+        "format",
+        json!({ "type": ["string", "null"], "enum": ["json", "csv", "", null] }),
+    );
+    parameter(
+        document,
         "/v1/sltd/export",
         "since",
         json!({ "type": ["string", "null"], "format": "date",

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod legalizations;
 pub mod passports;
 pub mod pki;
+pub mod reports;
 pub mod requests;
 pub mod sltd;
 pub mod ttds;
@@ -108,6 +109,7 @@ fn replay(stored: idempotency::StoredResponse, success: StatusCode) -> Response 
         pki::csca, pki::signers, pki::certificates, pki::certificate, pki::crl, pki::crls, pki::crl_numbered, pki::masterlist,
         ledger::checkpoint, ledger::proof, ledger::export,
         sltd::import, sltd::export,
+        reports::get,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth, &SharedAnswers),
@@ -205,6 +207,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/documents/{number}/clear-arrival",
             post(documents::clear_arrival),
         )
+        .route("/v1/reports/{report}", get(reports::get))
         .route("/v1/sltd/imports", post(sltd::import))
         .route("/v1/sltd/export", get(sltd::export))
         .route("/v1/verify", post(verify::verify))

@@ -17,6 +17,7 @@ pub mod personalize;
 pub mod print;
 pub mod publication;
 pub mod read;
+pub mod reports;
 pub mod request;
 pub mod revoke;
 pub mod signin;

@@ -159,6 +159,7 @@ fn abilities(actor: &Actor) -> minijinja::Value {
         clear_arrival => role.may(Act::ClearArrival),
         ledger => role.may(Act::ReadLedger),
         users => role.may(Act::ManageUsers),
+        reports => role.may(Act::ReadReports),
     }
 }
 
@@ -452,6 +453,80 @@ pub async fn people(
             documents => documents.map(Serde),
         },
     )
+}
+
+/// `GET /console/reports`: every report over a range of days, with the issuances drawn as an
+/// SVG chart on the server (`usecase::reports`, as `GET /v1/reports/{report}`).
+pub async fn reports(
+    State(state): State<AppState>,
+    session: Session,
+    range: Result<Query<crate::usecase::reports::ReportQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    use crate::usecase::reports::{self, ReportName};
+    require(&session, Act::ReadReports, "read reports")?;
+    let range = query(range);
+    let mut all = Vec::new();
+    for name in ReportName::ALL {
+        all.push(reports::report(state.service.records(), name, &range).await?);
+    }
+    let chart = all.first().map(reports::issuance_chart).unwrap_or_default();
+    let (from, to) = all
+        .first()
+        .map(|report| (report.from.clone(), report.to.clone()))
+        .unwrap_or_default();
+    page(
+        "reports.html",
+        &session,
+        "Reports",
+        None,
+        context! {
+            reports => Serde(all),
+            chart => chart,
+            from => from,
+            to => to,
+            titles => Serde(serde_json::json!({
+                "issuances": "Issuances by day, kind and mission",
+                "print-jobs": "Print jobs by day, printer and state",
+                "spoiled": "Blanks spoiled by day, type and location",
+                "stock": "Blank stock now, by type, location and state",
+            })),
+        },
+    )
+}
+
+/// `GET /console/reports/{report}.csv`: one report as CSV (the API's figures).
+pub async fn report_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(file): Path<String>,
+    range: Result<Query<crate::usecase::reports::ReportQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    use crate::usecase::reports::{self, ReportName};
+    require(&session, Act::ReadReports, "read reports")?;
+    let name = file
+        .strip_suffix(".csv")
+        .and_then(ReportName::parse)
+        .ok_or_else(|| {
+            WebError::Refused(crate::http::error::ApiError::not_found("no such report"))
+        })?;
+    let report = reports::report(state.service.records(), name, &query(range)).await?;
+    let body = report.csv()?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"travdoc-{}-{}-{}.csv\"",
+                    name.as_str(),
+                    report.from,
+                    report.to
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /console/ttds/new`: the TTD request form (missions).

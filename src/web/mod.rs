@@ -160,6 +160,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/people.html"),
     ),
     (
+        "reports.html",
+        include_str!("../../templates/web/reports.html"),
+    ),
+    (
         "ttd_new.html",
         include_str!("../../templates/web/ttd_new.html"),
     ),
@@ -346,6 +350,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/console/users/{name}/{act}", post(signin::user_act))
         .route("/console/find", get(console::find))
         .route("/console/people", get(console::people))
+        .route("/console/reports", get(console::reports))
+        .route("/console/reports/{file}", get(console::report_csv))
         .route(
             "/console/requests/ttd/{id}/correct",
             get(console::ttd_correction_form).post(console::ttd_correct),
@@ -404,6 +410,20 @@ mod tests {
             );
             if let Err(error) = environment.add_template(name, source) {
                 panic!("{name}: {error:#}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_template_file_is_registered() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/web");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".html") {
+                assert!(
+                    TEMPLATES.iter().any(|(registered, _)| *registered == name),
+                    "templates/web/{name} is not in TEMPLATES"
+                );
             }
         }
     }

@@ -22,6 +22,7 @@ mod live_pki;
 mod load_tool;
 mod person_checks;
 mod print_once;
+mod reports;
 mod sltd;
 mod tls;
 mod tour;

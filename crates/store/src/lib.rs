@@ -22,6 +22,7 @@ pub mod numbers;
 pub mod people;
 pub mod pki;
 pub mod printing;
+pub mod reports;
 pub mod requests;
 pub mod seed;
 pub mod sltd;
