@@ -1334,3 +1334,95 @@ async fn a_held_request_shows_its_checks_and_an_approver_clears_then_rejects() -
     browser.close().await?;
     Ok(())
 }
+
+/// The passport application form: an issuer fills it in with a photo file, sees the photo as
+/// the data page crops it before sending, and the application goes through approval to a
+/// personalized passport; a photo too small for DG2 is refused, naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport() -> TestResult {
+    let server = Server::start()?;
+    let codes = [
+        add_user(&server, "issuer-web", "issuer", None)?,
+        add_user(&server, "approver-pp", "approver", None)?,
+    ];
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+    let issuer = browser.enrol(&server.url, "issuer-web", &codes[0]).await?;
+    let approver = browser.enrol(&server.url, "approver-pp", &codes[1]).await?;
+    let dir = tempfile::tempdir()?;
+    let jpeg = |width: u32, height: u32| -> Result<std::path::PathBuf, BoxError> {
+        let image = image::GrayImage::from_fn(width, height, |x, y| {
+            image::Luma([((x * 7 + y * 3) % 256) as u8])
+        });
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 60).encode_image(&image)?;
+        let path = dir.path().join(format!("portrait-{width}x{height}.jpg"));
+        std::fs::write(&path, bytes)?;
+        Ok(path)
+    };
+    let fill = |photo: std::path::PathBuf| {
+        let browser = &browser;
+        async move {
+            browser.click("#new-passport").await?;
+            browser.wait_for("#submit-application").await?;
+            browser.type_into("#f-surname", "Silva").await?;
+            browser.type_into("#f-given_names", "Ama").await?;
+            browser.type_into("#f-nationality", "LKA").await?;
+            browser.set_value("#f-birth_date", "1990-02-01").await?;
+            browser.select("#f-sex", "F").await?;
+            browser.type_into("#f-nic", "199053201234").await?;
+            let input = browser.find("#f-photo").await?;
+            browser
+                .cmd(
+                    "POST",
+                    &format!("/element/{input}/value"),
+                    Some(json!({"text": photo.display().to_string()})),
+                )
+                .await?;
+            Ok::<_, BoxError>(())
+        }
+    };
+
+    browser.sign_in(&server.url, &issuer).await?;
+    // Too small a photo: refused, naming it.
+    fill(jpeg(120, 160)?).await?;
+    browser.click("#submit-application").await?;
+    browser.wait_for("#form-error").await?;
+    assert!(browser.text("#form-error").await?.contains("photo"));
+    browser.goto(&format!("{}/console", server.url)).await?;
+    // A proper one: previewed in the data page's frame before it is sent.
+    fill(jpeg(240, 320)?).await?;
+    browser
+        .wait_for("#photo-preview[src^='data:image/jpeg']")
+        .await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser
+        .screenshot("console-passport-application-desktop", 1280)
+        .await?;
+    browser
+        .screenshot("console-passport-application-phone", 390)
+        .await?;
+    browser.click("#submit-application").await?;
+    browser.wait_for("#request-state").await?;
+    assert_eq!(browser.text("#request-state").await?, "requested");
+    let id = browser.text("#request-id").await?;
+    browser.sign_out().await?;
+
+    browser.sign_in(&server.url, &approver).await?;
+    browser
+        .goto(&format!("{}/console/requests/passport/{id}", server.url))
+        .await?;
+    browser.click("#approve").await?;
+    browser.wait_for_text("#request-state", "approved").await?;
+    browser.sign_out().await?;
+
+    browser.sign_in(&server.url, &issuer).await?;
+    browser
+        .goto(&format!("{}/console/requests/passport/{id}", server.url))
+        .await?;
+    browser.click("#issue").await?;
+    browser.wait_for("#doc-number").await?;
+    assert!(browser.text("#doc-number").await?.starts_with('N'));
+    browser.close().await?;
+    Ok(())
+}

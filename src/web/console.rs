@@ -160,6 +160,7 @@ fn abilities(actor: &Actor) -> minijinja::Value {
         ledger => role.may(Act::ReadLedger),
         users => role.may(Act::ManageUsers),
         reports => role.may(Act::ReadReports),
+        apply_passport => role.may(Act::ApplyPassport),
     }
 }
 
@@ -213,6 +214,7 @@ fn flash(key: &str) -> Option<&'static str> {
         "returned" => "The request is returned to its requester.",
         "rejected" => "The request is rejected.",
         "corrected" => "The corrected request was stored and checked again.",
+        "applied" => "The passport application was stored. Another officer must approve it.",
         "issued" => "Issued: the document number is allocated and the seal is signed.",
         "printed" => "Sent to the printer.",
         "revoked" => "The document is revoked.",
@@ -527,6 +529,138 @@ pub async fn report_csv(
         body,
     )
         .into_response())
+}
+
+/// The passport application form's text fields (the photo comes as a file).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct PassportForm {
+    pub surname: String,
+    pub given_names: String,
+    pub nationality: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub place_of_birth: String,
+    pub personal_number: String,
+    pub nic: String,
+    pub nic_absent_reason: String,
+    pub validity_years: String,
+    pub previous_document_number: String,
+    pub previous_document_status: String,
+}
+
+/// `GET /console/passports/new`: the passport application form (issuers), with the photo
+/// upload and its preview.
+pub async fn passport_form(session: Session) -> Result<Html<String>, WebError> {
+    require(&session, Act::ApplyPassport, "take passport applications")?;
+    page(
+        "passport_new.html",
+        &session,
+        "Passport application",
+        None,
+        context! { form => Serde(PassportForm::default()) },
+    )
+}
+
+/// The largest passport form: the photo's 64 KiB and the text fields.
+const PASSPORT_FORM_FIELD_BYTES: usize = 1024;
+
+/// `POST /console/passports` (multipart): `request::apply_passport`, as
+/// `POST /v1/passport-applications`.
+pub async fn passport_create(
+    State(state): State<AppState>,
+    session: Session,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, WebError> {
+    use base64::Engine as _;
+    let mut multipart = multipart.map_err(|_| WebError::Field {
+        field: "form",
+        message: "the form could not be read".to_owned(),
+    })?;
+    let mut form = PassportForm::default();
+    let mut csrf = String::new();
+    let mut photo: Vec<u8> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::Field {
+        field: "form",
+        message: "the form could not be read".to_owned(),
+    })? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "photo" {
+            // DG2's limit, plus one byte so that a larger file is refused by the domain rule.
+            photo = super::verify_page::read_field(field, "photo", 65_536).await?;
+            continue;
+        }
+        let text = super::verify_page::read_text(field, "form", PASSPORT_FORM_FIELD_BYTES).await?;
+        let text = text.trim().to_owned();
+        match name.as_str() {
+            "csrf" => csrf = text,
+            "surname" => form.surname = text,
+            "given_names" => form.given_names = text,
+            "nationality" => form.nationality = text.to_ascii_uppercase(),
+            "birth_date" => form.birth_date = text,
+            "sex" => form.sex = text,
+            "place_of_birth" => form.place_of_birth = text,
+            "personal_number" => form.personal_number = text.to_ascii_uppercase(),
+            "nic" => form.nic = text,
+            "nic_absent_reason" => form.nic_absent_reason = text,
+            "validity_years" => form.validity_years = text,
+            "previous_document_number" => form.previous_document_number = text.to_ascii_uppercase(),
+            "previous_document_status" => form.previous_document_status = text,
+            _ => {}
+        }
+    }
+    session.check_csrf(&csrf)?;
+    require(&session, Act::ApplyPassport, "take passport applications")?;
+    let validity_years = match form.validity_years.as_str() {
+        "" => None,
+        text => Some(text.parse::<u8>().map_err(|_| WebError::Field {
+            field: "validity_years",
+            message: "must be 5 or 10".to_owned(),
+        })?),
+    };
+    let body = crate::issuance::input::PassportApplicationBody {
+        surname: form.surname.clone(),
+        given_names: form.given_names.clone(),
+        nationality: form.nationality.clone(),
+        birth_date: form.birth_date.clone(),
+        sex: form.sex.clone(),
+        place_of_birth: optional(&form.place_of_birth),
+        personal_number: optional(&form.personal_number),
+        validity_years,
+        photo: base64::engine::general_purpose::STANDARD.encode(&photo),
+        nic: optional(&form.nic),
+        nic_absent_reason: optional(&form.nic_absent_reason),
+        previous_document_number: optional(&form.previous_document_number),
+        previous_document_status: optional(&form.previous_document_status),
+    };
+    match crate::usecase::request::apply_passport(
+        state.service.issuing(),
+        &session.actor,
+        &body,
+        None,
+    )
+    .await
+    {
+        Ok(view) => Ok(see_other(&format!(
+            "/console/requests/passport/{}?msg=applied",
+            view.id
+        ))),
+        Err(error) => {
+            let error = WebError::from(error);
+            let status = error.status();
+            let html = page(
+                "passport_new.html",
+                &session,
+                "Passport application",
+                None,
+                context! {
+                    form => Serde(form),
+                    error => error.public_message(),
+                    error_field => error.field(),
+                },
+            )?;
+            Ok((status, html).into_response())
+        }
+    }
 }
 
 /// `GET /console/ttds/new`: the TTD request form (missions).

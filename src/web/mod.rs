@@ -164,6 +164,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/reports.html"),
     ),
     (
+        "passport_new.html",
+        include_str!("../../templates/web/passport_new.html"),
+    ),
+    (
         "ttd_new.html",
         include_str!("../../templates/web/ttd_new.html"),
     ),
@@ -180,6 +184,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 const STYLESHEET: &str = include_str!("../../templates/web/web.css");
 const VERIFY_SCRIPT: &str = include_str!("../../templates/web/verify.js");
 const PASSKEYS_SCRIPT: &str = include_str!("../../templates/web/passkeys.js");
+const PHOTO_SCRIPT: &str = include_str!("../../templates/web/photo.js");
 
 fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
@@ -257,6 +262,10 @@ async fn passkeys_script() -> Response {
     script(PASSKEYS_SCRIPT)
 }
 
+async fn photo_script() -> Response {
+    script(PHOTO_SCRIPT)
+}
+
 fn script(text: &'static str) -> Response {
     (
         [
@@ -327,6 +336,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/static/web.css", get(stylesheet))
         .route("/static/verify.js", get(verify_script))
         .route("/static/passkeys.js", get(passkeys_script))
+        .route("/static/photo.js", get(photo_script))
         // The public page; `/v` is the default QR base path (`<verify_url>#<seal>`).
         .route("/verify", get(verify_page::show).post(verify_page::submit))
         .route("/v", get(verify_page::show).post(verify_page::submit))
@@ -350,6 +360,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/console/users/{name}/{act}", post(signin::user_act))
         .route("/console/find", get(console::find))
         .route("/console/people", get(console::people))
+        .route("/console/passports/new", get(console::passport_form))
+        .route("/console/passports", post(console::passport_create))
         .route("/console/reports", get(console::reports))
         .route("/console/reports/{file}", get(console::report_csv))
         .route(

@@ -281,7 +281,7 @@ pub async fn show(
 
 /// Reads one form field, refusing it as soon as it passes `limit` bytes (nothing larger is
 /// ever held in memory).
-async fn read_field(
+pub(super) async fn read_field(
     mut field: axum::extract::multipart::Field<'_>,
     label: &'static str,
     limit: usize,
@@ -303,7 +303,7 @@ async fn read_field(
 }
 
 /// A text field of at most `limit` bytes.
-async fn read_text(
+pub(super) async fn read_text(
     field: axum::extract::multipart::Field<'_>,
     label: &'static str,
     limit: usize,
