@@ -1426,3 +1426,55 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
     browser.close().await?;
     Ok(())
 }
+
+/// The legalization form: consular staff upload the public document and issue its certificate
+/// (its verification with the document is covered by the API and verification tests); the
+/// certificate's page opens with its number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legalization_is_issued_from_the_form_with_its_document() -> TestResult {
+    let server = Server::start()?;
+    let codes = [add_user(&server, "consular-web", "consular", None)?];
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+    let consular = browser
+        .enrol(&server.url, "consular-web", &codes[0])
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let document = dir.path().join("birth-certificate.pdf");
+    std::fs::write(
+        &document,
+        b"%PDF-1.4 a birth certificate of Ama Silva\n%%EOF\n",
+    )?;
+
+    browser.sign_in(&server.url, &consular).await?;
+    browser.click("#new-legalization").await?;
+    browser.wait_for("#submit-legalization").await?;
+    browser
+        .type_into("#f-document_type", "Birth certificate")
+        .await?;
+    browser.type_into("#f-signatory", "K. Perera").await?;
+    browser.type_into("#f-capacity", "Registrar").await?;
+    browser
+        .type_into("#f-authority", "Ministry of Foreign Affairs")
+        .await?;
+    browser.type_into("#f-country_of_use", "ita").await?;
+    let input = browser.find("#f-document").await?;
+    browser
+        .cmd(
+            "POST",
+            &format!("/element/{input}/value"),
+            Some(json!({"text": document.display().to_string()})),
+        )
+        .await?;
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser
+        .screenshot("console-legalization-desktop", 1280)
+        .await?;
+    browser.click("#submit-legalization").await?;
+    browser.wait_for("#doc-number").await?;
+    let number = browser.text("#doc-number").await?;
+    assert!(number.starts_with('L'), "{number}");
+    assert!(browser.text("main").await?.contains("legalization"));
+    browser.close().await?;
+    Ok(())
+}

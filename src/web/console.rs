@@ -161,6 +161,7 @@ fn abilities(actor: &Actor) -> minijinja::Value {
         users => role.may(Act::ManageUsers),
         reports => role.may(Act::ReadReports),
         apply_passport => role.may(Act::ApplyPassport),
+        legalize => role.may(Act::Legalize),
     }
 }
 
@@ -651,6 +652,111 @@ pub async fn passport_create(
                 "passport_new.html",
                 &session,
                 "Passport application",
+                None,
+                context! {
+                    form => Serde(form),
+                    error => error.public_message(),
+                    error_field => error.field(),
+                },
+            )?;
+            Ok((status, html).into_response())
+        }
+    }
+}
+
+/// The legalization form's text fields (the document comes as a file).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct LegalizationForm {
+    pub document_type: String,
+    pub signatory: String,
+    pub capacity: String,
+    pub seal_of: String,
+    pub authority: String,
+    pub country_of_use: String,
+    pub place: String,
+}
+
+/// `GET /console/legalizations/new`: the legalization form (consular staff).
+pub async fn legalization_form(session: Session) -> Result<Html<String>, WebError> {
+    require(&session, Act::Legalize, "legalize documents")?;
+    page(
+        "legalization_new.html",
+        &session,
+        "Legalize a document",
+        None,
+        context! { form => Serde(LegalizationForm::default()) },
+    )
+}
+
+/// `POST /console/legalizations` (multipart): `legalize::legalize`, as `POST /v1/legalizations`;
+/// on success the certificate's page.
+pub async fn legalization_create(
+    State(state): State<AppState>,
+    session: Session,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, WebError> {
+    use base64::Engine as _;
+    let mut multipart = multipart.map_err(|_| WebError::Field {
+        field: "form",
+        message: "the form could not be read".to_owned(),
+    })?;
+    let mut form = LegalizationForm::default();
+    let mut csrf = String::new();
+    let mut document: Vec<u8> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::Field {
+        field: "form",
+        message: "the form could not be read".to_owned(),
+    })? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "document" {
+            document = super::verify_page::read_field(
+                field,
+                "document",
+                crate::issuance::input::MAX_DOCUMENT_BYTES,
+            )
+            .await?;
+            continue;
+        }
+        let text = super::verify_page::read_text(field, "form", PASSPORT_FORM_FIELD_BYTES).await?;
+        let text = text.trim().to_owned();
+        match name.as_str() {
+            "csrf" => csrf = text,
+            "document_type" => form.document_type = text,
+            "signatory" => form.signatory = text,
+            "capacity" => form.capacity = text,
+            "seal_of" => form.seal_of = text,
+            "authority" => form.authority = text,
+            "country_of_use" => form.country_of_use = text.to_ascii_uppercase(),
+            "place" => form.place = text,
+            _ => {}
+        }
+    }
+    session.check_csrf(&csrf)?;
+    require(&session, Act::Legalize, "legalize documents")?;
+    let body = crate::issuance::input::LegalizationBody {
+        document_type: form.document_type.clone(),
+        signatory: optional(&form.signatory),
+        capacity: optional(&form.capacity),
+        authority: form.authority.clone(),
+        seal_of: optional(&form.seal_of),
+        country_of_use: optional(&form.country_of_use),
+        place: optional(&form.place),
+        document: base64::engine::general_purpose::STANDARD.encode(&document),
+    };
+    match crate::usecase::legalize::legalize(state.service.issuing(), &session.actor, &body, None)
+        .await
+    {
+        Ok(issued) => Ok(see_other(&format!(
+            "/console/documents/{}?msg=issued",
+            issued.certificate_number
+        ))),
+        Err(error) => {
+            let error = WebError::from(error);
+            let status = error.status();
+            let html = page(
+                "legalization_new.html",
+                &session,
+                "Legalize a document",
                 None,
                 context! {
                     form => Serde(form),

@@ -168,6 +168,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/passport_new.html"),
     ),
     (
+        "legalization_new.html",
+        include_str!("../../templates/web/legalization_new.html"),
+    ),
+    (
         "ttd_new.html",
         include_str!("../../templates/web/ttd_new.html"),
     ),
@@ -362,6 +366,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/console/people", get(console::people))
         .route("/console/passports/new", get(console::passport_form))
         .route("/console/passports", post(console::passport_create))
+        .route(
+            "/console/legalizations/new",
+            get(console::legalization_form),
+        )
+        .route("/console/legalizations", post(console::legalization_create))
         .route("/console/reports", get(console::reports))
         .route("/console/reports/{file}", get(console::report_csv))
         .route(
