@@ -742,6 +742,26 @@ async fn ttd_from_request_to_print_then_verified_from_its_barcode_image_and_revo
     browser
         .type_into("#f-case_reference", "RA-KWT-2026-0042")
         .await?;
+    // A portrait for the sheet, previewed before it is sent.
+    let portrait_dir = tempfile::tempdir()?;
+    let portrait = portrait_dir.path().join("portrait.jpg");
+    let image = image::GrayImage::from_fn(240, 320, |x, y| {
+        image::Luma([((x * 5 + y * 2) % 256) as u8])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 60).encode_image(&image)?;
+    std::fs::write(&portrait, jpeg)?;
+    let input = browser.find("#f-photo").await?;
+    browser
+        .cmd(
+            "POST",
+            &format!("/element/{input}/value"),
+            Some(json!({"text": portrait.display().to_string()})),
+        )
+        .await?;
+    browser
+        .wait_for("#photo-preview[src^='data:image/jpeg']")
+        .await?;
     browser
         .screenshot("console-ttd-request-desktop", 1280)
         .await?;

@@ -781,8 +781,37 @@ pub async fn ttd_form(session: Session) -> Result<Html<String>, WebError> {
     )
 }
 
+/// A TTD form sent as multipart: its text fields and the portrait file, if one was chosen.
+async fn read_ttd_form(
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(TtdForm, Option<Vec<u8>>), WebError> {
+    let unreadable = || WebError::Field {
+        field: "form",
+        message: "the form could not be read".to_owned(),
+    };
+    let mut multipart = multipart.map_err(|_| unreadable())?;
+    let mut fields = serde_json::Map::new();
+    let mut photo = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "photo" {
+            let bytes = super::verify_page::read_field(field, "photo", 65_536).await?;
+            photo = Some(bytes).filter(|bytes| !bytes.is_empty());
+            continue;
+        }
+        let text = super::verify_page::read_text(field, "form", PASSPORT_FORM_FIELD_BYTES).await?;
+        if fields.len() < 32 {
+            fields.insert(name, serde_json::Value::String(text));
+        }
+    }
+    let form: TtdForm =
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| unreadable())?;
+    Ok((form, photo))
+}
+
 /// The request body of a TTD form for `mission` (the domain validates it).
-fn ttd_body(ttd: &TtdForm, mission: String) -> TtdRequestBody {
+fn ttd_body(ttd: &TtdForm, mission: String, photo: Option<&[u8]>) -> TtdRequestBody {
+    use base64::Engine as _;
     TtdRequestBody {
         surname: ttd.surname.trim().to_owned(),
         given_names: ttd.given_names.trim().to_owned(),
@@ -800,7 +829,7 @@ fn ttd_body(ttd: &TtdForm, mission: String) -> TtdRequestBody {
         valid_until: ttd.valid_until.trim().to_owned(),
         case_reference: optional(&ttd.case_reference),
         previous_document: optional(&ttd.previous_document),
-        photo: None,
+        photo: photo.map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes)),
         nic: optional(&ttd.nic),
         nic_absent_reason: optional(&ttd.nic_absent_reason),
         readmission: readmission(ttd),
@@ -866,9 +895,9 @@ pub async fn ttd_correct(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    body: Result<Form<TtdForm>, FormRejection>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let ttd = form(body)?;
+    let (ttd, photo) = read_ttd_form(multipart).await?;
     session.check_csrf(&ttd.csrf)?;
     require(&session, Act::RequestTtd, "correct a TTD request")?;
     let mission = session
@@ -877,7 +906,7 @@ pub async fn ttd_correct(
         .as_ref()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
-    let body = ttd_body(&ttd, mission);
+    let body = ttd_body(&ttd, mission, photo.as_deref());
     match crate::usecase::request::correct_ttd(state.service.issuing(), &session.actor, &id, &body)
         .await
     {
@@ -914,9 +943,9 @@ fn optional(text: &str) -> Option<String> {
 pub async fn ttd_create(
     State(state): State<AppState>,
     session: Session,
-    body: Result<Form<TtdForm>, FormRejection>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let ttd = form(body)?;
+    let (ttd, photo) = read_ttd_form(multipart).await?;
     session.check_csrf(&ttd.csrf)?;
     require(&session, Act::RequestTtd, "request a TTD")?;
     let mission = session
@@ -925,7 +954,7 @@ pub async fn ttd_create(
         .as_ref()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
-    let body = ttd_body(&ttd, mission);
+    let body = ttd_body(&ttd, mission, photo.as_deref());
     match crate::usecase::request::request_ttd(state.service.issuing(), &session.actor, &body, None)
         .await
     {
