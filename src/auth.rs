@@ -165,6 +165,7 @@ impl Role {
             ManageUsers | ImportSltd => self == Admin,
             ExportSltd => matches!(self, Auditor | Admin),
             ReadReports => matches!(self, Issuer | Approver | Auditor | Admin),
+            ManageStock => matches!(self, Issuer | Admin),
         }
     }
 }
@@ -209,6 +210,8 @@ pub enum Act {
     ExportSltd,
     /// Read the reports (issuances, print jobs, spoilage, stock).
     ReadReports,
+    /// Receive, move and spoil blank stock.
+    ManageStock,
 }
 
 /// A mission code (e.g. `LON`, `KWI-1`): 3 to 8 of A-Z, 0-9, '-'.

@@ -1443,6 +1443,48 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
     browser.click("#issue").await?;
     browser.wait_for("#doc-number").await?;
     assert!(browser.text("#doc-number").await?.starts_with('N'));
+
+    // Blank stock: receive ten TTD blanks at headquarters, send five to Kuwait City, spoil one;
+    // a move that takes in the spoiled blank moves nothing and says which blank.
+    browser.click("#nav-stock").await?;
+    browser.wait_for("#receive").await?;
+    assert!(browser.exists("#no-stock").await?);
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.type_into("#receive-from", "TTD-000001").await?;
+    browser.type_into("#receive-to", "TTD-000010").await?;
+    browser.click("#receive").await?;
+    browser.wait_for("#stock-levels").await?;
+    browser.type_into("#move-target", "KWI").await?;
+    browser.type_into("#move-from", "TTD-000006").await?;
+    browser.type_into("#move-to", "TTD-000010").await?;
+    browser.click("#move").await?;
+    browser.wait_for("#flash").await?;
+    browser.type_into("#spoil-serial", "TTD-000001").await?;
+    browser
+        .type_into("#spoil-reason", "torn in the printer tray")
+        .await?;
+    browser.click("#spoil").await?;
+    browser.wait_for("#flash").await?;
+    let levels = browser.text("#stock-levels").await?;
+    for line in [
+        "ttd HQ available 4",
+        "ttd HQ spoiled 1",
+        "ttd KWI available 5",
+    ] {
+        assert!(levels.contains(line), "{line} in {levels}");
+    }
+    browser.screenshot("console-stock-desktop", 1280).await?;
+    browser.screenshot("console-stock-phone", 390).await?;
+    browser.type_into("#move-target", "KWI").await?;
+    browser.type_into("#move-from", "TTD-000001").await?;
+    browser.type_into("#move-to", "TTD-000003").await?;
+    browser.click("#move").await?;
+    browser.wait_for("#error-message").await?;
+    assert!(
+        browser.text("main").await?.contains("TTD-000001"),
+        "{}",
+        browser.text("main").await?
+    );
     browser.close().await?;
     Ok(())
 }

@@ -62,6 +62,107 @@ pub async fn add_stock(
     Ok(serials.len() as u64)
 }
 
+/// Moves blanks `from`..=`to` of `doc_type` from location `source` to `target`: all of them
+/// available at `source`, or nothing moves (the first that is not is named). Returns how many.
+pub async fn move_stock(
+    printing: &Printing,
+    actor: &Actor,
+    doc_type_text: &str,
+    (source, target): (&str, &str),
+    from: &str,
+    to: &str,
+) -> Result<u64, IssuanceError> {
+    let kind = doc_type(doc_type_text)?;
+    let source = location_code(source)?;
+    let target = location_code(target)?;
+    if source == target {
+        return Err(IssuanceError::invalid(
+            "to_location",
+            "is the location the blanks are at",
+        ));
+    }
+    let serials = serial_range(from, to)?;
+    let now = printing.now_text();
+    let mut tx = printing.db.begin().await?;
+    for serial in &serials {
+        if !travdoc_store::printing::move_blank(&mut tx, serial, kind, (&source, &target), &now)
+            .await?
+        {
+            return Err(IssuanceError::invalid(
+                "from",
+                format!(
+                    "blank {serial} is not an available {kind} blank at {source}; nothing was moved"
+                ),
+            ));
+        }
+    }
+    let data = serde_json::json!({
+        "type": kind, "from_location": source, "to_location": target,
+        "from": serials.first(), "to": serials.last(), "count": serials.len(),
+    });
+    ledger::record(
+        &mut tx,
+        &LedgerEvent::new(
+            "stock.moved",
+            &format!("{kind}:{source}:{target}:{from}"),
+            &actor.id,
+            &data,
+            &now,
+        )
+        .with_key(format!("stock.moved:{kind}:{from}:{to}:{now}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(serials.len() as u64)
+}
+
+/// Spoils blank `serial` (damaged, misfed, destroyed) with a written reason: only an available
+/// one (a reserved or used blank is settled by its print job). Ledgered.
+pub async fn spoil_stock(
+    printing: &Printing,
+    actor: &Actor,
+    serial: &str,
+    reason_text: &str,
+) -> Result<(), IssuanceError> {
+    let serial = serial_range(serial, serial)
+        .ok()
+        .and_then(|mut serials| serials.pop())
+        .ok_or_else(|| {
+            IssuanceError::invalid(
+                "serial",
+                "a blank serial is up to 16 characters A-Z, 0-9 or '-' followed by 1 to 12 digits",
+            )
+        })?;
+    let reason = crate::issuance::input::optional_free_text("reason", Some(reason_text), 200)?
+        .ok_or_else(|| IssuanceError::invalid("reason", "is required"))?;
+    let now = printing.now_text();
+    let mut tx = printing.db.begin().await?;
+    if !travdoc_store::printing::spoil_available_blank(&mut tx, &serial, &reason, &now).await? {
+        return Err(IssuanceError::invalid(
+            "serial",
+            format!("blank {serial} is not an available blank"),
+        ));
+    }
+    ledger::record(
+        &mut tx,
+        &LedgerEvent::new(
+            "blank.spoiled",
+            &serial,
+            &actor.id,
+            &serde_json::json!({"blank": serial, "reason": reason}),
+            &now,
+        )
+        .with_entry(Event::BlankSpoiled {
+            blank_serial: serial.clone(),
+            reason: reason.clone(),
+            operator_ref: actor.id.clone(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Blank stock by type, location and state.
 pub async fn stock(printing: &Printing) -> Result<Vec<StockRow>, IssuanceError> {
     Ok(travdoc_store::printing::stock(printing.db.reader()).await?)

@@ -162,6 +162,7 @@ fn abilities(actor: &Actor) -> minijinja::Value {
         reports => role.may(Act::ReadReports),
         apply_passport => role.may(Act::ApplyPassport),
         legalize => role.may(Act::Legalize),
+        stock => role.may(Act::ManageStock),
     }
 }
 
@@ -216,6 +217,9 @@ fn flash(key: &str) -> Option<&'static str> {
         "rejected" => "The request is rejected.",
         "corrected" => "The corrected request was stored and checked again.",
         "applied" => "The passport application was stored. Another officer must approve it.",
+        "stock-received" => "The blanks were received.",
+        "stock-moved" => "The blanks were moved.",
+        "stock-spoiled" => "The blank is spoiled.",
         "issued" => "Issued: the document number is allocated and the seal is signed.",
         "printed" => "Sent to the printer.",
         "revoked" => "The document is revoked.",
@@ -767,6 +771,89 @@ pub async fn legalization_create(
             Ok((status, html).into_response())
         }
     }
+}
+
+/// `GET /console/stock`: blank stock counts, and the forms to receive, move and spoil blanks.
+pub async fn stock_page(
+    State(state): State<AppState>,
+    session: Session,
+    message: Result<Query<MessageQuery>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    require(&session, Act::ManageStock, "manage blank stock")?;
+    let stock = crate::usecase::print::stock(state.service.printing()).await?;
+    page(
+        "stock.html",
+        &session,
+        "Blank stock",
+        query(message).msg.as_deref(),
+        context! { stock => Serde(stock) },
+    )
+}
+
+/// A stock form's fields (each act uses its own).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StockForm {
+    pub csrf: String,
+    pub doc_type: String,
+    pub location: String,
+    pub to_location: String,
+    pub from: String,
+    pub to: String,
+    pub serial: String,
+    pub reason: String,
+}
+
+/// `POST /console/stock/{receive|move|spoil}` (`print::add_stock`, `move_stock`,
+/// `spoil_stock`, as `travdoc stock`).
+pub async fn stock_act(
+    State(state): State<AppState>,
+    session: Session,
+    Path(act): Path<String>,
+    body: Result<Form<StockForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let stock = form(body)?;
+    session.check_csrf(&stock.csrf)?;
+    require(&session, Act::ManageStock, "manage blank stock")?;
+    let printing = state.service.printing();
+    let actor = &session.actor;
+    let message = match act.as_str() {
+        "receive" => {
+            crate::usecase::print::add_stock(
+                printing,
+                actor,
+                stock.doc_type.trim(),
+                stock.location.trim(),
+                stock.from.trim(),
+                stock.to.trim(),
+            )
+            .await?;
+            "stock-received"
+        }
+        "move" => {
+            crate::usecase::print::move_stock(
+                printing,
+                actor,
+                stock.doc_type.trim(),
+                (stock.location.trim(), stock.to_location.trim()),
+                stock.from.trim(),
+                stock.to.trim(),
+            )
+            .await?;
+            "stock-moved"
+        }
+        "spoil" => {
+            crate::usecase::print::spoil_stock(printing, actor, stock.serial.trim(), &stock.reason)
+                .await?;
+            "stock-spoiled"
+        }
+        _ => {
+            return Err(WebError::Refused(crate::http::error::ApiError::not_found(
+                "no such stock act",
+            )));
+        }
+    };
+    Ok(see_other(&format!("/console/stock?msg={message}")))
 }
 
 /// `GET /console/ttds/new`: the TTD request form (missions).

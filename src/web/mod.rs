@@ -171,6 +171,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "legalization_new.html",
         include_str!("../../templates/web/legalization_new.html"),
     ),
+    ("stock.html", include_str!("../../templates/web/stock.html")),
     (
         "ttd_new.html",
         include_str!("../../templates/web/ttd_new.html"),
@@ -371,6 +372,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             get(console::legalization_form),
         )
         .route("/console/legalizations", post(console::legalization_create))
+        .route("/console/stock", get(console::stock_page))
+        .route("/console/stock/{act}", post(console::stock_act))
         .route("/console/reports", get(console::reports))
         .route("/console/reports/{file}", get(console::report_csv))
         .route(

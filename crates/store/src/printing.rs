@@ -296,3 +296,48 @@ pub async fn finish_job(
         .map_err(StoreError::db("recording a print job's outcome"))?;
     Ok(())
 }
+
+/// Moves blank `serial` of `doc_type` from `from` to `to` if it is available there; whether it
+/// moved.
+pub async fn move_blank(
+    tx: &mut Transaction,
+    serial: &str,
+    doc_type: &str,
+    (from, to): (&str, &str),
+    now: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE svc_blanks SET location = $4, updated_at = $5 \
+         WHERE serial = $1 AND doc_type = $2 AND location = $3 AND state = 'available'",
+    )
+    .bind(serial)
+    .bind(doc_type)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("moving a blank"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks blank `serial` spoiled by hand, with the reason, if it is available (a reserved or
+/// used blank is settled by its print job); whether it was.
+pub async fn spoil_available_blank(
+    tx: &mut Transaction,
+    serial: &str,
+    reason: &str,
+    now: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE svc_blanks SET state = 'spoiled', reason = $2, updated_at = $3 \
+         WHERE serial = $1 AND state = 'available'",
+    )
+    .bind(serial)
+    .bind(reason)
+    .bind(now)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::db("spoiling a blank"))?;
+    Ok(done.rows_affected() == 1)
+}
