@@ -95,19 +95,9 @@ pub async fn issue_ttd(
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedTtd, IssuanceError> {
     let key = issuing.signers.get().ttd()?.clone();
-    // The re-check's lookup runs while the request is loaded and numbered.
-    let (loaded, looked_up) = tokio::join!(
-        issuing.load_for_issue(actor, Kind::Ttd, id, None),
-        crate::usecase::request::lookup_for_issue(issuing, id)
-    );
-    let (record, source) = loaded?;
-    let rechecked = match looked_up {
-        Ok(looked_up) => crate::usecase::request::recheck(issuing, actor, &record, looked_up).await,
-        Err(error) => Err(error),
-    };
-    if let Err(error) = rechecked {
-        return Err(issuing.abandon_source(actor, &source, error).await);
-    }
+    let (record, source) =
+        crate::usecase::request::load_checked_for_issue(issuing, actor, Kind::Ttd, id, None)
+            .await?;
     let request: TtdRequest = match serde_json::from_value(record.data.clone()) {
         Ok(request) => request,
         Err(error) => return Err(issuing.abandon_source(actor, &source, error.into()).await),

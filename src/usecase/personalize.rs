@@ -75,19 +75,14 @@ pub async fn issue_passport_numbered(
     idempotency_key: Option<&IdempotencyKey>,
 ) -> Result<IssuedPassport, IssuanceError> {
     let signer = issuing.signers.get().passport()?.clone();
-    // The re-check's lookup runs while the request is loaded and numbered.
-    let (loaded, looked_up) = tokio::join!(
-        issuing.load_for_issue(actor, Kind::Passport, id, booklet_number),
-        crate::usecase::request::lookup_for_issue(issuing, id)
-    );
-    let (record, source) = loaded?;
-    let rechecked = match looked_up {
-        Ok(looked_up) => crate::usecase::request::recheck(issuing, actor, &record, looked_up).await,
-        Err(error) => Err(error),
-    };
-    if let Err(error) = rechecked {
-        return Err(issuing.abandon_source(actor, &source, error).await);
-    }
+    let (record, source) = crate::usecase::request::load_checked_for_issue(
+        issuing,
+        actor,
+        Kind::Passport,
+        id,
+        booklet_number,
+    )
+    .await?;
     let parsed = serde_json::from_value::<PassportApplication>(record.data.clone())
         .map_err(IssuanceError::from)
         .and_then(|application| {

@@ -305,19 +305,11 @@ pub async fn returned_request_data(
     kind: Kind,
     id: &str,
 ) -> Result<serde_json::Value, IssuanceError> {
-    let record = records.load_request(actor, kind, id).await?;
-    if record.requested_by != actor.id {
-        return Err(IssuanceError::NotRequester);
-    }
-    if record.state != RequestState::Returned {
-        return Err(IssuanceError::WrongState {
-            what: "request",
-            id: id.to_owned(),
-            state: record.state.as_str().to_owned(),
-            expected: "returned",
-        });
-    }
-    Ok(record.data)
+    Ok(
+        crate::usecase::request::load_returned(records, actor, kind, id)
+            .await?
+            .data,
+    )
 }
 
 /// `GET /v1/ttds/{id}` and `GET /v1/passport-applications/{id}`.

@@ -392,18 +392,7 @@ async fn correct(
     applicant: &Applicant<'_>,
 ) -> Result<RequestView, IssuanceError> {
     let kind = applicant.kind();
-    let record = issuing.records.load_request(actor, kind, id).await?;
-    if record.requested_by != actor.id {
-        return Err(IssuanceError::NotRequester);
-    }
-    if record.state != RequestState::Returned {
-        return Err(IssuanceError::WrongState {
-            what: "request",
-            id: id.to_owned(),
-            state: record.state.as_str().to_owned(),
-            expected: "returned",
-        });
-    }
+    let record = load_returned(&issuing.records, actor, kind, id).await?;
     let now = issuing.now_text();
     let checks = run_checks(issuing, id, &record.created_at, applicant).await?;
     let state = if checks::holds(&checks) {
@@ -460,6 +449,54 @@ async fn correct(
     }
     tx.commit().await?;
     Ok(record.view())
+}
+
+/// A request its requester may correct: theirs (403 otherwise) and `returned` (409
+/// otherwise). The correction and the console's correction form both load it here.
+pub(crate) async fn load_returned(
+    records: &crate::issuance::Records,
+    actor: &Actor,
+    kind: Kind,
+    id: &str,
+) -> Result<RequestRecord, IssuanceError> {
+    let record = records.load_request(actor, kind, id).await?;
+    if record.requested_by != actor.id {
+        return Err(IssuanceError::NotRequester);
+    }
+    if record.state != RequestState::Returned {
+        return Err(IssuanceError::WrongState {
+            what: "request",
+            id: id.to_owned(),
+            state: record.state.as_str().to_owned(),
+            expected: "returned",
+        });
+    }
+    Ok(record)
+}
+
+/// The re-check at issuance with its lookup made while the request is loaded and numbered
+/// ([`lookup_for_issue`] beside `Issuing::load_for_issue`): the loaded request and where its
+/// number comes from, or the error (the number voided when one was allocated).
+pub(crate) async fn load_checked_for_issue(
+    issuing: &Issuing,
+    actor: &Actor,
+    kind: Kind,
+    id: &str,
+    given_number: Option<&str>,
+) -> Result<(RequestRecord, crate::issuance::issue::NumberSource), IssuanceError> {
+    let (loaded, looked_up) = tokio::join!(
+        issuing.load_for_issue(actor, kind, id, given_number),
+        lookup_for_issue(issuing, id)
+    );
+    let (record, source) = loaded?;
+    let rechecked = match looked_up {
+        Ok(looked_up) => recheck(issuing, actor, &record, looked_up).await,
+        Err(error) => Err(error),
+    };
+    match rechecked {
+        Ok(()) => Ok((record, source)),
+        Err(error) => Err(issuing.abandon_source(actor, &source, error).await),
+    }
 }
 
 /// The ledger entry of a hold: the hit codes only (the details name the applicant's data,

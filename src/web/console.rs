@@ -537,8 +537,11 @@ pub async fn report_csv(
 }
 
 /// The passport application form's text fields (the photo comes as a file).
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PassportForm {
+    #[serde(skip_serializing)]
+    pub csrf: String,
     pub surname: String,
     pub given_names: String,
     pub nationality: String,
@@ -566,53 +569,21 @@ pub async fn passport_form(session: Session) -> Result<Html<String>, WebError> {
     )
 }
 
-/// The largest passport form: the photo's 64 KiB and the text fields.
-const PASSPORT_FORM_FIELD_BYTES: usize = 1024;
+/// The largest text field of a console form sent as multipart.
+const FORM_FIELD_BYTES: usize = 1024;
 
 /// `POST /console/passports` (multipart): `request::apply_passport`, as
 /// `POST /v1/passport-applications`.
 pub async fn passport_create(
     State(state): State<AppState>,
     session: Session,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Result<Response, WebError> {
     use base64::Engine as _;
-    let mut multipart = multipart.map_err(|_| WebError::Field {
-        field: "form",
-        message: "the form could not be read".to_owned(),
-    })?;
-    let mut form = PassportForm::default();
-    let mut csrf = String::new();
-    let mut photo: Vec<u8> = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::Field {
-        field: "form",
-        message: "the form could not be read".to_owned(),
-    })? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "photo" {
-            // DG2's limit, plus one byte so that a larger file is refused by the domain rule.
-            photo = super::verify_page::read_field(field, "photo", 65_536).await?;
-            continue;
-        }
-        let text = super::verify_page::read_text(field, "form", PASSPORT_FORM_FIELD_BYTES).await?;
-        let text = text.trim().to_owned();
-        match name.as_str() {
-            "csrf" => csrf = text,
-            "surname" => form.surname = text,
-            "given_names" => form.given_names = text,
-            "nationality" => form.nationality = text.to_ascii_uppercase(),
-            "birth_date" => form.birth_date = text,
-            "sex" => form.sex = text,
-            "place_of_birth" => form.place_of_birth = text,
-            "personal_number" => form.personal_number = text.to_ascii_uppercase(),
-            "nic" => form.nic = text,
-            "nic_absent_reason" => form.nic_absent_reason = text,
-            "validity_years" => form.validity_years = text,
-            "previous_document_number" => form.previous_document_number = text.to_ascii_uppercase(),
-            "previous_document_status" => form.previous_document_status = text,
-            _ => {}
-        }
-    }
+    // DG2's limit, plus one byte so that a larger file is refused by the domain's rule.
+    let (form, photo) = read_multipart::<PassportForm>(multipart, "photo", 65_536).await?;
+    let photo = photo.unwrap_or_default();
+    let csrf = form.csrf.clone();
     session.check_csrf(&csrf)?;
     require(&session, Act::ApplyPassport, "take passport applications")?;
     let validity_years = match form.validity_years.as_str() {
@@ -625,16 +596,16 @@ pub async fn passport_create(
     let body = crate::issuance::input::PassportApplicationBody {
         surname: form.surname.clone(),
         given_names: form.given_names.clone(),
-        nationality: form.nationality.clone(),
+        nationality: form.nationality.to_ascii_uppercase(),
         birth_date: form.birth_date.clone(),
         sex: form.sex.clone(),
         place_of_birth: optional(&form.place_of_birth),
-        personal_number: optional(&form.personal_number),
+        personal_number: optional(&form.personal_number.to_ascii_uppercase()),
         validity_years,
         photo: base64::engine::general_purpose::STANDARD.encode(&photo),
         nic: optional(&form.nic),
         nic_absent_reason: optional(&form.nic_absent_reason),
-        previous_document_number: optional(&form.previous_document_number),
+        previous_document_number: optional(&form.previous_document_number.to_ascii_uppercase()),
         previous_document_status: optional(&form.previous_document_status),
     };
     match crate::usecase::request::apply_passport(
@@ -649,28 +620,22 @@ pub async fn passport_create(
             "/console/requests/passport/{}?msg=applied",
             view.id
         ))),
-        Err(error) => {
-            let error = WebError::from(error);
-            let status = error.status();
-            let html = page(
-                "passport_new.html",
-                &session,
-                "Passport application",
-                None,
-                context! {
-                    form => Serde(form),
-                    error => error.public_message(),
-                    error_field => error.field(),
-                },
-            )?;
-            Ok((status, html).into_response())
-        }
+        Err(error) => refused_form(
+            &session,
+            ("passport_new.html", "Passport application"),
+            &form,
+            None,
+            error,
+        ),
     }
 }
 
 /// The legalization form's text fields (the document comes as a file).
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LegalizationForm {
+    #[serde(skip_serializing)]
+    pub csrf: String,
     pub document_type: String,
     pub signatory: String,
     pub capacity: String,
@@ -697,44 +662,17 @@ pub async fn legalization_form(session: Session) -> Result<Html<String>, WebErro
 pub async fn legalization_create(
     State(state): State<AppState>,
     session: Session,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Result<Response, WebError> {
     use base64::Engine as _;
-    let mut multipart = multipart.map_err(|_| WebError::Field {
-        field: "form",
-        message: "the form could not be read".to_owned(),
-    })?;
-    let mut form = LegalizationForm::default();
-    let mut csrf = String::new();
-    let mut document: Vec<u8> = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::Field {
-        field: "form",
-        message: "the form could not be read".to_owned(),
-    })? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "document" {
-            document = super::verify_page::read_field(
-                field,
-                "document",
-                crate::issuance::input::MAX_DOCUMENT_BYTES,
-            )
-            .await?;
-            continue;
-        }
-        let text = super::verify_page::read_text(field, "form", PASSPORT_FORM_FIELD_BYTES).await?;
-        let text = text.trim().to_owned();
-        match name.as_str() {
-            "csrf" => csrf = text,
-            "document_type" => form.document_type = text,
-            "signatory" => form.signatory = text,
-            "capacity" => form.capacity = text,
-            "seal_of" => form.seal_of = text,
-            "authority" => form.authority = text,
-            "country_of_use" => form.country_of_use = text.to_ascii_uppercase(),
-            "place" => form.place = text,
-            _ => {}
-        }
-    }
+    let (form, document) = read_multipart::<LegalizationForm>(
+        multipart,
+        "document",
+        crate::issuance::input::MAX_DOCUMENT_BYTES,
+    )
+    .await?;
+    let document = document.unwrap_or_default();
+    let csrf = form.csrf.clone();
     session.check_csrf(&csrf)?;
     require(&session, Act::Legalize, "legalize documents")?;
     let body = crate::issuance::input::LegalizationBody {
@@ -743,7 +681,7 @@ pub async fn legalization_create(
         capacity: optional(&form.capacity),
         authority: form.authority.clone(),
         seal_of: optional(&form.seal_of),
-        country_of_use: optional(&form.country_of_use),
+        country_of_use: optional(&form.country_of_use.to_ascii_uppercase()),
         place: optional(&form.place),
         document: base64::engine::general_purpose::STANDARD.encode(&document),
     };
@@ -754,22 +692,13 @@ pub async fn legalization_create(
             "/console/documents/{}?msg=issued",
             issued.certificate_number
         ))),
-        Err(error) => {
-            let error = WebError::from(error);
-            let status = error.status();
-            let html = page(
-                "legalization_new.html",
-                &session,
-                "Legalize a document",
-                None,
-                context! {
-                    form => Serde(form),
-                    error => error.public_message(),
-                    error_field => error.field(),
-                },
-            )?;
-            Ok((status, html).into_response())
-        }
+        Err(error) => refused_form(
+            &session,
+            ("legalization_new.html", "Legalize a document"),
+            &form,
+            None,
+            error,
+        ),
     }
 }
 
@@ -868,32 +797,64 @@ pub async fn ttd_form(session: Session) -> Result<Html<String>, WebError> {
     )
 }
 
-/// A TTD form sent as multipart: its text fields and the portrait file, if one was chosen.
-async fn read_ttd_form(
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Result<(TtdForm, Option<Vec<u8>>), WebError> {
+type MultipartBody = Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>;
+
+/// A console form sent as multipart: its text fields (each at most a kilobyte, at most 32 of
+/// them) read into `T`, and the one file field `file` (at most `file_limit` bytes; none when
+/// no file was chosen). One reader for the TTD, passport and legalization forms.
+async fn read_multipart<T: serde::de::DeserializeOwned>(
+    multipart: MultipartBody,
+    file: &'static str,
+    file_limit: usize,
+) -> Result<(T, Option<Vec<u8>>), WebError> {
     let unreadable = || WebError::Field {
         field: "form",
         message: "the form could not be read".to_owned(),
     };
     let mut multipart = multipart.map_err(|_| unreadable())?;
     let mut fields = serde_json::Map::new();
-    let mut photo = None;
+    let mut bytes = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or("").to_owned();
-        if name == "photo" {
-            let bytes = super::verify_page::read_field(field, "photo", 65_536).await?;
-            photo = Some(bytes).filter(|bytes| !bytes.is_empty());
+        if name == file {
+            let read = super::verify_page::read_field(field, file, file_limit).await?;
+            bytes = Some(read).filter(|read| !read.is_empty());
             continue;
         }
-        let text = super::verify_page::read_text(field, "form", PASSPORT_FORM_FIELD_BYTES).await?;
+        let text = super::verify_page::read_text(field, "form", FORM_FIELD_BYTES).await?;
         if fields.len() < 32 {
-            fields.insert(name, serde_json::Value::String(text));
+            fields.insert(name, serde_json::Value::String(text.trim().to_owned()));
         }
     }
-    let form: TtdForm =
+    let form =
         serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| unreadable())?;
-    Ok((form, photo))
+    Ok((form, bytes))
+}
+
+/// A form page again with the domain's refusal, its field marked (the fields as they were
+/// sent; a file must be chosen again).
+fn refused_form<F: Serialize>(
+    session: &Session,
+    (template, title): (&str, &str),
+    form: F,
+    correcting: Option<&str>,
+    error: crate::issuance::IssuanceError,
+) -> Result<Response, WebError> {
+    let error = WebError::from(error);
+    let status = error.status();
+    let html = page(
+        template,
+        session,
+        title,
+        None,
+        context! {
+            form => Serde(form),
+            correcting => correcting,
+            error => error.public_message(),
+            error_field => error.field(),
+        },
+    )?;
+    Ok((status, html).into_response())
 }
 
 /// The request body of a TTD form for `mission` (the domain validates it).
@@ -982,9 +943,9 @@ pub async fn ttd_correct(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Result<Response, WebError> {
-    let (ttd, photo) = read_ttd_form(multipart).await?;
+    let (ttd, photo) = read_multipart::<TtdForm>(multipart, "photo", 65_536).await?;
     session.check_csrf(&ttd.csrf)?;
     require(&session, Act::RequestTtd, "correct a TTD request")?;
     let mission = session
@@ -1001,23 +962,16 @@ pub async fn ttd_correct(
             "/console/requests/ttd/{}?msg=corrected",
             view.id
         ))),
-        Err(error) => {
-            let error = WebError::from(error);
-            let status = error.status();
-            let html = page(
-                "ttd_new.html",
-                &session,
-                "Correct the returned request",
-                None,
-                context! {
-                    form => Serde(TtdForm { csrf: String::new(), ..ttd }),
-                    correcting => id,
-                    error => error.public_message(),
-                    error_field => error.field(),
-                },
-            )?;
-            Ok((status, html).into_response())
-        }
+        Err(error) => refused_form(
+            &session,
+            ("ttd_new.html", "Correct the returned request"),
+            TtdForm {
+                csrf: String::new(),
+                ..ttd
+            },
+            Some(&id),
+            error,
+        ),
     }
 }
 
@@ -1030,9 +984,9 @@ fn optional(text: &str) -> Option<String> {
 pub async fn ttd_create(
     State(state): State<AppState>,
     session: Session,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Result<Response, WebError> {
-    let (ttd, photo) = read_ttd_form(multipart).await?;
+    let (ttd, photo) = read_multipart::<TtdForm>(multipart, "photo", 65_536).await?;
     session.check_csrf(&ttd.csrf)?;
     require(&session, Act::RequestTtd, "request a TTD")?;
     let mission = session
@@ -1049,22 +1003,16 @@ pub async fn ttd_create(
             "/console/requests/ttd/{}?msg=requested",
             view.id
         ))),
-        Err(error) => {
-            let error = WebError::from(error);
-            let status = error.status();
-            let html = page(
-                "ttd_new.html",
-                &session,
-                "Request a temporary travel document",
-                None,
-                context! {
-                    form => Serde(TtdForm { csrf: String::new(), ..ttd }),
-                    error => error.public_message(),
-                    error_field => error.field(),
-                },
-            )?;
-            Ok((status, html).into_response())
-        }
+        Err(error) => refused_form(
+            &session,
+            ("ttd_new.html", "Request a temporary travel document"),
+            TtdForm {
+                csrf: String::new(),
+                ..ttd
+            },
+            None,
+            error,
+        ),
     }
 }
 
