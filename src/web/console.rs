@@ -945,16 +945,7 @@ pub async fn ttd_correct(
     Path(id): Path<String>,
     multipart: MultipartBody,
 ) -> Result<Response, WebError> {
-    let (ttd, photo) = read_multipart::<TtdForm>(multipart, "photo", 65_536).await?;
-    session.check_csrf(&ttd.csrf)?;
-    require(&session, Act::RequestTtd, "correct a TTD request")?;
-    let mission = session
-        .actor
-        .mission
-        .as_ref()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_default();
-    let body = ttd_body(&ttd, mission, photo.as_deref());
+    let (ttd, body) = ttd_submission(&session, multipart).await?;
     match crate::usecase::request::correct_ttd(state.service.issuing(), &session.actor, &id, &body)
         .await
     {
@@ -975,6 +966,25 @@ pub async fn ttd_correct(
     }
 }
 
+/// A TTD form as sent (request or correction): read, its CSRF token and the officer's role
+/// checked, and the request body for the officer's mission.
+async fn ttd_submission(
+    session: &Session,
+    multipart: MultipartBody,
+) -> Result<(TtdForm, TtdRequestBody), WebError> {
+    let (ttd, photo) = read_multipart::<TtdForm>(multipart, "photo", 65_536).await?;
+    session.check_csrf(&ttd.csrf)?;
+    require(session, Act::RequestTtd, "request a TTD")?;
+    let mission = session
+        .actor
+        .mission
+        .as_ref()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let body = ttd_body(&ttd, mission, photo.as_deref());
+    Ok((ttd, body))
+}
+
 fn optional(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
@@ -986,16 +996,7 @@ pub async fn ttd_create(
     session: Session,
     multipart: MultipartBody,
 ) -> Result<Response, WebError> {
-    let (ttd, photo) = read_multipart::<TtdForm>(multipart, "photo", 65_536).await?;
-    session.check_csrf(&ttd.csrf)?;
-    require(&session, Act::RequestTtd, "request a TTD")?;
-    let mission = session
-        .actor
-        .mission
-        .as_ref()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_default();
-    let body = ttd_body(&ttd, mission, photo.as_deref());
+    let (ttd, body) = ttd_submission(&session, multipart).await?;
     match crate::usecase::request::request_ttd(state.service.issuing(), &session.actor, &body, None)
         .await
     {
