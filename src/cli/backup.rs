@@ -100,14 +100,17 @@ pub fn backup(context: &Context, out: &Path) -> anyhow::Result<ExitCode> {
         ));
         let mut entries = Vec::new();
         for (name, path) in &files {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            // Streamed twice (hashed, then archived): a database of any size passes through
+            // a fixed buffer, never whole in memory.
+            let (bytes, sha256) = hash_file(path)?;
             entries.push(FileEntry {
                 path: name.clone(),
-                bytes: bytes.len() as u64,
-                sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+                bytes,
+                sha256,
             });
-            append(&mut archive, name, &bytes)?;
+            let file =
+                std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+            append_reader(&mut archive, name, bytes, file)?;
         }
         let manifest = Manifest {
             format: FORMAT.to_owned(),
@@ -189,9 +192,38 @@ async fn snapshot_database(database: &Path, snapshot: &Path) -> anyhow::Result<(
     Ok(state)
 }
 
+/// A file's size and SHA-256, read through a fixed buffer.
+fn hash_file(path: &Path) -> anyhow::Result<(u64, String)> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        total += read as u64;
+    }
+    Ok((total, hex::encode(hasher.finalize())))
+}
+
 fn append<W: Write>(archive: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    append_reader(archive, name, bytes.len() as u64, bytes)
+}
+
+/// Adds `size` bytes read from `reader` as `name` (a file that shrank since it was hashed
+/// fails the archive; one that grew is cut at `size`, and its checksum will not match).
+fn append_reader<W: Write, R: Read>(
+    archive: &mut tar::Builder<W>,
+    name: &str,
+    size: u64,
+    reader: R,
+) -> anyhow::Result<()> {
     let mut header = tar::Header::new_gnu();
-    header.set_size(bytes.len() as u64);
+    header.set_size(size);
     header.set_mode(0o600);
     header.set_mtime(
         std::time::SystemTime::now()
@@ -201,7 +233,7 @@ fn append<W: Write>(archive: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> 
     );
     header.set_cksum();
     archive
-        .append_data(&mut header, name, bytes)
+        .append_data(&mut header, name, reader.take(size))
         .with_context(|| format!("adding {name}"))?;
     Ok(())
 }
