@@ -1458,13 +1458,18 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
     browser.type_into("#move-from", "TTD-000006").await?;
     browser.type_into("#move-to", "TTD-000010").await?;
     browser.click("#move").await?;
-    browser.wait_for("#flash").await?;
+    // Each act answers with a new page and its own message (the previous page had one too).
+    browser
+        .wait_for_text("#flash", "The blanks were moved.")
+        .await?;
     browser.type_into("#spoil-serial", "TTD-000001").await?;
     browser
         .type_into("#spoil-reason", "torn in the printer tray")
         .await?;
     browser.click("#spoil").await?;
-    browser.wait_for("#flash").await?;
+    browser
+        .wait_for_text("#flash", "The blank is spoiled.")
+        .await?;
     let levels = browser.text("#stock-levels").await?;
     for line in [
         "ttd HQ available 4",
