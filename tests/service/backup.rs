@@ -161,3 +161,77 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()>
     }
     Ok(())
 }
+
+/// PostgreSQL: the procedure docs/backup-restore.md gives (pg_dump while serving, createdb,
+/// pg_restore), then `ledger verify` on the restored database and a service over it that
+/// verifies a seal issued before the dump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_postgresql_procedure_restores_a_working_service() -> TestResult {
+    let (server, cluster) = crate::e2e_postgres::server_on_postgres()?;
+    let staff = Staff::create(&server).await?;
+    let issued = common::issue_ttd(&server, &staff).await?;
+    let seal = issued["seal"].as_str().ok_or("seal")?.to_owned();
+    let number = issued["document_number"]
+        .as_str()
+        .ok_or("number")?
+        .to_owned();
+
+    let bin = std::path::PathBuf::from(
+        std::env::var("PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".to_owned()),
+    );
+    let dir = tempfile::tempdir()?;
+    let dump = dir.path().join("travdoc.pgdump");
+    let run = |program: &str, args: &[&str]| -> Result<(), Box<dyn std::error::Error>> {
+        let output = std::process::Command::new(bin.join(program))
+            .args(args)
+            .output()?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{program}: {}", String::from_utf8_lossy(&output.stderr)).into())
+        }
+    };
+    let dump_text = dump.to_str().ok_or("path")?.to_owned();
+    run(
+        "pg_dump",
+        &[
+            "--format=custom",
+            &format!("--file={dump_text}"),
+            &cluster.url,
+        ],
+    )?;
+    let (base, _) = cluster.url.rsplit_once('/').ok_or("database URL")?;
+    let restored_url = format!("{base}/travdoc_restored");
+    run(
+        "psql",
+        &[&cluster.url, "-c", "CREATE DATABASE travdoc_restored"],
+    )?;
+    run(
+        "pg_restore",
+        &[
+            "--no-owner",
+            &format!("--dbname={restored_url}"),
+            &dump_text,
+        ],
+    )?;
+
+    let restored = dir.path().join("restored");
+    std::fs::create_dir_all(&restored)?;
+    let env = [("DATABASE_URL".to_owned(), restored_url.clone())];
+    let verified = common::cli(&restored, &env, &["ledger", "verify"])?;
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    copy_dir(&server.data_dir.join("hsm"), &restored.join("hsm"))?;
+    drop(server);
+    let service = Server::start_in(&restored, &[("DATABASE_URL", &restored_url)], None)?;
+    let verdict = service
+        .call("POST", "/v1/verify", None, Some(&json!({"seal": seal})))
+        .await?;
+    assert_eq!(verdict.body["status"], "VALID", "{}", verdict.body);
+    assert_eq!(verdict.body["document_number"], number.as_str());
+    Ok(())
+}
