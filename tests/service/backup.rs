@@ -175,6 +175,18 @@ async fn the_documented_postgresql_procedure_restores_a_working_service() -> Tes
         .as_str()
         .ok_or("number")?
         .to_owned();
+    // `doctor` on PostgreSQL: every check ok while the service runs.
+    let doctor = server.cli(&["doctor", "--json"])?;
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout)?;
+    assert!(doctor.status.success(), "{checks:?}");
+    assert!(
+        checks.iter().any(|check| check["check"] == "config"
+            && check["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("PostgreSQL")),
+        "{checks:?}"
+    );
 
     let bin = std::path::PathBuf::from(
         std::env::var("PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".to_owned()),
