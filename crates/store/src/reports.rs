@@ -25,12 +25,11 @@ async fn counts(
     from: &str,
     to: &str,
 ) -> Result<Vec<DayCount>> {
-    // `to` is included: times up to the end of that day, as text (`YYYY-MM-DD` + `~` sorts after
-    // every time of the day).
-    let until = format!("{to}~");
+    // Days compared as `YYYY-MM-DD` texts of one length: the same order under any collation
+    // (a locale's collation may skip punctuation, so a time is never compared with a day).
     let rows = sqlx::query(sql)
         .bind(from)
-        .bind(until)
+        .bind(to)
         .fetch_all(pool)
         .await
         .map_err(StoreError::db("reading report figures"))?;
@@ -53,7 +52,7 @@ pub async fn issuances(pool: &sqlx::AnyPool, from: &str, to: &str) -> Result<Vec
         pool,
         "SELECT substr(issued_at, 1, 10) AS day, kind AS first, \
          COALESCE(mission, '') AS second, COUNT(*) AS n FROM svc_documents \
-         WHERE issued_at >= $1 AND issued_at < $2 \
+         WHERE substr(issued_at, 1, 10) >= $1 AND substr(issued_at, 1, 10) <= $2 \
          GROUP BY substr(issued_at, 1, 10), kind, COALESCE(mission, '') \
          ORDER BY day, first, second",
         from,
@@ -67,7 +66,8 @@ pub async fn print_jobs(pool: &sqlx::AnyPool, from: &str, to: &str) -> Result<Ve
     counts(
         pool,
         "SELECT substr(created_at, 1, 10) AS day, printer AS first, state AS second, \
-         COUNT(*) AS n FROM svc_print_jobs WHERE created_at >= $1 AND created_at < $2 \
+         COUNT(*) AS n FROM svc_print_jobs \
+         WHERE substr(created_at, 1, 10) >= $1 AND substr(created_at, 1, 10) <= $2 \
          GROUP BY substr(created_at, 1, 10), printer, state ORDER BY day, first, second",
         from,
         to,
@@ -81,7 +81,8 @@ pub async fn spoiled(pool: &sqlx::AnyPool, from: &str, to: &str) -> Result<Vec<D
         pool,
         "SELECT substr(updated_at, 1, 10) AS day, doc_type AS first, location AS second, \
          COUNT(*) AS n FROM svc_blanks \
-         WHERE state = 'spoiled' AND updated_at >= $1 AND updated_at < $2 \
+         WHERE state = 'spoiled' AND substr(updated_at, 1, 10) >= $1 \
+         AND substr(updated_at, 1, 10) <= $2 \
          GROUP BY substr(updated_at, 1, 10), doc_type, location ORDER BY day, first, second",
         from,
         to,
