@@ -224,7 +224,17 @@ impl Browser<'_> {
         .map(|_| ())
     }
 
+    /// Clicks an element that leads to another page (a link, a form's button, a script that
+    /// navigates when done) and waits until that page has replaced this one: an element looked
+    /// for next is then never found on the page being left.
     async fn click(&self, css: &str) -> Result<(), BoxError> {
+        let page = self.find("html").await?;
+        self.click_in_page(css).await?;
+        self.wait_replaced(&page, css).await
+    }
+
+    /// Clicks an element that changes the page in place (no navigation follows).
+    async fn click_in_page(&self, css: &str) -> Result<(), BoxError> {
         let element = self.find(css).await?;
         self.cmd(
             "POST",
@@ -233,6 +243,25 @@ impl Browser<'_> {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Waits until the document whose root element is `page` is gone (its reference stale).
+    async fn wait_replaced(&self, page: &str, after: &str) -> Result<(), BoxError> {
+        let started = Instant::now();
+        loop {
+            if self
+                .cmd("GET", &format!("/element/{page}/name"), None)
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let url = self.current_url().await.unwrap_or_default();
+                return Err(format!("no new page after `{after}` (still on {url})").into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn text(&self, css: &str) -> Result<String, BoxError> {
@@ -284,7 +313,9 @@ impl Browser<'_> {
         .map(|_| ())
     }
 
+    /// Presses Enter in a form, which sends it: waits for the page that answers.
     async fn press_enter(&self) -> Result<(), BoxError> {
+        let page = self.find("html").await?;
         let actions = [
             json!({"type": "keyDown", "value": "\u{E007}"}),
             json!({"type": "keyUp", "value": "\u{E007}"}),
@@ -294,8 +325,8 @@ impl Browser<'_> {
             "/actions",
             Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
         )
-        .await
-        .map(|_| ())
+        .await?;
+        self.wait_replaced(&page, "Enter").await
     }
 
     /// Sets the viewport (phone: mobile emulation at 390 CSS pixels).
@@ -1201,7 +1232,7 @@ async fn a_passkey_is_added_then_signs_in_alone_and_after_the_password() -> Test
     browser.wait_for("#no-passkeys").await?;
     browser.sign_out().await?;
     browser.wait_for("#passkey-sign-in:not([hidden])").await?;
-    browser.click("#passkey-sign-in").await?;
+    browser.click_in_page("#passkey-sign-in").await?;
     browser.wait_for("#passkey-error:not([hidden])").await?;
     assert!(
         browser
