@@ -35,6 +35,8 @@ pub enum AuthError {
     MissionNotAllowed,
     #[error("user name `{0}` must be 1 to 64 characters A-Z, a-z, 0-9, '.', '_' or '-'")]
     InvalidName(String),
+    #[error("language `{0}` is not one of en (English), si (Sinhala) or ta (Tamil)")]
+    Language(String),
     #[error("a user named `{0}` already exists")]
     DuplicateName(String),
     #[error("no user named `{0}`")]

@@ -1576,3 +1576,142 @@ async fn a_legalization_is_issued_from_the_form_with_its_document() -> TestResul
     browser.close().await?;
     Ok(())
 }
+
+/// The console catalogue's (Sinhala, Tamil) texts of `english` (`templates/web/console.tsv`).
+fn translations(english: &str) -> Result<(String, String), BoxError> {
+    let catalogue = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/web/console.tsv"
+    ))?;
+    catalogue
+        .lines()
+        .filter_map(|line| {
+            let mut columns = line.split('\t');
+            Some((columns.next()?, columns.next()?, columns.next()?))
+        })
+        .find(|(en, _, _)| *en == english)
+        .map(|(_, si, ta)| (si.to_owned(), ta.to_owned()))
+        .ok_or_else(|| format!("`{english}` is not in the catalogue").into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_person_reads_the_console_in_their_own_language() -> TestResult {
+    let server = Server::start()?;
+    let clerk_code = add_user(&server, "clerk-ta", "issuer", None)?;
+    let auditor_code = add_user(&server, "auditor-en", "auditor", None)?;
+    let driver = Driver::start().await?;
+    let browser = driver.session().await?;
+    let (stock_si, stock_ta) = translations("Stock")?;
+    let (documents_si, documents_ta) = translations("Documents")?;
+    let (sign_in_si, _) = translations("Sign in")?;
+
+    // Before signing in, the visitor picks a language on the sign-in page; it stays for the
+    // next page (a cookie), and the enrolment page speaks it too.
+    browser
+        .goto(&format!("{}/console/login?lang=si", server.url))
+        .await?;
+    browser.wait_for("#name").await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "si");
+    assert!(browser.text("h1").await?.contains(&sign_in_si));
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.screenshot("console-login-si-phone", 390).await?;
+    browser
+        .goto(&format!("{}/console/enrol", server.url))
+        .await?;
+    browser.wait_for("#enrolment_code").await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "si");
+    browser
+        .goto(&format!("{}/console/login?lang=en", server.url))
+        .await?;
+    browser.wait_for("#name").await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "en");
+
+    let clerk = browser.enrol(&server.url, "clerk-ta", &clerk_code).await?;
+    let auditor = browser
+        .enrol(&server.url, "auditor-en", &auditor_code)
+        .await?;
+
+    // Signed in, a person's own choice rules: English until they choose Tamil.
+    browser.sign_in(&server.url, &clerk).await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "en");
+    browser
+        .goto(&format!("{}/console/stock", server.url))
+        .await?;
+    browser.wait_for("#language").await?;
+    browser.select("#language", "ta").await?;
+    browser.click("#set-language").await?;
+    browser.wait_for("#receive").await?;
+    assert!(
+        browser.current_url().await?.ends_with("/console/stock"),
+        "back on the page where the language was chosen"
+    );
+    assert_eq!(browser.attribute("html", "lang").await?, "ta");
+    assert!(browser.text("nav").await?.contains(&stock_ta));
+    assert!(!browser.text("main").await?.contains("Receive"));
+    browser.screenshot("console-stock-ta-desktop", 1280).await?;
+
+    // Every page of the clerk's console in Tamil, labelled, fitting a phone.
+    for path in [
+        "/console",
+        "/console/stock",
+        "/console/reports",
+        "/console/passports/new",
+        "/console/passkeys",
+        "/console/people?name=Perera",
+    ] {
+        browser.goto(&format!("{}{path}", server.url)).await?;
+        browser.wait_for("#who").await?;
+        assert_eq!(browser.attribute("html", "lang").await?, "ta", "{path}");
+        assert!(browser.text("nav").await?.contains(&documents_ta), "{path}");
+        assert!(browser.unlabelled_controls().await?.is_empty(), "{path}");
+        browser.viewport(390, 844, true).await?;
+        assert!(
+            !browser.overflows().await?,
+            "{path} scrolls sideways on a phone"
+        );
+        browser.viewport(1280, 1000, false).await?;
+    }
+    browser
+        .goto(&format!("{}/console/passports/new", server.url))
+        .await?;
+    browser
+        .screenshot("console-passport-application-ta-phone", 390)
+        .await?;
+
+    // Stored with the account: a new session is still in Tamil; Sinhala is one change away.
+    browser.sign_out().await?;
+    browser.sign_in(&server.url, &clerk).await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "ta");
+    browser.select("#language", "si").await?;
+    browser.click("#set-language").await?;
+    browser.wait_for("#who").await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "si");
+    assert!(browser.text("nav").await?.contains(&stock_si));
+    assert!(browser.text("nav").await?.contains(&documents_si));
+    browser
+        .screenshot("console-dashboard-si-desktop", 1280)
+        .await?;
+
+    // A language we do not have is refused, naming the field; nothing changes.
+    browser
+        .script(
+            "const o = document.createElement('option'); o.value = 'fr'; o.text = 'fr'; \
+             document.getElementById('language').add(o); \
+             document.getElementById('language').value = 'fr';",
+            json!([]),
+        )
+        .await?;
+    browser.click("#set-language").await?;
+    browser.wait_for("main").await?;
+    assert!(browser.text("main").await?.contains("language"));
+    browser.goto(&format!("{}/console", server.url)).await?;
+    browser.wait_for("#who").await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "si");
+
+    // Another person's console is unchanged.
+    browser.sign_out().await?;
+    browser.sign_in(&server.url, &auditor).await?;
+    assert_eq!(browser.attribute("html", "lang").await?, "en");
+    assert!(browser.text("nav").await?.contains("Documents"));
+    Ok(())
+}

@@ -216,6 +216,7 @@ impl From<AuthError> for ApiError {
             }
             AuthError::TokenLife(_) => ApiError::invalid("expires_days", error.to_string()),
             AuthError::TokenLabel => ApiError::invalid("label", error.to_string()),
+            AuthError::Language(_) => ApiError::invalid("language", error.to_string()),
             AuthError::WeakPassword(_) => ApiError::invalid("password", error.to_string()),
             AuthError::LastAdmin | AuthError::NoPendingGrant(_) | AuthError::SameRole(_) => {
                 ApiError::new(StatusCode::CONFLICT, "invalid_state", error.to_string())

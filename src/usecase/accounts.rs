@@ -283,6 +283,7 @@ pub async fn add_user(
         totp_secret: None,
         totp_pending: None,
         totp_last_step: 0,
+        language: "en".to_owned(),
     };
     if !store::insert_user(&mut tx, &user).await? {
         return Err(AuthError::DuplicateName(name.to_owned()));
@@ -309,6 +310,23 @@ pub async fn add_user(
         enrolment_code: code,
         enrolment_expires_at: rfc3339(expires),
     })
+}
+
+/// The console's languages, by code: English, Sinhala, Tamil.
+pub const LANGUAGES: [&str; 3] = ["en", "si", "ta"];
+
+/// Sets the console language `actor` reads the console in (each person chooses their own).
+/// Not ledgered: a display preference, not an act on a document or an account's powers.
+pub async fn set_language(db: &Db, actor: &Actor, language: &str) -> Result<(), AuthError> {
+    let Some(language) = LANGUAGES.iter().find(|code| **code == language.trim()) else {
+        return Err(AuthError::Language(language.chars().take(16).collect()));
+    };
+    let mut tx = db.begin().await?;
+    if !store::set_language(&mut tx, &actor.id, language).await? {
+        return Err(AuthError::UnknownUser(actor.name.clone()));
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Every account, by name.

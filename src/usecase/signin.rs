@@ -87,6 +87,8 @@ pub struct NewSession {
 pub struct LiveSession {
     pub actor: Actor,
     pub csrf: String,
+    /// The console language its user chose (`en`, `si` or `ta`).
+    pub language: String,
 }
 
 pub(crate) async fn append(
@@ -524,6 +526,7 @@ pub async fn session(
     Ok(Some(LiveSession {
         actor: crate::auth::actor_of(&user)?,
         csrf: session.csrf,
+        language: user.language,
     }))
 }
 

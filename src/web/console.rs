@@ -191,41 +191,128 @@ pub(super) fn page(
     message: Option<&str>,
     extra: minijinja::Value,
 ) -> Result<Html<String>, WebError> {
+    let lang = session.lang;
     render(
         name,
         context! {
-            title => title,
+            lang => lang.code(),
+            languages => languages(lang),
+            title => super::console_text::translate(lang, title),
             user => user(&session.actor),
             can => abilities(&session.actor),
             csrf => session.csrf.as_str(),
-            message => message.and_then(flash),
+            path => console_path(&session.path).unwrap_or("/console"),
+            message => message.and_then(flash).map(|text| super::console_text::translate(lang, text)),
             ..extra
         },
     )
 }
 
-/// Known confirmation messages (`?msg=` after a redirect).
+/// The console's languages for a switcher, `current` marked.
+pub(super) fn languages(current: super::i18n::Lang) -> Vec<minijinja::Value> {
+    super::i18n::Lang::ALL
+        .iter()
+        .map(|lang| {
+            context! {
+                code => lang.code(),
+                name => lang.native_name(),
+                current => *lang == current,
+            }
+        })
+        .collect()
+}
+
+/// The language form of the console's top bar.
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    csrf: String,
+    language: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /console/language`: the signed-in person reads the console in another language from
+/// now on (stored with their account, so on every device); back to the page they were on.
+pub async fn set_language(
+    State(state): State<AppState>,
+    session: Session,
+    body: Result<Form<LanguageForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let body = form(body)?;
+    session.check_csrf(&body.csrf)?;
+    crate::usecase::accounts::set_language(state.service.db(), &session.actor, &body.language)
+        .await
+        .map_err(|error| WebError::Refused(crate::http::error::ApiError::from(error)))?;
+    Ok(see_other(console_path(&body.back).unwrap_or("/console")))
+}
+
+/// `back` when it is a path of the console itself (never another site: no `//`, no scheme).
+fn console_path(back: &str) -> Option<&str> {
+    let path = back.split(['?', '#']).next().unwrap_or("");
+    let ours = (path == "/console" || path.starts_with("/console/"))
+        && !back.contains("//")
+        && !back.contains('\\')
+        && back.len() <= 512
+        && back.bytes().all(|b| b.is_ascii_graphic());
+    ours.then_some(back)
+}
+
+/// The reports page's section titles, by report.
+pub(super) const REPORT_TITLES: [(&str, &str); 4] = [
+    ("issuances", "Issuances by day, kind and mission"),
+    ("print-jobs", "Print jobs by day, printer and state"),
+    ("spoiled", "Blanks spoiled by day, type and location"),
+    ("stock", "Blank stock now, by type, location and state"),
+];
+
+/// The reports' column headings on the page (the CSV keeps the keys).
+pub(super) const REPORT_COLUMNS: [(&str, &str); 8] = [
+    ("day", "Day"),
+    ("kind", "Kind"),
+    ("mission", "Mission"),
+    ("printer", "Printer"),
+    ("state", "State"),
+    ("document_type", "Document type"),
+    ("location", "Location"),
+    ("count", "Count"),
+];
+
+/// Known confirmation messages (`?msg=` after a redirect), by key.
+pub(super) const FLASHES: &[(&str, &str)] = &[
+    ("signed-in", "Signed in."),
+    (
+        "requested",
+        "The TTD request was stored. An approver at headquarters must now approve it.",
+    ),
+    ("approved", "Approved."),
+    ("hold-cleared", "The hit is cleared."),
+    ("returned", "The request is returned to its requester."),
+    ("rejected", "The request is rejected."),
+    (
+        "corrected",
+        "The corrected request was stored and checked again.",
+    ),
+    (
+        "applied",
+        "The passport application was stored. Another officer must approve it.",
+    ),
+    ("stock-received", "The blanks were received."),
+    ("stock-moved", "The blanks were moved."),
+    ("stock-spoiled", "The blank is spoiled."),
+    (
+        "issued",
+        "Issued: the document number is allocated and the seal is signed.",
+    ),
+    ("printed", "Sent to the printer."),
+    ("revoked", "The document is revoked."),
+    ("cleared", "Arrival cleared: the document is now used."),
+];
+
 fn flash(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "signed-in" => "Signed in.",
-        "requested" => {
-            "The TTD request was stored. An approver at headquarters must now approve it."
-        }
-        "approved" => "Approved.",
-        "hold-cleared" => "The hit is cleared.",
-        "returned" => "The request is returned to its requester.",
-        "rejected" => "The request is rejected.",
-        "corrected" => "The corrected request was stored and checked again.",
-        "applied" => "The passport application was stored. Another officer must approve it.",
-        "stock-received" => "The blanks were received.",
-        "stock-moved" => "The blanks were moved.",
-        "stock-spoiled" => "The blank is spoiled.",
-        "issued" => "Issued: the document number is allocated and the seal is signed.",
-        "printed" => "Sent to the printer.",
-        "revoked" => "The document is revoked.",
-        "cleared" => "Arrival cleared: the document is now used.",
-        _ => return None,
-    })
+    FLASHES
+        .iter()
+        .find(|(known, _)| *known == key)
+        .map(|(_, text)| *text)
 }
 
 fn kind_of(text: &str) -> Result<Kind, WebError> {
@@ -487,16 +574,17 @@ pub async fn reports(
         "Reports",
         None,
         context! {
+            column_names => REPORT_COLUMNS
+                .map(|(column, name)| (column, super::console_text::translate(session.lang, name)))
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
             reports => Serde(all),
             chart => chart,
             from => from,
             to => to,
-            titles => Serde(serde_json::json!({
-                "issuances": "Issuances by day, kind and mission",
-                "print-jobs": "Print jobs by day, printer and state",
-                "spoiled": "Blanks spoiled by day, type and location",
-                "stock": "Blank stock now, by type, location and state",
-            })),
+            titles => Serde(REPORT_TITLES.map(|(report, title)| {
+                (report, super::console_text::translate(session.lang, title))
+            }).into_iter().collect::<std::collections::BTreeMap<_, _>>()),
         },
     )
 }
@@ -1223,7 +1311,8 @@ pub async fn document_page(
     page(
         "document.html",
         &session,
-        &format!("Document {}", view.number),
+        &super::console_text::translate(session.lang, "Document {number}")
+            .replace("{number}", &view.number),
         query(message).msg.as_deref(),
         context! {
             document => Serde(view),
@@ -1365,6 +1454,30 @@ pub async fn document_clear_arrival(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_of_language_returns_only_to_the_console() {
+        for ours in [
+            "/console",
+            "/console/stock",
+            "/console/people?name=Perera&nic=",
+        ] {
+            assert_eq!(console_path(ours), Some(ours), "{ours}");
+        }
+        for other in [
+            "",
+            "https://evil.example/console",
+            "//evil.example/console",
+            "/console//evil.example",
+            "/consoleX",
+            "/verify",
+            "/console/\\evil",
+            "/console/a b",
+            "/console/\u{e9}",
+        ] {
+            assert_eq!(console_path(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn flash_messages_are_a_closed_set() {

@@ -7,6 +7,7 @@
 //! to a status and a message by the API's single mapping ([`crate::http::error::ApiError`]).
 
 pub mod console;
+pub mod console_text;
 pub mod i18n;
 pub mod passkeys;
 pub mod session;
@@ -128,6 +129,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/console_base.html"),
     ),
     ("error.html", include_str!("../../templates/web/error.html")),
+    ("forms.html", include_str!("../../templates/web/forms.html")),
     ("login.html", include_str!("../../templates/web/login.html")),
     (
         "login_code.html",
@@ -196,6 +198,7 @@ fn environment() -> &'static Environment<'static> {
     ENVIRONMENT.get_or_init(|| {
         let mut environment = Environment::new();
         environment.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        environment.add_function("_", console_text::template_function);
         for (name, source) in TEMPLATES {
             if let Err(error) = environment.add_template(name, source) {
                 // Checked by a unit test; a broken template renders as an error page.
@@ -355,6 +358,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             get(signin::code_form).post(signin::code),
         )
         .route("/console/logout", post(signin::logout))
+        .route("/console/language", post(console::set_language))
         .route(
             "/console/enrol",
             get(signin::enrol_form).post(signin::enrol),
@@ -480,6 +484,130 @@ mod tests {
         assert_eq!(qr_path("https://x.lk/v1/verify"), None);
         assert_eq!(qr_path("https://x.lk/console"), None);
         assert_eq!(qr_path("https://x.lk/a/{b}"), None);
+    }
+
+    /// The console templates (the public page has its own table, `i18n.rs`).
+    fn console_templates() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+        TEMPLATES.iter().filter(|(name, _)| *name != "verify.html")
+    }
+
+    /// Words shown as they are in every language (names, codes, formats).
+    const UNTRANSLATED: &[&str] = &[
+        "travdoc", "console", "NIC", "MRZ", "TTD", "ICAO", "SHA-256", "CSV", "JPEG", "SVG", "KiB",
+        "LKA", "QR", "TOTP", "ID",
+    ];
+
+    fn visible_english(text: &str) -> bool {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|word| word.chars().any(|c| c.is_ascii_alphabetic()))
+            .any(|word| !UNTRANSLATED.contains(&word))
+    }
+
+    /// `text` with template code, comments, scripts and tags removed: what a reader sees
+    /// that the template wrote itself; and the values of the attributes a reader hears.
+    fn literal_texts(source: &str) -> Vec<String> {
+        let code = regex::Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}").unwrap();
+        let without_code = code.replace_all(source, "\u{0}");
+        let attributes =
+            regex::Regex::new(r#"(?:aria-label|placeholder|title|alt)="([^"]*)""#).unwrap();
+        let mut found: Vec<String> = attributes
+            .captures_iter(&without_code)
+            .map(|capture| capture[1].to_owned())
+            .collect();
+        let tags = regex::Regex::new(r"(?s)<script.*?</script>|<style.*?</style>|<[^>]*>").unwrap();
+        found.extend(
+            tags.replace_all(&without_code, "\u{0}")
+                .split('\u{0}')
+                .map(|text| text.trim().to_owned())
+                .filter(|text| !text.is_empty()),
+        );
+        found
+    }
+
+    #[test]
+    fn console_templates_write_every_text_through_the_catalogue() {
+        for (name, source) in console_templates() {
+            let english: Vec<String> = literal_texts(source)
+                .into_iter()
+                .filter(|text| visible_english(&html_unescape(text)))
+                .collect();
+            assert!(english.is_empty(), "{name} shows untranslated {english:?}");
+        }
+    }
+
+    #[test]
+    fn every_console_text_has_its_translations() {
+        let call = regex::Regex::new(r#"_\(\s*"((?:[^"\\]|\\.)*)""#).unwrap();
+        let mut missing = Vec::new();
+        for (name, source) in console_templates() {
+            for capture in call.captures_iter(source) {
+                let text = &capture[1];
+                if visible_english(text) && console_text::translate(i18n::Lang::Si, text) == text {
+                    missing.push(format!("{name}: {text}"));
+                }
+            }
+        }
+        // Texts the handlers give the pages: titles, notices, refusals of the sign-in.
+        let handlers = [
+            include_str!("console.rs"),
+            include_str!("signin.rs"),
+            include_str!("passkeys.rs"),
+        ];
+        let given = regex::Regex::new(
+            r#"(?s)page\(\s*"[a-z_]+\.html",\s*&?session,\s*"([^"]+)"|\("[a-z_]+\.html", "([^"]+)"\)|title => "([^"]+)"|translate\([^,()]+, "([^"]+)"\)|Some\("([A-Z][^"]+)"\)"#,
+        )
+        .unwrap();
+        for source in handlers {
+            for capture in given.captures_iter(source) {
+                let Some(text) = capture.iter().skip(1).flatten().next() else {
+                    continue;
+                };
+                let text = text.as_str();
+                if console_text::translate(i18n::Lang::Si, text) == text {
+                    missing.push(format!("handler: {text}"));
+                }
+            }
+        }
+        for (_, text) in console::REPORT_TITLES
+            .iter()
+            .chain(&console::REPORT_COLUMNS)
+        {
+            if console_text::translate(i18n::Lang::Si, text) == *text {
+                missing.push(format!("report: {text}"));
+            }
+        }
+        for (key, text) in console::FLASHES {
+            if console_text::translate(i18n::Lang::Ta, text) == *text {
+                missing.push(format!("flash {key}: {text}"));
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "not in templates/web/console.tsv:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    fn html_unescape(text: &str) -> String {
+        let entity = regex::Regex::new(r"&[a-zA-Z]+;|&#[0-9]+;").unwrap();
+        entity.replace_all(text, " ").into_owned()
+    }
+
+    #[test]
+    fn a_console_page_renders_in_the_language_asked() {
+        let page = |lang: &str| {
+            render(
+                "login.html",
+                minijinja::context! { lang => lang, title => "Sign in", form => "f", languages => console::languages(i18n::Lang::parse(Some(lang))) },
+            )
+            .map(|Html(page)| page)
+            .unwrap_or_default()
+        };
+        let tamil = page("ta");
+        assert!(tamil.contains(r#"<html lang="ta">"#), "{tamil}");
+        assert!(tamil.contains(console_text::translate(i18n::Lang::Ta, "Password")));
+        assert!(!tamil.contains(">Password<"), "{tamil}");
+        assert!(page("en").contains("Password"));
     }
 
     #[test]

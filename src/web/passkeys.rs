@@ -77,7 +77,7 @@ async fn list_page(
         context! {
             passkeys => Serde(&list),
             enabled => state.passkeys.is_some(),
-            notice => notice,
+            notice => notice.map(|text| super::console_text::translate(session.lang, text)),
         },
     )
 }

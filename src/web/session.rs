@@ -16,6 +16,8 @@ use super::WebError;
 use crate::auth::Actor;
 use crate::http::AppState;
 
+/// The language a visitor chose before signing in (`?lang=` on the sign-in pages).
+pub const LANG_COOKIE: &str = "td_lang";
 /// Name of the session cookie.
 pub const COOKIE: &str = "td_session";
 /// The first sign-in step's cookie (until the second factor).
@@ -31,6 +33,10 @@ pub struct Session {
     pub csrf: String,
     /// The cookie's session id (for signing out).
     pub id: String,
+    /// The console language its user chose.
+    pub lang: super::i18n::Lang,
+    /// The page asked for (path and query), to come back to after a change of language.
+    pub path: String,
 }
 
 /// A `Set-Cookie` value (`secure` adds `Secure`; `max_age` in seconds, none for a browser
@@ -71,6 +77,18 @@ pub fn is_loopback_host(headers: &HeaderMap) -> bool {
 /// The value of cookie `name`, if present and of the shape our ids have (base64url or hex,
 /// 16 to 64 characters).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_text(headers, name)
+        .filter(|value| {
+            (16..=64).contains(&value.len())
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        })
+        .map(str::to_owned)
+}
+
+/// The raw value of cookie `name` (the first one sent).
+fn cookie_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -79,13 +97,6 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
-        .filter(|value| {
-            (16..=64).contains(&value.len())
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-        })
-        .map(str::to_owned)
 }
 
 /// Whether `presented` equals `expected` (constant time; both non-empty).
@@ -124,8 +135,53 @@ impl FromRequestParts<AppState> for Session {
             actor: live.actor,
             csrf: live.csrf,
             id,
+            lang: super::i18n::Lang::parse(Some(&live.language)),
+            // A page answering a form is not one to come back to: the console's start then.
+            path: match parts.method {
+                axum::http::Method::GET => parts
+                    .uri
+                    .path_and_query()
+                    .map(|path| path.as_str().to_owned())
+                    .unwrap_or_default(),
+                _ => "/console".to_owned(),
+            },
         })
     }
+}
+
+/// The language of a page before sign-in: the one asked for (`?lang=`), else the one asked for
+/// last (the `td_lang` cookie), else the browser's first choice among ours (`Accept-Language`,
+/// by weight), else English.
+pub fn visitor_lang(headers: &HeaderMap, asked: Option<&str>) -> super::i18n::Lang {
+    use super::i18n::Lang;
+    let known = |code: &str| Lang::ALL.into_iter().find(|lang| lang.code() == code);
+    if let Some(lang) = asked.and_then(known) {
+        return lang;
+    }
+    if let Some(lang) = cookie_text(headers, LANG_COOKIE).and_then(known) {
+        return lang;
+    }
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let mut best: Option<(Lang, f32)> = None;
+    for item in accepted.split(',').take(16) {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let primary = tag.split('-').next().unwrap_or("");
+        let weight = parts
+            .find_map(|part| part.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if let Some(lang) = known(primary)
+            && weight > 0.0
+            && best.is_none_or(|(_, top)| weight > top)
+        {
+            best = Some((lang, weight));
+        }
+    }
+    best.map(|(lang, _)| lang).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -166,6 +222,28 @@ mod tests {
             headers.insert(header::COOKIE, HeaderValue::from_static(bad));
             assert_eq!(cookie(&headers, COOKIE), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_visitor_gets_the_language_asked_then_remembered_then_preferred() {
+        use crate::web::i18n::Lang;
+        let mut headers = HeaderMap::new();
+        assert_eq!(visitor_lang(&headers, None), Lang::En);
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("fr-FR, en;q=0.5, ta-LK;q=0.8"),
+        );
+        assert_eq!(visitor_lang(&headers, None), Lang::Ta);
+        assert_eq!(visitor_lang(&headers, Some("si")), Lang::Si);
+        assert_eq!(visitor_lang(&headers, Some("xx")), Lang::Ta);
+        headers.insert(header::COOKIE, HeaderValue::from_static("td_lang=si"));
+        assert_eq!(visitor_lang(&headers, None), Lang::Si);
+        headers.insert(header::COOKIE, HeaderValue::from_static("td_lang=zz"));
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("si;q=0, *"),
+        );
+        assert_eq!(visitor_lang(&headers, None), Lang::En);
     }
 
     #[test]

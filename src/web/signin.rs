@@ -4,14 +4,15 @@
 //! same code the API and the CLI call.
 
 use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
+use super::console_text::translate;
 use super::session::{self, FORM_COOKIE, SIGN_IN_COOKIE, Session};
 use super::{WebError, render};
 use crate::auth::{Act, AuthError, MissionCode, Role};
@@ -73,6 +74,10 @@ pub(super) fn secure(
 }
 
 /// A page before a session, with a fresh double-submit value in the form and the cookie.
+///
+/// Its language is the visitor's ([`session::visitor_lang`]); a language asked for with
+/// `?lang=` is remembered in a cookie for the next pages. The title and a refusal (`error`)
+/// are shown in that language too.
 fn pre_session_page(
     name: &str,
     headers: &HeaderMap,
@@ -80,18 +85,64 @@ fn pre_session_page(
     status: StatusCode,
     extra: minijinja::Value,
 ) -> Result<Response, WebError> {
+    pre_session_page_in(name, headers, tls, status, None, extra)
+}
+
+fn pre_session_page_in(
+    name: &str,
+    headers: &HeaderMap,
+    tls: &Option<axum::Extension<crate::http::tls::OverTls>>,
+    status: StatusCode,
+    asked: Option<&str>,
+    extra: minijinja::Value,
+) -> Result<Response, WebError> {
+    let lang = session::visitor_lang(headers, asked);
+    let translated = |key: &str| {
+        extra
+            .get_attr(key)
+            .ok()
+            .and_then(|value| value.as_str().map(|text| translate(lang, text).to_owned()))
+    };
     let value =
         crate::identity::csrf_value().map_err(|error| WebError::Random(error.to_string()))?;
-    let html = render(name, context! { form => value.as_str(), ..extra })?;
-    Ok((
+    let html = render(
+        name,
+        context! {
+            form => value.as_str(),
+            lang => lang.code(),
+            languages => super::console::languages(lang),
+            title => translated("title"),
+            error => translated("error"),
+            ..extra
+        },
+    )?;
+    let secure = secure(headers, tls);
+    let mut response = (
         status,
         [(
             header::SET_COOKIE,
-            session::set_cookie(FORM_COOKIE, &value, secure(headers, tls), Some(1800)),
+            session::set_cookie(FORM_COOKIE, &value, secure, Some(1800)),
         )],
         html,
     )
-        .into_response())
+        .into_response();
+    if asked.is_some_and(|code| code == lang.code())
+        && let Ok(cookie) = header::HeaderValue::from_str(&session::set_cookie(
+            session::LANG_COOKIE,
+            lang.code(),
+            secure,
+            Some(365 * 24 * 3600),
+        ))
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// `?lang=` of the pages before sign-in.
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
 }
 
 /// Refuses a form before a session whose double-submit value is not the cookie's.
@@ -111,12 +162,15 @@ pub async fn login_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     tls: Option<axum::Extension<crate::http::tls::OverTls>>,
+    asked: Result<Query<LangQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
-    pre_session_page(
+    let asked = asked.map(|Query(query)| query).unwrap_or_default();
+    pre_session_page_in(
         "login.html",
         &headers,
         &tls,
         StatusCode::OK,
+        asked.lang.as_deref(),
         context! { title => "Sign in", passkeys => state.passkeys.is_some() },
     )
 }
@@ -280,12 +334,15 @@ pub async fn logout(
 pub async fn enrol_form(
     headers: HeaderMap,
     tls: Option<axum::Extension<crate::http::tls::OverTls>>,
+    asked: Result<Query<LangQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
-    pre_session_page(
+    let asked = asked.map(|Query(query)| query).unwrap_or_default();
+    pre_session_page_in(
         "enrol.html",
         &headers,
         &tls,
         StatusCode::OK,
+        asked.lang.as_deref(),
         context! { title => "Set up your account", min => crate::identity::MIN_PASSWORD_CHARS },
     )
 }
@@ -472,7 +529,7 @@ pub async fn add_user(
     users_page(
         &state,
         &session,
-        Some(format!("Account `{name}` created.")),
+        Some(translate(session.lang, "Account {name} created.").replace("{name}", &name)),
         Some((name, created.enrolment_code)),
     )
     .await

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use crate::{Result, StoreError, Transaction};
 
 const USER_COLUMNS: &str = "id, name, role, mission, created_at, disabled, granted, \
-     password_hash, totp_secret, totp_pending, totp_last_step";
+     password_hash, totp_secret, totp_pending, totp_last_step, language";
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub struct UserRow {
     pub totp_secret: Option<String>,
     pub totp_pending: Option<String>,
     pub totp_last_step: i64,
+    /// The console's language: `en`, `si` or `ta`.
+    pub language: String,
 }
 
 fn user_row(row: &AnyRow) -> std::result::Result<UserRow, sqlx::Error> {
@@ -42,7 +44,20 @@ fn user_row(row: &AnyRow) -> std::result::Result<UserRow, sqlx::Error> {
         totp_secret: row.try_get("totp_secret")?,
         totp_pending: row.try_get("totp_pending")?,
         totp_last_step: row.try_get("totp_last_step")?,
+        language: row.try_get("language")?,
     })
+}
+
+/// Sets the console language of account `id` (`en`, `si` or `ta`; the schema refuses others);
+/// `Ok(false)` when there is no such account.
+pub async fn set_language(tx: &mut Transaction, id: &str, language: &str) -> Result<bool> {
+    let result = sqlx::query("UPDATE svc_users SET language = $1 WHERE id = $2")
+        .bind(language)
+        .bind(id)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::db("setting a user's language"))?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Inserts an account; `Ok(false)` when the name is taken.
