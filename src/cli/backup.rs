@@ -2,7 +2,9 @@
 //! records, taken while `serve` is issuing, and its restoration into a new data dir.
 //!
 //! The archive is a tar file: the database snapshot (`travdoc.db`, SQLite's `VACUUM INTO`: one
-//! read transaction, so every issuance is in it whole or not at all), the PKI export
+//! read transaction, so every issuance is in it whole or not at all; on PostgreSQL
+//! `travdoc.pgdump`, `pg_dump`'s custom format taken in an exported snapshot that the ledger's
+//! size and root are read in too), the PKI export
 //! (`pki/`), the configuration file when one is given (`config.toml`), and last `manifest.json`
 //! with every file's size and SHA-256 and the ledger's size and root at the snapshot. Never the
 //! HSM's key material (`hsm/`): the HSM's own backup covers it (docs/backup-restore.md).
@@ -23,6 +25,7 @@ use super::Context;
 const FORMAT: &str = "travdoc-backup";
 const MANIFEST: &str = "manifest.json";
 const DATABASE: &str = "travdoc.db";
+const PG_DUMP: &str = "travdoc.pgdump";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
@@ -38,6 +41,16 @@ struct Manifest {
     ledger_root: String,
 }
 
+impl Manifest {
+    /// The database file the backup holds (`travdoc.db` or `travdoc.pgdump`).
+    fn database(&self) -> Option<&str> {
+        self.files
+            .iter()
+            .map(|file| file.path.as_str())
+            .find(|path| *path == DATABASE || *path == PG_DUMP)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct FileEntry {
     path: String,
@@ -49,14 +62,9 @@ struct FileEntry {
 pub fn backup(context: &Context, out: &Path) -> anyhow::Result<ExitCode> {
     let config = &context.config;
     let url = config.database_url();
-    if !url.starts_with("sqlite:") {
-        bail!(
-            "the database is PostgreSQL: back it up with pg_dump as docs/backup-restore.md shows \
-             (this command copies SQLite data dirs)"
-        );
-    }
+    let postgres = !url.starts_with("sqlite:");
     let database = config.data_dir.join(DATABASE);
-    if !database.is_file() {
+    if !postgres && !database.is_file() {
         bail!("no database at {}: nothing to back up", database.display());
     }
     if out.exists() {
@@ -70,15 +78,19 @@ pub fn backup(context: &Context, out: &Path) -> anyhow::Result<ExitCode> {
                 .unwrap_or(Path::new(".")),
         )
         .context("creating a staging directory beside the output")?;
-    let snapshot = staging.path().join(DATABASE);
+    let name = if postgres { PG_DUMP } else { DATABASE };
+    let snapshot = staging.path().join(name);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (ledger_entries, ledger_root) =
-        runtime.block_on(snapshot_database(&database, &snapshot))?;
+    let (ledger_entries, ledger_root) = if postgres {
+        runtime.block_on(dump_postgres(&url, &snapshot))?
+    } else {
+        runtime.block_on(snapshot_database(&database, &snapshot))?
+    };
 
     // Every file, with its name in the archive.
-    let mut files: Vec<(String, PathBuf)> = vec![(DATABASE.to_owned(), snapshot.clone())];
+    let mut files: Vec<(String, PathBuf)> = vec![(name.to_owned(), snapshot.clone())];
     let pki = config.data_dir.join("pki");
     if pki.is_dir() {
         for path in walk(&pki)? {
@@ -192,6 +204,119 @@ async fn snapshot_database(database: &Path, snapshot: &Path) -> anyhow::Result<(
     Ok(state)
 }
 
+/// `pg_dump` of the database in one exported snapshot, with the ledger's size and root read in
+/// that same snapshot (so the manifest names exactly the ledger the dump holds), while nodes go
+/// on writing.
+async fn dump_postgres(url: &str, out: &Path) -> anyhow::Result<(i64, String)> {
+    use sqlx::Row as _;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .context("connecting to the PostgreSQL database")?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+        .fetch_one(&mut *tx)
+        .await
+        .context("exporting a snapshot")?;
+    let row = sqlx::query("SELECT size, root FROM ledger_state WHERE id = 0")
+        .fetch_optional(&mut *tx)
+        .await
+        .context("reading the ledger")?;
+    let state = match row {
+        Some(row) => (
+            row.try_get::<i64, _>("size")?,
+            hex::encode(row.try_get::<Vec<u8>, _>("root")?),
+        ),
+        None => (0, String::new()),
+    };
+    let out_text = out.to_str().context("the staging path is not UTF-8")?;
+    postgres_tool(
+        "pg_dump",
+        url,
+        &[
+            "--format=custom",
+            "--no-owner",
+            &format!("--snapshot={snapshot}"),
+            &format!("--file={out_text}"),
+        ],
+    )
+    .await?;
+    tx.rollback().await?;
+    pool.close().await;
+    Ok(state)
+}
+
+/// Runs `pg_dump` or `pg_restore` against `url`: the URL without its password as `--dbname`
+/// (argv is visible to every user of the host), the password in `PGPASSWORD`.
+async fn postgres_tool(program: &str, url: &str, args: &[&str]) -> anyhow::Result<()> {
+    let (dbname, password) = split_password(url)?;
+    let tool = postgres_program(program);
+    let mut command = tokio::process::Command::new(&tool);
+    command
+        .args(args)
+        .arg(format!("--dbname={dbname}"))
+        .stdin(std::process::Stdio::null());
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let output = command.output().await.with_context(|| {
+        format!(
+            "running {} (install the PostgreSQL client tools of the server's version)",
+            tool.display()
+        )
+    })?;
+    if !output.status.success() {
+        bail!(
+            "{program} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// The URL without its password, and the password (percent-decoded; a `+` stays a plus).
+fn split_password(url: &str) -> anyhow::Result<(String, Option<String>)> {
+    let mut parsed = url::Url::parse(url).context("the database URL")?;
+    let password = parsed.password().map(|password| {
+        url::form_urlencoded::parse(format!("p={}", password.replace('+', "%2B")).as_bytes())
+            .map(|(_, value)| value.into_owned())
+            .next()
+            .unwrap_or_default()
+    });
+    parsed
+        .set_password(None)
+        .map_err(|()| anyhow::anyhow!("the database URL has no host"))?;
+    Ok((parsed.to_string(), password))
+}
+
+/// `program` on `PATH`, else the newest of Debian's `/usr/lib/postgresql/*/bin`.
+fn postgres_program(program: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
+    if on_path {
+        return PathBuf::from(program);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let tool = entry.path().join("bin").join(program);
+            tool.is_file().then_some((version, tool))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, tool)| tool)
+        .unwrap_or_else(|| PathBuf::from(program))
+}
+
 /// A file's size and SHA-256, read through a fixed buffer.
 fn hash_file(path: &Path) -> anyhow::Result<(u64, String)> {
     let mut file =
@@ -267,7 +392,14 @@ const MAX_FILE_BYTES: u64 = 64 << 30;
 /// database yet (it may hold `hsm/`, restored from the HSM's own backup first).
 pub fn restore(context: &Context, file: &Path) -> anyhow::Result<ExitCode> {
     let data_dir = &context.config.data_dir;
-    if data_dir.join(DATABASE).exists() {
+    let url = context.config.database_url();
+    let postgres = !url.starts_with("sqlite:");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if postgres {
+        runtime.block_on(empty_postgres(&url))?;
+    } else if data_dir.join(DATABASE).exists() {
         bail!(
             "{} already holds a database: restore into a new data dir",
             data_dir.display()
@@ -284,7 +416,35 @@ pub fn restore(context: &Context, file: &Path) -> anyhow::Result<ExitCode> {
             file.display()
         )
     })?;
+    match (manifest.database(), postgres) {
+        (Some(PG_DUMP), true) => runtime
+            .block_on(postgres_tool(
+                "pg_restore",
+                &url,
+                &[
+                    "--no-owner",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    &staging.path().join(PG_DUMP).display().to_string(),
+                ],
+            ))
+            .context("restoring the database; nothing was committed")?,
+        (Some(DATABASE), false) => {}
+        (Some(PG_DUMP), false) => bail!(
+            "{} is a backup of a PostgreSQL database: set DATABASE_URL to a new, empty \
+             PostgreSQL database to restore it",
+            file.display()
+        ),
+        _ => bail!(
+            "{} is a backup of a SQLite data dir: restore it without DATABASE_URL (into \
+             --data-dir), or move it to PostgreSQL afterwards (docs/howto.md)",
+            file.display()
+        ),
+    }
     for entry in &manifest.files {
+        if entry.path == PG_DUMP {
+            continue;
+        }
         let from = staging.path().join(&entry.path);
         let to = data_dir.join(&entry.path);
         if let Some(parent) = to.parent() {
@@ -304,6 +464,29 @@ pub fn restore(context: &Context, file: &Path) -> anyhow::Result<ExitCode> {
         })
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a PostgreSQL database that holds any table: a restore goes into a new database
+/// (`createdb`), never over one in use.
+async fn empty_postgres(url: &str) -> anyhow::Result<()> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .context("connecting to the PostgreSQL database to restore into")?;
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+    )
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    if tables > 0 {
+        bail!(
+            "the database to restore into holds {tables} tables: restore into a new, empty \
+             database (createdb), never over one in use"
+        );
+    }
+    Ok(())
 }
 
 /// Reads every file of the archive into `staging`, checks them against the manifest (which
@@ -378,7 +561,7 @@ fn read_archive(file: &Path, staging: &Path) -> anyhow::Result<Manifest> {
     {
         bail!("{} is not in the manifest", extra.path);
     }
-    if !manifest.files.iter().any(|file| file.path == DATABASE) {
+    if manifest.database().is_none() {
         bail!("the backup holds no database");
     }
     Ok(manifest)
@@ -394,10 +577,57 @@ fn safe_name(path: &Path) -> anyhow::Result<String> {
         bail!("{} is not a plain relative name", path.display());
     }
     let name = path.to_string_lossy().into_owned();
-    let allowed =
-        name == DATABASE || name == MANIFEST || name == "config.toml" || name.starts_with("pki/");
+    let allowed = name == DATABASE
+        || name == PG_DUMP
+        || name == MANIFEST
+        || name == "config.toml"
+        || name.starts_with("pki/");
     if !allowed {
         bail!("{name} is not a file a backup holds");
     }
     Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_leaves_the_url_for_the_environment() {
+        let (url, password) = split_password(
+            "postgres://travdoc:p%40ss+w%2Fd@db.example:5433/travdoc?sslmode=require",
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            url,
+            "postgres://travdoc@db.example:5433/travdoc?sslmode=require"
+        );
+        assert_eq!(password.as_deref(), Some("p@ss+w/d"));
+        let (url, password) = split_password("postgres://localhost/travdoc").unwrap_or_default();
+        assert_eq!(url, "postgres://localhost/travdoc");
+        assert_eq!(password, None);
+        assert!(split_password("not a url").is_err());
+    }
+
+    #[test]
+    fn only_the_files_a_backup_holds_are_read() {
+        for name in [
+            "travdoc.db",
+            "travdoc.pgdump",
+            "manifest.json",
+            "config.toml",
+            "pki/crl/1.der",
+        ] {
+            assert!(safe_name(Path::new(name)).is_ok(), "{name}");
+        }
+        for name in [
+            "../etc/passwd",
+            "/etc/passwd",
+            "hsm/token",
+            "pki/../../x",
+            "other.db",
+        ] {
+            assert!(safe_name(Path::new(name)).is_err(), "{name}");
+        }
+    }
 }

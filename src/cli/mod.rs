@@ -103,15 +103,17 @@ pub enum Command {
     /// reference` (the table of docs/configuration.md).
     #[command(subcommand)]
     Config(config_doc::ConfigCommand),
-    /// A consistent copy of the data dir's records while `serve` runs (SQLite snapshot, PKI
-    /// export, configuration; never the HSM's keys), with a manifest of checksums.
+    /// A consistent copy of the data dir's records while `serve` runs (SQLite snapshot, or
+    /// pg_dump in one snapshot on PostgreSQL; PKI export, configuration; never the HSM's keys),
+    /// with a manifest of checksums.
     Backup {
         /// The archive to write (a new file).
         #[arg(long)]
         out: PathBuf,
     },
-    /// Restores a backup into the (new) data dir given with --data-dir; refuses a damaged or
-    /// partial file and writes nothing then.
+    /// Restores a backup into the (new) data dir given with --data-dir, or on PostgreSQL into
+    /// the new, empty database of DATABASE_URL (pg_restore in one transaction); refuses a
+    /// damaged or partial file and writes nothing then.
     Restore {
         /// The archive `travdoc backup` wrote.
         file: PathBuf,

@@ -162,11 +162,13 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()>
     Ok(())
 }
 
-/// PostgreSQL: the procedure docs/backup-restore.md gives (pg_dump while serving, createdb,
-/// pg_restore), then `ledger verify` on the restored database and a service over it that
-/// verifies a seal issued before the dump.
+/// PostgreSQL, while a service runs on it: the manual procedure docs/backup-restore.md gives
+/// (pg_dump, createdb, pg_restore; its ledger verifies), then `travdoc backup` and `travdoc
+/// restore` (refused over a database in use; the restored ledger has the backup's root; a
+/// service over it verifies a seal issued before the backup).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_documented_postgresql_procedure_restores_a_working_service() -> TestResult {
+async fn on_postgresql_backup_restore_and_the_documented_procedure_restore_a_working_service()
+-> TestResult {
     let (server, cluster) = crate::e2e_postgres::server_on_postgres()?;
     let staff = Staff::create(&server).await?;
     let issued = common::issue_ttd(&server, &staff).await?;
@@ -237,9 +239,63 @@ async fn the_documented_postgresql_procedure_restores_a_working_service() -> Tes
         String::from_utf8_lossy(&verified.stdout),
         String::from_utf8_lossy(&verified.stderr)
     );
-    copy_dir(&server.data_dir.join("hsm"), &restored.join("hsm"))?;
+
+    // `travdoc backup` drives pg_dump itself while the service runs (one exported snapshot, the
+    // ledger's size and root read in it), and `travdoc restore` pg_restore into a new database.
+    let archive = dir.path().join("travdoc-pg.tar");
+    let archive_text = archive.to_str().ok_or("path")?;
+    let backup = server.cli(&["backup", "--out", archive_text])?;
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&backup.stdout)?;
+    assert!(
+        printed["ledger_entries"].as_i64().unwrap_or(0) > 0,
+        "{printed}"
+    );
+    // Never over a database in use: the service's own is refused, and stays as it was.
+    let over = common::cli(
+        &dir.path().join("over"),
+        &[("DATABASE_URL".to_owned(), cluster.url.clone())],
+        &["restore", archive_text],
+    )?;
+    assert!(!over.status.success());
+    assert!(
+        String::from_utf8_lossy(&over.stderr).contains("new, empty"),
+        "{}",
+        String::from_utf8_lossy(&over.stderr)
+    );
+    let from_backup_url = format!("{base}/travdoc_from_backup");
+    run(
+        "psql",
+        &[&cluster.url, "-c", "CREATE DATABASE travdoc_from_backup"],
+    )?;
+    let from_backup = dir.path().join("from-backup");
+    let env = [("DATABASE_URL".to_owned(), from_backup_url.clone())];
+    let restored_out = common::cli(&from_backup, &env, &["restore", archive_text])?;
+    assert!(
+        restored_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored_out.stderr)
+    );
+    let verified = common::cli(&from_backup, &env, &["ledger", "verify"])?;
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&verified.stdout)
+            .contains(printed["ledger_root"].as_str().ok_or("root")?),
+        "the restored ledger has the root the backup printed: {}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+
+    copy_dir(&server.data_dir.join("hsm"), &from_backup.join("hsm"))?;
     drop(server);
-    let service = Server::start_in(&restored, &[("DATABASE_URL", &restored_url)], None)?;
+    let service = Server::start_in(&from_backup, &[("DATABASE_URL", &from_backup_url)], None)?;
     let verdict = service
         .call("POST", "/v1/verify", None, Some(&json!({"seal": seal})))
         .await?;
