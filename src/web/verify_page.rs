@@ -271,12 +271,20 @@ fn page(lang: Lang, extra: minijinja::Value) -> Result<Html<String>, WebError> {
     )
 }
 
-/// `GET /verify` (and the QR path): the empty form.
+/// `GET /verify` (and the QR path): the empty form, in the language asked for (`?lang=`), else
+/// the browser's first choice among ours (`Accept-Language`), else English.
 pub async fn show(
+    headers: axum::http::HeaderMap,
     query: Result<Query<LangQuery>, QueryRejection>,
-) -> Result<Html<String>, WebError> {
-    let lang = Lang::parse(query.ok().and_then(|Query(q)| q.lang).as_deref());
-    page(lang, context! {})
+) -> Result<Response, WebError> {
+    let asked = query.ok().and_then(|Query(q)| q.lang);
+    let lang = super::session::visitor_lang(&headers, asked.as_deref());
+    // A cache keeps one copy per language the browser asks for.
+    Ok((
+        [(axum::http::header::VARY, "Accept-Language")],
+        page(lang, context! {})?,
+    )
+        .into_response())
 }
 
 /// Reads one form field, refusing it as soon as it passes `limit` bytes (nothing larger is

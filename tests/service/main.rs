@@ -17,6 +17,7 @@ mod e2e_postgres;
 mod e2e_ttd;
 mod hostile;
 mod identity;
+mod languages;
 mod ledger_processes;
 mod live_pki;
 mod load_tool;
