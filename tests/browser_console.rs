@@ -1702,8 +1702,12 @@ async fn each_person_reads_the_console_in_their_own_language() -> TestResult {
         )
         .await?;
     browser.click("#set-language").await?;
-    browser.wait_for("main").await?;
-    assert!(browser.text("main").await?.contains("language"));
+    browser.wait_for("#error-message").await?;
+    assert!(browser.text("#error-message").await?.contains("language"));
+    // The error page itself is in the person's language.
+    assert_eq!(browser.attribute("html", "lang").await?, "si");
+    let (unprocessable_si, _) = translations("Unprocessable Entity")?;
+    assert!(browser.text("h1").await?.contains(&unprocessable_si));
     browser.goto(&format!("{}/console", server.url)).await?;
     browser.wait_for("#who").await?;
     assert_eq!(browser.attribute("html", "lang").await?, "si");

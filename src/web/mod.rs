@@ -103,10 +103,13 @@ impl IntoResponse for WebError {
             tracing::error!(template = %name, %message, "web template failed");
         }
         let status = self.status();
+        let lang = page_lang();
+        let title = status.canonical_reason().unwrap_or("Error");
         let body = render(
             "error.html",
             minijinja::context! {
-                title => status.canonical_reason().unwrap_or("Error"),
+                lang => lang.code(),
+                title => console_text::translate(lang, title),
                 status => status.as_u16(),
                 message => self.public_message(),
             },
@@ -219,6 +222,39 @@ pub fn render(name: &str, context: minijinja::Value) -> Result<Html<String>, Web
     template.render(context).map(Html).map_err(failed)
 }
 
+tokio::task_local! {
+    /// The language of the page being answered: the visitor's, then the signed-in person's
+    /// once their session is read; an error page is shown in it.
+    static PAGE_LANG: std::cell::Cell<i18n::Lang>;
+}
+
+/// The language of the page being answered (English outside a page's request).
+fn page_lang() -> i18n::Lang {
+    PAGE_LANG.try_with(std::cell::Cell::get).unwrap_or_default()
+}
+
+/// Records the signed-in person's language for the rest of this request's answer.
+pub(crate) fn set_page_lang(lang: i18n::Lang) {
+    let _ = PAGE_LANG.try_with(|cell| cell.set(lang));
+}
+
+/// The titles an error page may carry (the statuses the pages answer with), for the
+/// catalogue's test.
+#[cfg(test)]
+const ERROR_TITLES: [&str; 11] = [
+    "Bad Request",
+    "Unauthorized",
+    "Forbidden",
+    "Not Found",
+    "Conflict",
+    "Payload Too Large",
+    "Unprocessable Entity",
+    "Too Many Requests",
+    "Internal Server Error",
+    "Service Unavailable",
+    "Error",
+];
+
 /// Security headers for every page: a strict CSP (own origin only, no inline script), no
 /// framing, no sniffing, no referrer; console pages are not cached.
 async fn security_headers(
@@ -226,7 +262,16 @@ async fn security_headers(
     next: axum::middleware::Next,
 ) -> Response {
     let console = request.uri().path().starts_with("/console");
-    let mut response = next.run(request).await;
+    let asked = request.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .map(str::to_owned)
+    });
+    let visitor = session::visitor_lang(request.headers(), asked.as_deref());
+    let mut response = PAGE_LANG
+        .scope(std::cell::Cell::new(visitor), next.run(request))
+        .await;
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -566,6 +611,11 @@ mod tests {
                 if console_text::translate(i18n::Lang::Si, text) == text {
                     missing.push(format!("handler: {text}"));
                 }
+            }
+        }
+        for text in ERROR_TITLES {
+            if console_text::translate(i18n::Lang::Ta, text) == text {
+                missing.push(format!("error title: {text}"));
             }
         }
         for (_, text) in console::REPORT_TITLES

@@ -131,11 +131,13 @@ impl FromRequestParts<AppState> for Session {
             .await
             .map_err(|error| WebError::Refused(crate::http::error::ApiError::from(error)))?
             .ok_or(WebError::NotSignedIn)?;
+        let lang = super::i18n::Lang::parse(Some(&live.language));
+        super::set_page_lang(lang);
         Ok(Session {
             actor: live.actor,
             csrf: live.csrf,
             id,
-            lang: super::i18n::Lang::parse(Some(&live.language)),
+            lang,
             // A page answering a form is not one to come back to: the console's start then.
             path: match parts.method {
                 axum::http::Method::GET => parts
