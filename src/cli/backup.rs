@@ -172,7 +172,6 @@ pub fn backup(context: &Context, out: &Path) -> anyhow::Result<ExitCode> {
 /// `VACUUM INTO` the snapshot (one read transaction while writers go on); the ledger's size
 /// and root in it.
 async fn snapshot_database(database: &Path, snapshot: &Path) -> anyhow::Result<(i64, String)> {
-    use sqlx::Row as _;
     let url = format!("sqlite://{}?mode=ro", database.display());
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
@@ -189,26 +188,27 @@ async fn snapshot_database(database: &Path, snapshot: &Path) -> anyhow::Result<(
         .max_connections(1)
         .connect(&format!("sqlite://{}?mode=ro", snapshot.display()))
         .await?;
-    let row = sqlx::query("SELECT size, root FROM ledger_state WHERE id = 0")
+    let state = sqlx::query_as::<_, (i64, Vec<u8>)>(LEDGER_STATE)
         .fetch_optional(&copy)
         .await
-        .context("reading the ledger of the snapshot")?;
-    let state = match row {
-        Some(row) => (
-            row.try_get::<i64, _>("size")?,
-            hex::encode(row.try_get::<Vec<u8>, _>("root")?),
-        ),
-        None => (0, String::new()),
-    };
+        .context("reading the ledger of the snapshot")?
+        .map(ledger_state)
+        .unwrap_or_default();
     copy.close().await;
     Ok(state)
+}
+
+/// The ledger's size and root (none yet: 0 and empty).
+const LEDGER_STATE: &str = "SELECT size, root FROM ledger_state WHERE id = 0";
+
+fn ledger_state((size, root): (i64, Vec<u8>)) -> (i64, String) {
+    (size, hex::encode(root))
 }
 
 /// `pg_dump` of the database in one exported snapshot, with the ledger's size and root read in
 /// that same snapshot (so the manifest names exactly the ledger the dump holds), while nodes go
 /// on writing.
 async fn dump_postgres(url: &str, out: &Path) -> anyhow::Result<(i64, String)> {
-    use sqlx::Row as _;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
@@ -222,17 +222,12 @@ async fn dump_postgres(url: &str, out: &Path) -> anyhow::Result<(i64, String)> {
         .fetch_one(&mut *tx)
         .await
         .context("exporting a snapshot")?;
-    let row = sqlx::query("SELECT size, root FROM ledger_state WHERE id = 0")
+    let state = sqlx::query_as::<_, (i64, Vec<u8>)>(LEDGER_STATE)
         .fetch_optional(&mut *tx)
         .await
-        .context("reading the ledger")?;
-    let state = match row {
-        Some(row) => (
-            row.try_get::<i64, _>("size")?,
-            hex::encode(row.try_get::<Vec<u8>, _>("root")?),
-        ),
-        None => (0, String::new()),
-    };
+        .context("reading the ledger")?
+        .map(ledger_state)
+        .unwrap_or_default();
     let out_text = out.to_str().context("the staging path is not UTF-8")?;
     postgres_tool(
         "pg_dump",

@@ -196,7 +196,7 @@ pub(super) fn page(
         name,
         context! {
             lang => lang.code(),
-            languages => languages(lang),
+            languages => super::i18n::languages(lang),
             title => super::console_text::translate(lang, title),
             user => user(&session.actor),
             can => abilities(&session.actor),
@@ -206,20 +206,6 @@ pub(super) fn page(
             ..extra
         },
     )
-}
-
-/// The console's languages for a switcher, `current` marked.
-pub(super) fn languages(current: super::i18n::Lang) -> Vec<minijinja::Value> {
-    super::i18n::Lang::ALL
-        .iter()
-        .map(|lang| {
-            context! {
-                code => lang.code(),
-                name => lang.native_name(),
-                current => *lang == current,
-            }
-        })
-        .collect()
 }
 
 /// The language form of the console's top bar.

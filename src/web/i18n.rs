@@ -502,6 +502,20 @@ pub fn table(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     TABLE.iter().map(|row| (row.0, lang.column(row))).collect()
 }
 
+/// The languages for a switcher (public page and console), `current` marked.
+pub fn languages(current: Lang) -> Vec<minijinja::Value> {
+    Lang::ALL
+        .iter()
+        .map(|lang| {
+            minijinja::context! {
+                code => lang.code(),
+                name => lang.native_name(),
+                current => *lang == current,
+            }
+        })
+        .collect()
+}
+
 /// The plain-language explanation of a verifier reason code.
 pub fn reason(lang: Lang, code: &str) -> String {
     let key = format!("reason.{code}");

@@ -648,7 +648,7 @@ mod tests {
         let page = |lang: &str| {
             render(
                 "login.html",
-                minijinja::context! { lang => lang, title => "Sign in", form => "f", languages => console::languages(i18n::Lang::parse(Some(lang))) },
+                minijinja::context! { lang => lang, title => "Sign in", form => "f", languages => i18n::languages(i18n::Lang::parse(Some(lang))) },
             )
             .map(|Html(page)| page)
             .unwrap_or_default()

@@ -110,7 +110,7 @@ fn pre_session_page_in(
         context! {
             form => value.as_str(),
             lang => lang.code(),
-            languages => super::console::languages(lang),
+            languages => super::i18n::languages(lang),
             title => translated("title"),
             error => translated("error"),
             ..extra

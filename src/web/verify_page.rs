@@ -245,26 +245,13 @@ pub fn fields(answer: &Outcome, lang: Lang) -> Vec<Field> {
     out
 }
 
-fn languages(current: Lang) -> Vec<minijinja::Value> {
-    Lang::ALL
-        .iter()
-        .map(|lang| {
-            context! {
-                code => lang.code(),
-                name => lang.native_name(),
-                current => *lang == current,
-            }
-        })
-        .collect()
-}
-
 fn page(lang: Lang, extra: minijinja::Value) -> Result<Html<String>, WebError> {
     render(
         "verify.html",
         context! {
             lang => lang.code(),
             t => i18n::table(lang),
-            languages => languages(lang),
+            languages => i18n::languages(lang),
             max_text => MAX_TEXT_CHARS,
             ..extra
         },
