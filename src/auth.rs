@@ -168,6 +168,7 @@ impl Role {
             ExportSltd => matches!(self, Auditor | Admin),
             ReadReports => matches!(self, Issuer | Approver | Auditor | Admin),
             ManageStock => matches!(self, Issuer | Admin),
+            KeepMissionStock => self == Mission,
         }
     }
 }
@@ -212,8 +213,11 @@ pub enum Act {
     ExportSltd,
     /// Read the reports (issuances, print jobs, spoilage, stock).
     ReadReports,
-    /// Receive, move and spoil blank stock.
+    /// Receive, move and spoil blank stock anywhere (headquarters).
     ManageStock,
+    /// See the blank stock at one's own mission and spoil a blank there (the blanks a mission
+    /// damages in its printer); receiving and moving stay with headquarters.
+    KeepMissionStock,
 }
 
 /// A mission code (e.g. `LON`, `KWI-1`): 3 to 8 of A-Z, 0-9, '-'.

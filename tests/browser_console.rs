@@ -1395,11 +1395,13 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
     let codes = [
         add_user(&server, "issuer-web", "issuer", None)?,
         add_user(&server, "approver-pp", "approver", None)?,
+        add_user(&server, "mission-kwi", "mission", Some("KWI"))?,
     ];
     let driver = Driver::start().await?;
     let browser = driver.session().await?;
     let issuer = browser.enrol(&server.url, "issuer-web", &codes[0]).await?;
     let approver = browser.enrol(&server.url, "approver-pp", &codes[1]).await?;
+    let mission = browser.enrol(&server.url, "mission-kwi", &codes[2]).await?;
     let dir = tempfile::tempdir()?;
     let jpeg = |width: u32, height: u32| -> Result<std::path::PathBuf, BoxError> {
         let image = image::GrayImage::from_fn(width, height, |x, y| {
@@ -1521,6 +1523,72 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
         "{}",
         browser.text("main").await?
     );
+
+    // The mission keeps its own stock: it sees only its blanks, and spoils one of them (a
+    // misfeed in its printer); it cannot receive or move blanks, nor spoil headquarters'.
+    browser.goto(&format!("{}/console", server.url)).await?;
+    browser.wait_for("#who").await?;
+    browser.sign_out().await?;
+    browser.sign_in(&server.url, &mission).await?;
+    browser.click("#nav-stock").await?;
+    browser.wait_for("#spoil").await?;
+    assert!(!browser.exists("#receive").await?);
+    assert!(!browser.exists("#move").await?);
+    assert!(browser.text("h1").await?.contains("KWI"));
+    let levels = browser.text("#stock-levels").await?;
+    assert!(levels.contains("ttd KWI available 5"), "{levels}");
+    assert!(
+        !levels.contains("HQ"),
+        "another location's stock shows: {levels}"
+    );
+    assert!(browser.unlabelled_controls().await?.is_empty());
+    browser.type_into("#spoil-serial", "TTD-000002").await?;
+    browser.type_into("#spoil-reason", "not ours").await?;
+    browser.click("#spoil").await?;
+    browser.wait_for("#error-message").await?;
+    assert!(
+        browser
+            .text("#error-message")
+            .await?
+            .contains("not an available blank at KWI"),
+        "{}",
+        browser.text("main").await?
+    );
+    browser
+        .goto(&format!("{}/console/stock", server.url))
+        .await?;
+    browser.wait_for("#spoil").await?;
+    browser.type_into("#spoil-serial", "TTD-000007").await?;
+    browser
+        .type_into("#spoil-reason", "misfed in the mission's printer")
+        .await?;
+    browser.click("#spoil").await?;
+    browser
+        .wait_for_text("#flash", "The blank is spoiled.")
+        .await?;
+    let levels = browser.text("#stock-levels").await?;
+    for line in ["ttd KWI available 4", "ttd KWI spoiled 1"] {
+        assert!(levels.contains(line), "{line} in {levels}");
+    }
+    browser
+        .screenshot("console-stock-mission-phone", 390)
+        .await?;
+    // Receiving and moving stay with headquarters, whatever the form says.
+    let forged = browser
+        .script(
+            "const f = document.createElement('form'); f.method = 'post'; \
+             f.action = '/console/stock/receive'; \
+             for (const [k, v] of [['csrf', document.querySelector('input[name=csrf]').value], \
+               ['doc_type', 'ttd'], ['location', 'KWI'], ['from', 'TTD-000100'], ['to', 'TTD-000101']]) { \
+               const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; \
+               f.appendChild(i); } \
+             document.body.appendChild(f); f.submit(); return true;",
+            json!([]),
+        )
+        .await?;
+    assert_eq!(forged, true);
+    browser.wait_for("#error-message").await?;
+    assert!(browser.text("h1").await?.contains("403"));
     browser.close().await?;
     Ok(())
 }

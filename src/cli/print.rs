@@ -89,7 +89,7 @@ pub fn stock(context: &Context, command: &StockCommand) -> anyhow::Result<ExitCo
         }
         StockCommand::List { json } => {
             let lines = offline::with_service(context, async |service| {
-                Ok(crate::usecase::print::stock(service.printing()).await?)
+                Ok(crate::usecase::print::stock(service.printing(), &actor).await?)
             })?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&lines)?);

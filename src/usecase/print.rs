@@ -8,7 +8,7 @@
 
 use travdoc_store::ledger::{Event, PrintStatus};
 
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::issuance::documents::{DocumentRecord, DocumentState, DocumentStatus, PrintJobView};
 use crate::issuance::idempotency::{self, IdempotencyKey};
 use crate::issuance::ledger::{self, LedgerEvent};
@@ -116,8 +116,21 @@ pub async fn move_stock(
     Ok(serials.len() as u64)
 }
 
+/// The one location whose stock `actor` keeps: a mission officer their own mission's (the
+/// blanks they print on); headquarters roles every location (`None`).
+pub fn stock_scope(actor: &Actor) -> Option<String> {
+    (actor.role == Role::Mission).then(|| {
+        actor
+            .mission
+            .as_ref()
+            .map(|mission| mission.as_str().to_owned())
+            .unwrap_or_default()
+    })
+}
+
 /// Spoils blank `serial` (damaged, misfed, destroyed) with a written reason: only an available
-/// one (a reserved or used blank is settled by its print job). Ledgered.
+/// one (a reserved or used blank is settled by its print job), and for a mission officer only
+/// one held at their mission ([`stock_scope`]). Ledgered.
 pub async fn spoil_stock(
     printing: &Printing,
     actor: &Actor,
@@ -137,10 +150,22 @@ pub async fn spoil_stock(
         .ok_or_else(|| IssuanceError::invalid("reason", "is required"))?;
     let now = printing.now_text();
     let mut tx = printing.db.begin().await?;
-    if !travdoc_store::printing::spoil_available_blank(&mut tx, &serial, &reason, &now).await? {
+    let scope = stock_scope(actor);
+    if !travdoc_store::printing::spoil_available_blank(
+        &mut tx,
+        &serial,
+        scope.as_deref(),
+        &reason,
+        &now,
+    )
+    .await?
+    {
         return Err(IssuanceError::invalid(
             "serial",
-            format!("blank {serial} is not an available blank"),
+            match &scope {
+                Some(location) => format!("blank {serial} is not an available blank at {location}"),
+                None => format!("blank {serial} is not an available blank"),
+            },
         ));
     }
     ledger::record(
@@ -163,9 +188,14 @@ pub async fn spoil_stock(
     Ok(())
 }
 
-/// Blank stock by type, location and state.
-pub async fn stock(printing: &Printing) -> Result<Vec<StockRow>, IssuanceError> {
-    Ok(travdoc_store::printing::stock(printing.db.reader()).await?)
+/// Blank stock by type, location and state: every location's for headquarters roles, a
+/// mission officer's own mission's only ([`stock_scope`]).
+pub async fn stock(printing: &Printing, actor: &Actor) -> Result<Vec<StockRow>, IssuanceError> {
+    let mut rows = travdoc_store::printing::stock(printing.db.reader()).await?;
+    if let Some(location) = stock_scope(actor) {
+        rows.retain(|row| row.location == location);
+    }
+    Ok(rows)
 }
 
 /// Reserves the lowest available blank for `record` (its type, at its mission or HQ).

@@ -163,6 +163,7 @@ fn abilities(actor: &Actor) -> minijinja::Value {
         apply_passport => role.may(Act::ApplyPassport),
         legalize => role.may(Act::Legalize),
         stock => role.may(Act::ManageStock),
+        mission_stock => role.may(Act::KeepMissionStock),
     }
 }
 
@@ -782,15 +783,27 @@ pub async fn stock_page(
     session: Session,
     message: Result<Query<MessageQuery>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
-    require(&session, Act::ManageStock, "manage blank stock")?;
-    let stock = crate::usecase::print::stock(state.service.printing()).await?;
+    require_stock(&session)?;
+    let stock = crate::usecase::print::stock(state.service.printing(), &session.actor).await?;
     page(
         "stock.html",
         &session,
         "Blank stock",
         query(message).msg.as_deref(),
-        context! { stock => Serde(stock) },
+        context! {
+            stock => Serde(stock),
+            at => crate::usecase::print::stock_scope(&session.actor),
+        },
     )
+}
+
+/// 403 unless the session keeps blank stock: headquarters anywhere, a mission at its own.
+fn require_stock(session: &Session) -> Result<(), WebError> {
+    if session.actor.may(Act::KeepMissionStock) {
+        Ok(())
+    } else {
+        require(session, Act::ManageStock, "manage blank stock")
+    }
 }
 
 /// A stock form's fields (each act uses its own).
@@ -817,7 +830,11 @@ pub async fn stock_act(
 ) -> Result<Response, WebError> {
     let stock = form(body)?;
     session.check_csrf(&stock.csrf)?;
-    require(&session, Act::ManageStock, "manage blank stock")?;
+    if act == "spoil" {
+        require_stock(&session)?;
+    } else {
+        require(&session, Act::ManageStock, "manage blank stock")?;
+    }
     let printing = state.service.printing();
     let actor = &session.actor;
     let message = match act.as_str() {

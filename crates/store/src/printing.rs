@@ -322,22 +322,35 @@ pub async fn move_blank(
 }
 
 /// Marks blank `serial` spoiled by hand, with the reason, if it is available (a reserved or
-/// used blank is settled by its print job); whether it was.
+/// used blank is settled by its print job) and, given `at`, held at that location; whether it
+/// was.
 pub async fn spoil_available_blank(
     tx: &mut Transaction,
     serial: &str,
+    at: Option<&str>,
     reason: &str,
     now: &str,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE svc_blanks SET state = 'spoiled', reason = $2, updated_at = $3 \
-         WHERE serial = $1 AND state = 'available'",
-    )
-    .bind(serial)
-    .bind(reason)
-    .bind(now)
-    .execute(tx.conn())
-    .await
-    .map_err(StoreError::db("spoiling a blank"))?;
+    let query = match at {
+        Some(location) => sqlx::query(
+            "UPDATE svc_blanks SET state = 'spoiled', reason = $2, updated_at = $3 \
+             WHERE serial = $1 AND state = 'available' AND location = $4",
+        )
+        .bind(serial)
+        .bind(reason)
+        .bind(now)
+        .bind(location),
+        None => sqlx::query(
+            "UPDATE svc_blanks SET state = 'spoiled', reason = $2, updated_at = $3 \
+             WHERE serial = $1 AND state = 'available'",
+        )
+        .bind(serial)
+        .bind(reason)
+        .bind(now),
+    };
+    let done = query
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::db("spoiling a blank"))?;
     Ok(done.rows_affected() == 1)
 }
