@@ -22,6 +22,9 @@ pub enum BenchCommand {
     Issue(BenchArgs),
     /// Times `POST /v1/verify` with the seal of a freshly issued TTD.
     Verify(BenchArgs),
+    /// Times `GET PATH` of a page (the sign-in page, the public verification page) in the
+    /// language asked for: what the console's and the public page's rendering cost.
+    Page(PageArgs),
     /// Writes COUNT issued documents with their requests and applicants straight into the data
     /// dir's database (not signed, not on the ledger): a registry of a national size for the
     /// checks before issuance to search. For benchmark data dirs only.
@@ -45,20 +48,12 @@ pub fn seed(context: &super::Context, documents: u64) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where and how hard to send the measured requests.
 #[derive(Debug, Args)]
-pub struct BenchArgs {
+pub struct LoadArgs {
     /// Base URL of the service, e.g. http://127.0.0.1:8080
     #[arg(long)]
     pub url: String,
-    /// An API token of a mission user (`travdoc user token NAME`): it requests the TTDs.
-    #[arg(long, env = "TRAVDOC_MISSION_TOKEN")]
-    pub mission_token: String,
-    /// That mission user's mission code.
-    #[arg(long, default_value = "BNCH")]
-    pub mission: String,
-    /// An API token of an approver whose grant is in force: it approves them.
-    #[arg(long, env = "TRAVDOC_APPROVER_TOKEN")]
-    pub approver_token: String,
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
@@ -75,6 +70,33 @@ pub struct BenchArgs {
     pub ca: Option<std::path::PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// The page, e.g. `/console/login?lang=ta` or `/verify`.
+    #[arg(long)]
+    pub path: String,
+    /// An `Accept-Language` header to send.
+    #[arg(long)]
+    pub accept_language: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// An API token of a mission user (`travdoc user token NAME`): it requests the TTDs.
+    #[arg(long, env = "TRAVDOC_MISSION_TOKEN")]
+    pub mission_token: String,
+    /// That mission user's mission code.
+    #[arg(long, default_value = "BNCH")]
+    pub mission: String,
+    /// An API token of an approver whose grant is in force: it approves them.
+    #[arg(long, env = "TRAVDOC_APPROVER_TOKEN")]
+    pub approver_token: String,
+}
+
 type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 struct Api {
@@ -83,6 +105,23 @@ struct Api {
 }
 
 impl Api {
+    /// `GET path` of a page: its status and how many bytes it had.
+    async fn page(&self, path: &str, language: Option<&str>) -> anyhow::Result<(u16, usize)> {
+        let mut builder = hyper::Request::builder()
+            .method("GET")
+            .uri(format!("{}{path}", self.base));
+        if let Some(language) = language {
+            builder = builder.header("accept-language", language);
+        }
+        let response = self
+            .client
+            .request(builder.body(Full::new(Bytes::new()))?)
+            .await?;
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        Ok((status, bytes.len()))
+    }
+
     async fn call(
         &self,
         method: &str,
@@ -340,7 +379,8 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async {
         let args = match command {
-            BenchCommand::Issue(args) | BenchCommand::Verify(args) => args,
+            BenchCommand::Issue(args) | BenchCommand::Verify(args) => &args.load,
+            BenchCommand::Page(args) => &args.load,
             BenchCommand::Seed { .. } => bail!("`bench seed` runs on a data dir"),
         };
         let mut connector = HttpConnector::new();
@@ -377,11 +417,11 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                 let (mut ids, mission_token) = prepare(
                     api.clone(),
                     args,
-                    args.concurrency,
-                    args.count + args.warmup,
+                    args.load.concurrency,
+                    args.load.count + args.load.warmup,
                 )
                 .await?;
-                let measured = ids.split_off(args.warmup.min(ids.len()));
+                let measured = ids.split_off(args.load.warmup.min(ids.len()));
                 for (name, ids) in [("ttd issue (warm-up)", ids), ("ttd issue", measured)] {
                     if ids.is_empty() {
                         continue;
@@ -391,7 +431,7 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                     let api = api.clone();
                     let token = mission_token.clone();
                     let (latencies, failures, elapsed) =
-                        run_jobs(args.concurrency, count, move |index| {
+                        run_jobs(args.load.concurrency, count, move |index| {
                             let api = api.clone();
                             let ids = ids.clone();
                             let token = token.clone();
@@ -411,7 +451,7 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                             }
                         })
                         .await;
-                    report(name, args.concurrency, &latencies, failures, elapsed);
+                    report(name, args.load.concurrency, &latencies, failures, elapsed);
                 }
             }
             BenchCommand::Verify(args) => {
@@ -435,8 +475,8 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                     .to_owned();
                 let request = Arc::new(serde_json::json!({"seal": seal}));
                 for (name, count) in [
-                    ("verify (seal, warm-up)", args.warmup),
-                    ("verify (seal)", args.count),
+                    ("verify (seal, warm-up)", args.load.warmup),
+                    ("verify (seal)", args.load.count),
                 ] {
                     if count == 0 {
                         continue;
@@ -444,7 +484,7 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                     let api = api.clone();
                     let request = request.clone();
                     let (latencies, failures, elapsed) =
-                        run_jobs(args.concurrency, count, move |_| {
+                        run_jobs(args.load.concurrency, count, move |_| {
                             let api = api.clone();
                             let request = request.clone();
                             async move {
@@ -459,7 +499,43 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                             }
                         })
                         .await;
-                    report(name, args.concurrency, &latencies, failures, elapsed);
+                    report(name, args.load.concurrency, &latencies, failures, elapsed);
+                }
+            }
+            BenchCommand::Page(args) => {
+                let path = Arc::new(args.path.clone());
+                let language = Arc::new(args.accept_language.clone());
+                for (name, count) in [
+                    ("page (warm-up)", args.load.warmup),
+                    ("page", args.load.count),
+                ] {
+                    if count == 0 {
+                        continue;
+                    }
+                    let api = api.clone();
+                    let path = path.clone();
+                    let language = language.clone();
+                    let (latencies, failures, elapsed) =
+                        run_jobs(args.load.concurrency, count, move |_| {
+                            let api = api.clone();
+                            let path = path.clone();
+                            let language = language.clone();
+                            async move {
+                                let (status, bytes) = api.page(&path, language.as_deref()).await?;
+                                if status != 200 || bytes < 512 {
+                                    bail!("page {path}: HTTP {status}, {bytes} bytes");
+                                }
+                                Ok(())
+                            }
+                        })
+                        .await;
+                    report(
+                        &format!("{name} {}", args.path),
+                        args.load.concurrency,
+                        &latencies,
+                        failures,
+                        elapsed,
+                    );
                 }
             }
             // Refused before connecting.
