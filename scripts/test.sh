@@ -19,5 +19,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== the fuzz targets type-check (cargo fuzz links them with libFuzzer; not here)"
+cargo check --manifest-path fuzz/Cargo.toml --locked --bins --no-default-features
 echo "== cargo test"
 cargo test --workspace --locked --no-fail-fast

@@ -11,7 +11,9 @@ fn verifier() -> &'static Verifier {
     static VERIFIER: OnceLock<Verifier> = OnceLock::new();
     VERIFIER.get_or_init(|| {
         Verifier::new(travdoc_pkix::TrustStore::new(), Vec::new())
-            .with_barcode_decoder(travdoc::compose::barcode_decoder())
+            .with_barcode_decoder(travdoc::compose::barcode_decoder(
+                travdoc_render::DEFAULT_MAX_PIXELS,
+            ))
     })
 }
 
