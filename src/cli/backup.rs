@@ -172,62 +172,19 @@ pub fn backup(context: &Context, out: &Path) -> anyhow::Result<ExitCode> {
 /// `VACUUM INTO` the snapshot (one read transaction while writers go on); the ledger's size
 /// and root in it.
 async fn snapshot_database(database: &Path, snapshot: &Path) -> anyhow::Result<(i64, String)> {
-    let url = format!("sqlite://{}?mode=ro", database.display());
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
+    let mark = travdoc_store::snapshot::copy_sqlite(database, snapshot)
         .await
-        .with_context(|| format!("opening {}", database.display()))?;
-    let target = snapshot.display().to_string().replace('\'', "''");
-    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
-        .execute(&pool)
-        .await
-        .context("copying the database")?;
-    pool.close().await;
-    let copy = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("sqlite://{}?mode=ro", snapshot.display()))
-        .await?;
-    let state = sqlx::query_as::<_, (i64, Vec<u8>)>(LEDGER_STATE)
-        .fetch_optional(&copy)
-        .await
-        .context("reading the ledger of the snapshot")?
-        .map(ledger_state)
-        .unwrap_or_default();
-    copy.close().await;
-    Ok(state)
-}
-
-/// The ledger's size and root (none yet: 0 and empty).
-const LEDGER_STATE: &str = "SELECT size, root FROM ledger_state WHERE id = 0";
-
-fn ledger_state((size, root): (i64, Vec<u8>)) -> (i64, String) {
-    (size, hex::encode(root))
+        .with_context(|| format!("copying {}", database.display()))?;
+    Ok((mark.entries, hex::encode(mark.root)))
 }
 
 /// `pg_dump` of the database in one exported snapshot, with the ledger's size and root read in
 /// that same snapshot (so the manifest names exactly the ledger the dump holds), while nodes go
 /// on writing.
 async fn dump_postgres(url: &str, out: &Path) -> anyhow::Result<(i64, String)> {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
+    let snapshot = travdoc_store::snapshot::ExportedSnapshot::export(url)
         .await
-        .context("connecting to the PostgreSQL database")?;
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
-    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
-        .fetch_one(&mut *tx)
-        .await
-        .context("exporting a snapshot")?;
-    let state = sqlx::query_as::<_, (i64, Vec<u8>)>(LEDGER_STATE)
-        .fetch_optional(&mut *tx)
-        .await
-        .context("reading the ledger")?
-        .map(ledger_state)
-        .unwrap_or_default();
+        .context("taking a snapshot of the PostgreSQL database")?;
     let out_text = out.to_str().context("the staging path is not UTF-8")?;
     postgres_tool(
         "pg_dump",
@@ -235,14 +192,14 @@ async fn dump_postgres(url: &str, out: &Path) -> anyhow::Result<(i64, String)> {
         &[
             "--format=custom",
             "--no-owner",
-            &format!("--snapshot={snapshot}"),
+            &format!("--snapshot={}", snapshot.id()),
             &format!("--file={out_text}"),
         ],
     )
     .await?;
-    tx.rollback().await?;
-    pool.close().await;
-    Ok(state)
+    let mark = snapshot.ledger().clone();
+    snapshot.release().await?;
+    Ok((mark.entries, hex::encode(mark.root)))
 }
 
 /// Runs `pg_dump` or `pg_restore` against `url`: the URL without its password as `--dbname`
@@ -464,17 +421,9 @@ pub fn restore(context: &Context, file: &Path) -> anyhow::Result<ExitCode> {
 /// Refuses a PostgreSQL database that holds any table: a restore goes into a new database
 /// (`createdb`), never over one in use.
 async fn empty_postgres(url: &str) -> anyhow::Result<()> {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
+    let tables = travdoc_store::snapshot::postgres_tables(url)
         .await
-        .context("connecting to the PostgreSQL database to restore into")?;
-    let tables: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
-    )
-    .fetch_one(&pool)
-    .await?;
-    pool.close().await;
+        .context("reading the PostgreSQL database to restore into")?;
     if tables > 0 {
         bail!(
             "the database to restore into holds {tables} tables: restore into a new, empty \

@@ -109,8 +109,7 @@ impl Db {
 
     /// A cheap round trip (for `/readyz`).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(self.reader()).await?;
-        Ok(())
+        travdoc_store::snapshot::ping(self.reader()).await
     }
 
     /// Closes both pools.

@@ -26,6 +26,7 @@ pub mod reports;
 pub mod requests;
 pub mod seed;
 pub mod sltd;
+pub mod snapshot;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor as _};
