@@ -63,13 +63,38 @@ pub struct ReadmissionBody {
     pub agreement: String,
 }
 
-/// A readmission case as the request holds it (see [`ReadmissionBody`]).
+/// A readmission case as the request holds it (see [`ReadmissionBody`]): made only by its
+/// checks, read back from storage through them too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "ReadmissionBody")]
 pub struct Readmission {
-    pub case_id: String,
-    pub returning_from: String,
-    pub agreement: String,
+    case_id: String,
+    returning_from: String,
+    agreement: String,
+}
+
+impl TryFrom<ReadmissionBody> for Readmission {
+    type Error = IssuanceError;
+    fn try_from(body: ReadmissionBody) -> Result<Self, Self::Error> {
+        body.check()
+    }
+}
+
+impl Readmission {
+    /// The case's identifier, as both states know it.
+    pub fn case_id(&self) -> &str {
+        &self.case_id
+    }
+
+    /// The state the person returns from (ICAO code).
+    pub fn returning_from(&self) -> &str {
+        &self.returning_from
+    }
+
+    /// The agreement the case falls under.
+    pub fn agreement(&self) -> &str {
+        &self.agreement
+    }
 }
 
 impl ReadmissionBody {

@@ -106,7 +106,7 @@ impl Applicant<'_> {
 
     fn case_id(&self) -> Option<&str> {
         match self {
-            Applicant::Ttd(request) => request.readmission().map(|case| case.case_id.as_str()),
+            Applicant::Ttd(request) => request.readmission().map(|case| case.case_id()),
             Applicant::Passport(_) => None,
         }
     }
