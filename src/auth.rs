@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::issuance::db::Db;
+use crate::db::Db;
 
 /// Errors from user management and authentication.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +74,7 @@ pub enum AuthError {
     BadCode,
     #[error("the name or the password is wrong")]
     BadCredentials,
-    #[error("too many failed sign-ins: locked until {}; an administrator can unlock the account", crate::issuance::rfc3339_unix(u64::try_from(*.0).unwrap_or_default()))]
+    #[error("too many failed sign-ins: locked until {}; an administrator can unlock the account", crate::timefmt::rfc3339_unix(u64::try_from(*.0).unwrap_or_default()))]
     Locked(i64),
     #[error("the passkey was not accepted: {0}")]
     Passkey(String),
@@ -89,7 +89,7 @@ pub enum AuthError {
     #[error("the operating system random generator failed: {0}")]
     Random(String),
     #[error("database error: {0}")]
-    Database(crate::issuance::db::DbFault),
+    Database(crate::db::DbFault),
     #[error("audit ledger: {0}")]
     Ledger(String),
 }

@@ -906,7 +906,7 @@ pub async fn open_service(config: &Config, parts: &Parts) -> anyhow::Result<(Ser
         std::fs::create_dir_all(&config.data_dir)?;
     }
     let db = Db::open(&url, config.database_connections).await?;
-    tracing::info!(database = %crate::issuance::db::redact(&url), "database ready");
+    tracing::info!(database = %crate::db::redact(&url), "database ready");
     let service = Service::new(
         db.clone(),
         Arc::new(SystemClock),

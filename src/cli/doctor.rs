@@ -183,7 +183,7 @@ fn disk_space(data_dir: &Path) -> Check {
 /// Reachable, and every migration of this build applied; whether the rest may use it.
 async fn database(config: &crate::config::Config, checks: &mut Vec<Check>) -> bool {
     let url = config.database_url();
-    let shown = crate::issuance::db::redact(&url);
+    let shown = crate::db::redact(&url);
     match travdoc_store::migration_state(&url).await {
         Ok(state) => {
             let pending = state.pending();

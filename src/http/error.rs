@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
+use crate::db::DbFault;
 use crate::issuance::IssuanceError;
-use crate::issuance::db::DbFault;
 
 tokio::task_local! {
     /// The request id of the request being served (set by the request-id middleware).

@@ -20,11 +20,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::db::Db;
 use super::issue::IssueStatement;
 use super::numbering::{AllocationItem, AllocationStatement, Kind, NumberingConfig};
 use super::status::StatusLookup;
 use super::{Clock, IssuanceError};
+use crate::db::Db;
 use crate::metrics::Metrics;
 
 /// A batch's run, boxed.
@@ -210,12 +210,12 @@ async fn run_with_fallback<S: BatchStatement>(
     if items.len() == 1 {
         return (vec![Err(error)], false);
     }
-    if let IssuanceError::Database(super::db::DbFault::Unavailable(_)) = &error {
+    if let IssuanceError::Database(crate::db::DbFault::Unavailable(_)) = &error {
         let message = error.to_string();
         let results = items
             .iter()
             .map(|_| {
-                Err(IssuanceError::Database(super::db::DbFault::Unavailable(
+                Err(IssuanceError::Database(crate::db::DbFault::Unavailable(
                     message.clone(),
                 )))
             })
@@ -429,7 +429,7 @@ mod tests {
         assert_eq!(results.len(), 3);
         for result in results {
             match result {
-                Err(IssuanceError::Database(super::super::db::DbFault::Unavailable(_))) => {}
+                Err(IssuanceError::Database(crate::db::DbFault::Unavailable(_))) => {}
                 other => panic!("{other:?}"),
             }
         }

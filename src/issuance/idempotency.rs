@@ -4,8 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::db::Tx;
 use super::{Db, IssuanceError};
+use crate::db::Tx;
 
 /// A client's idempotency key bound to the request it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +81,6 @@ pub async fn store(
 pub fn is_duplicate(error: &IssuanceError) -> bool {
     matches!(
         error,
-        IssuanceError::Database(super::db::DbFault::Conflict(_))
+        IssuanceError::Database(crate::db::DbFault::Conflict(_))
     )
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use travdoc_store::ledger::{Entry, Event, IndexRow};
 
 use super::IssuanceError;
-use super::db::Tx;
+use crate::db::Tx;
 
 /// One recorded act.
 #[derive(Debug, Clone)]

@@ -2,10 +2,10 @@
 //! numbers an interrupted issuance left allocated. The jobs that change a document's state are
 //! use cases: `usecase/revoke.rs`, `usecase/clear_arrival.rs`, printing.
 
-use super::db::Tx;
 use super::documents::DocumentState;
 use super::numbering;
 use super::{IssuanceError, Records};
+use crate::db::Tx;
 
 impl Records {
     pub(crate) async fn change_state(

@@ -7,7 +7,7 @@
 
 pub(crate) mod batch;
 pub mod checks;
-pub mod db;
+
 pub mod documents;
 pub mod idempotency;
 pub mod input;
@@ -27,10 +27,9 @@ pub mod status;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+pub use crate::db::Db;
 use crate::metrics::Metrics;
-pub use db::Db;
 pub use numbering::NumberingConfig;
 pub use ports::{SignerError, Signers};
 
@@ -81,7 +80,7 @@ pub enum IssuanceError {
     #[error("printer error: {0}")]
     Printer(String),
     #[error("{0}")]
-    Database(db::DbFault),
+    Database(crate::db::DbFault),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("ledger: {0}")]
@@ -146,20 +145,7 @@ pub fn now_utc(clock: &dyn Clock) -> OffsetDateTime {
     OffsetDateTime::from(clock.now())
 }
 
-/// RFC 3339 text of a time (as stored in the database).
-pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
-
-/// RFC 3339 text of a Unix time in seconds (the PKI's times).
-pub fn rfc3339_unix(seconds: u64) -> String {
-    i64::try_from(seconds)
-        .ok()
-        .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
-        .map(rfc3339)
-        .unwrap_or_else(|| seconds.to_string())
-}
+pub use crate::timefmt::{rfc3339, rfc3339_unix};
 
 /// Service settings beyond the number formats.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]

@@ -415,7 +415,7 @@ impl super::batch::BatchStatement for AllocationStatement {
 /// number of a series creates its counter row; later ones increment it under its row lock
 /// (held until this short transaction commits).
 pub async fn allocate_in(
-    tx: &mut super::db::Tx,
+    tx: &mut crate::db::Tx,
     config: &NumberingConfig,
     kind: Kind,
     request_id: &str,

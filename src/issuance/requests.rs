@@ -100,7 +100,7 @@ impl RequestRecord {
     }
 
     /// Records this request (in `tx`, with its ledger entry written by the caller).
-    pub(crate) async fn insert(&self, tx: &mut super::db::Tx) -> Result<(), IssuanceError> {
+    pub(crate) async fn insert(&self, tx: &mut crate::db::Tx) -> Result<(), IssuanceError> {
         let data = self.data.to_string();
         let checks = self.checks_json()?;
         let request = travdoc_store::requests::NewRequest {

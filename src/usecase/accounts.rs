@@ -14,8 +14,8 @@
 use serde::Serialize;
 
 use crate::auth::{Actor, AuthError, MissionCode, Role};
+use crate::db::Db;
 use crate::identity;
-use crate::issuance::db::Db;
 use travdoc_store::identity::{self as store, GrantRow, TokenRow, UserChange, UserRow};
 use travdoc_store::ledger::{Entry, Event};
 

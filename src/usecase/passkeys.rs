@@ -16,8 +16,8 @@ use webauthn_rs::prelude::{
 };
 
 use crate::auth::{Actor, AuthError};
+use crate::db::Db;
 use crate::identity;
-use crate::issuance::db::Db;
 use crate::usecase::signin::{self, AuthSettings, NewSession};
 use travdoc_store::identity::{self as store, PasskeyChallengeRow, PasskeyRow, UserRow};
 use travdoc_store::ledger::Event;

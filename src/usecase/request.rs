@@ -502,7 +502,7 @@ pub(crate) async fn load_checked_for_issue(
 /// The ledger entry of a hold: the hit codes only (the details name the applicant's data,
 /// which the leaf does not carry).
 async fn record_hold(
-    tx: &mut crate::issuance::db::Tx,
+    tx: &mut crate::db::Tx,
     record: &RequestRecord,
     actor: &Actor,
     now: &str,

@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Actor, AuthError};
+use crate::db::Db;
 use crate::identity;
-use crate::issuance::db::Db;
 use travdoc_store::identity::{self as store, SessionRow, Throttle, UserChange, UserRow};
 use travdoc_store::ledger::{Entry, Event};
 
