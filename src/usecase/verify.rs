@@ -1304,6 +1304,61 @@ mod tests {
         assert!(outcome.ledger_proof.is_none());
     }
 
+    /// A genuine seal whose number our records hold as another kind of document (a TTD's
+    /// seal naming a passport's number): `DOCUMENT_KIND_MISMATCH`, never `VALID`, and the
+    /// record's status is still reported.
+    #[test]
+    fn a_genuine_seal_naming_a_number_of_another_kind_is_a_kind_mismatch() {
+        use travdoc_pkix::der::Decode as _;
+        struct Records;
+        impl DocumentRecords for Records {
+            fn lookup<'a>(
+                &'a self,
+                number: &'a str,
+            ) -> BoxFuture<'a, Result<Option<DocumentRecord>, IssuanceError>> {
+                let found = (number == "D23145890").then_some(DocumentRecord {
+                    kind: Some(Kind::Passport),
+                    status: DocumentStatus::Valid,
+                    ledger_index: None,
+                });
+                Box::pin(async move { Ok(found) })
+            }
+            fn proof(&self, _index: u64) -> BoxFuture<'_, Option<serde_json::Value>> {
+                Box::pin(async { None })
+            }
+        }
+        // The ICAO example's signer certificate is self-signed: its own anchor here.
+        let der = std::fs::read(format!(
+            "{}/../shared/vectors/vds/sealgen_UTTS5B.crt",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap_or_else(|error| panic!("{error}"));
+        let certificate = travdoc_pkix::x509_cert::Certificate::from_der(&der)
+            .unwrap_or_else(|error| panic!("{error}"));
+        let mut trust = TrustStore::new();
+        trust.add_csca(certificate.clone());
+        let verification = Verification::new(
+            Verifier::new(trust, vec![certificate]),
+            Some(Arc::new(Records)),
+        );
+        let bytes = hex::decode(ICAO_ETD_SEAL).unwrap_or_default();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        // 2026-06-13, the seal's issue date.
+        let outcome = runtime
+            .block_on(verification.verify(seal(&bytes), 1_781_308_800))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(outcome.document_number.as_deref(), Some("D23145890"));
+        assert_eq!(
+            outcome.codes(),
+            vec![Code::DocumentKindMismatch],
+            "{outcome:?}"
+        );
+        assert_ne!(outcome.status, Status::Valid);
+        assert_eq!(outcome.document_status, RecordStatus::Valid);
+    }
+
     /// The ICAO 9303-8 App. B ETD seal.
     const ICAO_ETD_SEAL: &str = concat!(
         "dc03d9c5d9cac8a73a995d913a7d9c575e030230bab3d2b3c549cd1da93c5bd458135c6f57fc133c",
