@@ -620,6 +620,33 @@ fn a_signer_through_request_ceremony_and_import() {
         current_ttd(&status(&data)).as_deref(),
         Some(sha256.as_str())
     );
+    // A certificate that is not for the pending key (the CSCA's own) is refused, naming why;
+    // nothing becomes current.
+    let early = dir.path().join("early-export");
+    travdoc(&data, &["pki", "export", early.to_str().expect("utf8")]);
+    let wrong = Command::new(env!("CARGO_BIN_EXE_travdoc"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "pki",
+            "signer",
+            "import",
+            early.join("csca.der").to_str().expect("utf8"),
+        ])
+        .env_remove("SOFTHSM2_CONF")
+        .env_remove("TRAVDOC_CONFIG")
+        .output()
+        .expect("run travdoc");
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("pending key"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert_ne!(
+        current_ttd(&status(&data)).as_deref(),
+        Some(sha256.as_str())
+    );
     let imported = travdoc(&data, &["pki", "signer", "import", &path("cert.der")]);
     assert!(imported.contains("is current"), "{imported}");
     assert_eq!(

@@ -653,6 +653,42 @@ async fn publication_lists_every_certificate_and_crl_with_entity_tags() -> TestR
         numbers > 100 + 1,
         "the first CRL and the current one: {numbers}"
     );
+    // The master list: signed by our master-list signer under the CSCA a foreign authority
+    // takes from the list above; a changed byte fails that check.
+    let masterlist = server.call("GET", "/v1/pki/masterlist", None, None).await?;
+    assert_eq!(masterlist.status, 200);
+    assert!(
+        masterlist.headers.get("etag").is_some(),
+        "no ETag on the master list"
+    );
+    let csca_serial = list
+        .iter()
+        .find(|entry| entry["role"] == "csca-g1")
+        .and_then(|entry| entry["serial"].as_str())
+        .ok_or("csca")?;
+    let csca = server
+        .call(
+            "GET",
+            &format!("/v1/pki/certificates/{csca_serial}"),
+            None,
+            None,
+        )
+        .await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let mut trust = travdoc_pkix::TrustStore::new();
+    trust.add_csca_der(&csca.bytes)?;
+    trust.add_verified_master_list(&masterlist.bytes, now)?;
+    let mut tampered = masterlist.bytes.to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    let mut trust = travdoc_pkix::TrustStore::new();
+    trust.add_csca_der(&csca.bytes)?;
+    assert!(
+        trust.add_verified_master_list(&tampered, now).is_err(),
+        "a tampered master list verified"
+    );
     // Bad input names the field.
     for (path, field) in [
         ("/v1/pki/certificates/zz", "serial"),
