@@ -467,6 +467,17 @@ impl Browser<'_> {
     }
 
     /// The page is no wider than the viewport (no sideways scrolling on a phone).
+    /// The page shown at a phone's width does not scroll sideways (then back to a desktop's).
+    async fn fits_a_phone(&self, page: &str) -> Result<(), BoxError> {
+        self.viewport(390, 844, true).await?;
+        let overflows = self.overflows().await?;
+        self.viewport(1280, 1000, false).await?;
+        if overflows {
+            return Err(format!("{page}: the page scrolls sideways on a phone").into());
+        }
+        Ok(())
+    }
+
     async fn overflows(&self) -> Result<bool, BoxError> {
         Ok(self
             .script(
@@ -683,12 +694,7 @@ async fn sign_in_csrf_accessibility_and_the_public_page_in_three_languages() -> 
         assert!(browser.text("h1").await?.contains(title), "{lang}");
         assert_eq!(browser.attribute("html", "lang").await?, lang);
         assert!(browser.unlabelled_controls().await?.is_empty(), "{lang}");
-        browser.viewport(390, 844, true).await?;
-        assert!(
-            !browser.overflows().await?,
-            "{lang}: the page scrolls sideways on a phone"
-        );
-        browser.viewport(1280, 1000, false).await?;
+        browser.fits_a_phone(lang).await?;
     }
     browser
         .goto(&format!("{}/verify?lang=si", server.url))
@@ -1732,12 +1738,7 @@ async fn each_person_reads_the_console_in_their_own_language() -> TestResult {
         assert_eq!(browser.attribute("html", "lang").await?, "ta", "{path}");
         assert!(browser.text("nav").await?.contains(&documents_ta), "{path}");
         assert!(browser.unlabelled_controls().await?.is_empty(), "{path}");
-        browser.viewport(390, 844, true).await?;
-        assert!(
-            !browser.overflows().await?,
-            "{path} scrolls sideways on a phone"
-        );
-        browser.viewport(1280, 1000, false).await?;
+        browser.fits_a_phone(path).await?;
     }
     browser
         .goto(&format!("{}/console/passports/new", server.url))

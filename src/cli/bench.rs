@@ -216,6 +216,22 @@ where
     (all, failures.load(Ordering::Relaxed), elapsed)
 }
 
+/// The warm-up requests, then the measured ones, of one job at `load`'s concurrency; each
+/// reported on its own line under its name.
+async fn warm_then_measure<F, Fut>(load: &LoadArgs, names: [&str; 2], job: F)
+where
+    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    for (name, count) in names.into_iter().zip([load.warmup, load.count]) {
+        if count == 0 {
+            continue;
+        }
+        let (latencies, failures, elapsed) = run_jobs(load.concurrency, count, job.clone()).await;
+        report(name, load.concurrency, &latencies, failures, elapsed);
+    }
+}
+
 fn report(
     name: &str,
     concurrency: usize,
@@ -474,69 +490,51 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
                     .context("no seal")?
                     .to_owned();
                 let request = Arc::new(serde_json::json!({"seal": seal}));
-                for (name, count) in [
-                    ("verify (seal, warm-up)", args.load.warmup),
-                    ("verify (seal)", args.load.count),
-                ] {
-                    if count == 0 {
-                        continue;
-                    }
-                    let api = api.clone();
-                    let request = request.clone();
-                    let (latencies, failures, elapsed) =
-                        run_jobs(args.load.concurrency, count, move |_| {
-                            let api = api.clone();
-                            let request = request.clone();
-                            async move {
-                                let (status, body) =
-                                    api.call("POST", "/v1/verify", None, Some(&request)).await?;
-                                if status != 200
-                                    || body.get("status").and_then(|s| s.as_str()) != Some("VALID")
-                                {
-                                    bail!("verify: HTTP {status}: {body}");
-                                }
-                                Ok(())
+                let api = api.clone();
+                warm_then_measure(
+                    &args.load,
+                    ["verify (seal, warm-up)", "verify (seal)"],
+                    move |_| {
+                        let api = api.clone();
+                        let request = request.clone();
+                        async move {
+                            let (status, body) =
+                                api.call("POST", "/v1/verify", None, Some(&request)).await?;
+                            if status != 200
+                                || body.get("status").and_then(|s| s.as_str()) != Some("VALID")
+                            {
+                                bail!("verify: HTTP {status}: {body}");
                             }
-                        })
-                        .await;
-                    report(name, args.load.concurrency, &latencies, failures, elapsed);
-                }
+                            Ok(())
+                        }
+                    },
+                )
+                .await;
             }
             BenchCommand::Page(args) => {
                 let path = Arc::new(args.path.clone());
                 let language = Arc::new(args.accept_language.clone());
-                for (name, count) in [
-                    ("page (warm-up)", args.load.warmup),
-                    ("page", args.load.count),
-                ] {
-                    if count == 0 {
-                        continue;
-                    }
-                    let api = api.clone();
-                    let path = path.clone();
-                    let language = language.clone();
-                    let (latencies, failures, elapsed) =
-                        run_jobs(args.load.concurrency, count, move |_| {
-                            let api = api.clone();
-                            let path = path.clone();
-                            let language = language.clone();
-                            async move {
-                                let (status, bytes) = api.page(&path, language.as_deref()).await?;
-                                if status != 200 || bytes < 512 {
-                                    bail!("page {path}: HTTP {status}, {bytes} bytes");
-                                }
-                                Ok(())
+                let api = api.clone();
+                warm_then_measure(
+                    &args.load,
+                    [
+                        &format!("page (warm-up) {}", args.path),
+                        &format!("page {}", args.path),
+                    ],
+                    move |_| {
+                        let api = api.clone();
+                        let path = path.clone();
+                        let language = language.clone();
+                        async move {
+                            let (status, bytes) = api.page(&path, language.as_deref()).await?;
+                            if status != 200 || bytes < 512 {
+                                bail!("page {path}: HTTP {status}, {bytes} bytes");
                             }
-                        })
-                        .await;
-                    report(
-                        &format!("{name} {}", args.path),
-                        args.load.concurrency,
-                        &latencies,
-                        failures,
-                        elapsed,
-                    );
-                }
+                            Ok(())
+                        }
+                    },
+                )
+                .await;
             }
             // Refused before connecting.
             BenchCommand::Seed { .. } => {}

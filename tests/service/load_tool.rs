@@ -116,5 +116,36 @@ async fn bench_reports_measured_and_warm_up_requests_apart() -> TestResult {
         (last["ok"].as_u64(), last["failed"].as_u64()),
         (Some(20), Some(0))
     );
+
+    // Pages: every request answered with the page; a page that is not there counts as failed.
+    let page = |path: &str| {
+        Command::new(env!("CARGO_BIN_EXE_travdoc"))
+            .args(["bench", "page", "--url", &server.url, "--path", path])
+            .args(["--concurrency", "2", "--count", "10", "--warmup", "2"])
+            .args(["--accept-language", "ta"])
+            .output()
+    };
+    let reports = |output: std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    };
+    let login = reports(page("/console/login")?);
+    let names: Vec<&str> = login.iter().filter_map(|r| r["bench"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["page (warm-up) /console/login", "page /console/login"]
+    );
+    assert_eq!(
+        (login[1]["ok"].as_u64(), login[1]["failed"].as_u64()),
+        (Some(10), Some(0))
+    );
+    let missing = reports(page("/no/such/page")?);
+    let last = missing.last().ok_or("no page report")?;
+    assert_eq!(
+        (last["ok"].as_u64(), last["failed"].as_u64()),
+        (Some(0), Some(10))
+    );
     Ok(())
 }
