@@ -1501,22 +1501,34 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
     browser
         .wait_for_text("#flash", "The blanks were moved.")
         .await?;
-    browser.type_into("#spoil-serial", "TTD-000001").await?;
-    browser
-        .type_into("#spoil-reason", "torn in the printer tray")
-        .await?;
-    browser.click("#spoil").await?;
-    browser
-        .wait_for_text("#flash", "The blank is spoiled.")
-        .await?;
-    let levels = browser.text("#stock-levels").await?;
-    for line in [
+    let spoil = |serial: &'static str, reason: &'static str| {
+        let browser = &browser;
+        async move {
+            browser.type_into("#spoil-serial", serial).await?;
+            browser.type_into("#spoil-reason", reason).await?;
+            browser.click("#spoil").await
+        }
+    };
+    let spoiled_then_counts = |lines: &'static [&'static str]| {
+        let browser = &browser;
+        async move {
+            browser
+                .wait_for_text("#flash", "The blank is spoiled.")
+                .await?;
+            let levels = browser.text("#stock-levels").await?;
+            for line in lines {
+                assert!(levels.contains(line), "{line} in {levels}");
+            }
+            Ok::<_, BoxError>(())
+        }
+    };
+    spoil("TTD-000001", "torn in the printer tray").await?;
+    spoiled_then_counts(&[
         "ttd HQ available 4",
         "ttd HQ spoiled 1",
         "ttd KWI available 5",
-    ] {
-        assert!(levels.contains(line), "{line} in {levels}");
-    }
+    ])
+    .await?;
     browser.screenshot("console-stock-desktop", 1280).await?;
     browser.screenshot("console-stock-phone", 390).await?;
     browser.type_into("#move-target", "KWI").await?;
@@ -1548,9 +1560,7 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
         "another location's stock shows: {levels}"
     );
     assert!(browser.unlabelled_controls().await?.is_empty());
-    browser.type_into("#spoil-serial", "TTD-000002").await?;
-    browser.type_into("#spoil-reason", "not ours").await?;
-    browser.click("#spoil").await?;
+    spoil("TTD-000002", "not ours").await?;
     browser.wait_for("#error-message").await?;
     assert!(
         browser
@@ -1564,18 +1574,8 @@ async fn a_passport_application_with_its_photo_goes_from_the_form_to_a_passport(
         .goto(&format!("{}/console/stock", server.url))
         .await?;
     browser.wait_for("#spoil").await?;
-    browser.type_into("#spoil-serial", "TTD-000007").await?;
-    browser
-        .type_into("#spoil-reason", "misfed in the mission's printer")
-        .await?;
-    browser.click("#spoil").await?;
-    browser
-        .wait_for_text("#flash", "The blank is spoiled.")
-        .await?;
-    let levels = browser.text("#stock-levels").await?;
-    for line in ["ttd KWI available 4", "ttd KWI spoiled 1"] {
-        assert!(levels.contains(line), "{line} in {levels}");
-    }
+    spoil("TTD-000007", "misfed in the mission's printer").await?;
+    spoiled_then_counts(&["ttd KWI available 4", "ttd KWI spoiled 1"]).await?;
     browser
         .screenshot("console-stock-mission-phone", 390)
         .await?;
