@@ -75,10 +75,6 @@ fn mission(code: Option<String>) -> Result<Option<MissionCode>, ApiError> {
         .map_err(ApiError::from)
 }
 
-fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
 /// Adds an account (admin). Approver and admin accounts can act once a second admin confirms.
 /// The answer holds the one-time enrolment code (24 hours) with which the person sets a
 /// password and a second factor; it is not stored and not shown again.
@@ -99,7 +95,7 @@ pub async fn create_user(
         &body.name,
         body.role,
         mission(body.mission)?,
-        now(),
+        state.now(),
     )
     .await?;
     tracing::info!(user = %created.account.name, role = %created.account.role, by = %party.reference(), "user created");
@@ -149,7 +145,7 @@ pub async fn create_token(
         &name,
         body.label.as_deref().unwrap_or(""),
         body.expires_days.unwrap_or(90),
-        now(),
+        state.now(),
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(token)).into_response())
@@ -180,7 +176,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let party = admin(&state, &caller)?;
-    accounts::revoke_token(state.service.db(), &party, &id, now()).await?;
+    accounts::revoke_token(state.service.db(), &party, &id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -197,7 +193,7 @@ pub async fn disable_user(
 ) -> Result<axum::Json<AccountView>, ApiError> {
     let party = admin(&state, &caller)?;
     Ok(axum::Json(
-        accounts::disable(state.service.db(), &party, &name, now()).await?,
+        accounts::disable(state.service.db(), &party, &name, state.now()).await?,
     ))
 }
 
@@ -212,7 +208,7 @@ pub async fn enable_user(
 ) -> Result<axum::Json<AccountView>, ApiError> {
     let party = admin(&state, &caller)?;
     Ok(axum::Json(
-        accounts::enable(state.service.db(), &party, &name, now()).await?,
+        accounts::enable(state.service.db(), &party, &name, state.now()).await?,
     ))
 }
 
@@ -237,7 +233,7 @@ pub async fn set_role(
             &name,
             body.role,
             mission(body.mission)?,
-            now(),
+            state.now(),
         )
         .await?,
     ))
@@ -257,7 +253,7 @@ pub async fn confirm_grant(
 ) -> Result<axum::Json<AccountView>, ApiError> {
     let party = admin(&state, &caller)?;
     Ok(axum::Json(
-        accounts::confirm(state.service.db(), &party, &name, now()).await?,
+        accounts::confirm(state.service.db(), &party, &name, state.now()).await?,
     ))
 }
 
@@ -273,7 +269,7 @@ pub async fn reset_user(
 ) -> Result<axum::Json<NewAccount>, ApiError> {
     let party = admin(&state, &caller)?;
     Ok(axum::Json(
-        accounts::reset(state.service.db(), &party, &name, now()).await?,
+        accounts::reset(state.service.db(), &party, &name, state.now()).await?,
     ))
 }
 
@@ -287,6 +283,6 @@ pub async fn unlock_user(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let party = admin(&state, &caller)?;
-    accounts::unlock(state.service.db(), &party, &name, now()).await?;
+    accounts::unlock(state.service.db(), &party, &name, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -179,7 +179,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         // Asked of the database on every request: a revoked token, an expired one or one of a
         // disabled account fails on its next use, on every node.
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = state.now_unix();
         match crate::auth::authenticate(state.service.db(), token, now).await? {
             Some(actor) => Ok(Caller(actor)),
             None => {

@@ -44,6 +44,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Now, by the service's one clock (the one a test moves).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.service.records().now()
+    }
+
+    /// [`AppState::now`] in Unix seconds (sessions, tokens, sign-in throttling).
+    pub fn now_unix(&self) -> i64 {
+        self.now().unix_timestamp()
+    }
+
     pub fn new(
         service: Service,
         verification: Verification,
@@ -85,8 +95,7 @@ impl AppState {
 /// Public verification as both the API and the page run it: the per-address rate limit, then
 /// the use case, then the metric.
 pub async fn verify_public(state: &AppState, input: VerifyInput) -> Result<Outcome, ApiError> {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let now = u64::try_from(now).unwrap_or_default();
+    let now = u64::try_from(state.now_unix()).unwrap_or_default();
     let outcome = state.verification.verify(input, now).await?;
     state
         .service

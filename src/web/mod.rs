@@ -599,7 +599,7 @@ mod tests {
             include_str!("passkeys.rs"),
         ];
         let given = regex::Regex::new(
-            r#"(?s)page\(\s*"[a-z_]+\.html",\s*&?session,\s*"([^"]+)"|\("[a-z_]+\.html", "([^"]+)"\)|title => "([^"]+)"|translate\([^,()]+, "([^"]+)"\)|Some\("([A-Z][^"]+)"\)"#,
+            r#"(?s)page\(\s*"[a-z_]+\.html",\s*&?session,\s*"([^"]+)"|\("[a-z_]+\.html", "([^"]+)"\)|title => "([^"]+)"|translate\([^,()]+, "([^"]+)"\)|said\("([^"]+)"\)|Some\("([A-Z][^"]+)"\)"#,
         )
         .unwrap();
         for source in handlers {

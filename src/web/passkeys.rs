@@ -25,10 +25,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ClientAddr};
 use crate::usecase::passkeys::{self, Passkeys};
 
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 fn party(state: &AppState) -> Result<&Arc<Passkeys>, ApiError> {
     state.passkeys.as_ref().ok_or_else(|| {
         ApiError::from(crate::auth::AuthError::PasskeyConfig(
@@ -89,9 +85,13 @@ pub async fn registration_options(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_header(&session, &headers)?;
-    let ceremony =
-        passkeys::start_registration(state.service.db(), party(&state)?, &session.actor, now())
-            .await?;
+    let ceremony = passkeys::start_registration(
+        state.service.db(),
+        party(&state)?,
+        &session.actor,
+        state.now_unix(),
+    )
+    .await?;
     Ok(axum::Json(ceremony).into_response())
 }
 
@@ -120,7 +120,7 @@ pub async fn register(
         &body.ceremony,
         body.credential,
         &body.label,
-        now(),
+        state.now_unix(),
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(added)).into_response())
@@ -141,7 +141,7 @@ pub async fn remove(
 ) -> Result<Html<String>, WebError> {
     let body = super::console::form(body)?;
     session.check_csrf(&body.csrf)?;
-    passkeys::remove(state.service.db(), &session.actor, &id, now())
+    passkeys::remove(state.service.db(), &session.actor, &id, state.now_unix())
         .await
         .map_err(|error| WebError::Refused(error.into()))?;
     list_page(&state, &session, Some("The passkey is removed.")).await
@@ -170,9 +170,9 @@ pub async fn sign_in_options(
     let ceremony = if body.second_factor {
         let pending = session::cookie(&headers, SIGN_IN_COOKIE)
             .ok_or(crate::auth::AuthError::SignInExpired)?;
-        passkeys::start_second_factor(state.service.db(), party, &pending, now()).await?
+        passkeys::start_second_factor(state.service.db(), party, &pending, state.now_unix()).await?
     } else {
-        passkeys::start_sign_in(state.service.db(), party, now()).await?
+        passkeys::start_sign_in(state.service.db(), party, state.now_unix()).await?
     };
     Ok(axum::Json(ceremony).into_response())
 }
@@ -220,7 +220,7 @@ pub async fn sign_in(
             &body.ceremony,
             body.credential,
             client.as_deref(),
-            now(),
+            state.now_unix(),
         )
         .await
     } else {
@@ -231,7 +231,7 @@ pub async fn sign_in(
             &body.ceremony,
             body.credential,
             client.as_deref(),
-            now(),
+            state.now_unix(),
         )
         .await
     };

@@ -126,7 +126,7 @@ impl FromRequestParts<AppState> for Session {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let id = cookie(&parts.headers, COOKIE).ok_or(WebError::NotSignedIn)?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = state.now_unix();
         let live = crate::usecase::signin::session(state.service.db(), &state.auth, &id, now)
             .await
             .map_err(|error| WebError::Refused(crate::http::error::ApiError::from(error)))?

@@ -62,10 +62,6 @@ pub struct AddUserForm {
 
 use super::console::form;
 
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 pub(super) fn secure(
     headers: &HeaderMap,
     tls: &Option<axum::Extension<crate::http::tls::OverTls>>,
@@ -192,7 +188,7 @@ pub async fn login(
         body.name.trim(),
         &body.password,
         client.as_deref(),
-        now(),
+        state.now_unix(),
     )
     .await
     {
@@ -285,7 +281,7 @@ pub async fn code(
         &pending,
         &body.code,
         client.as_deref(),
-        now(),
+        state.now_unix(),
     )
     .await
     {
@@ -317,7 +313,7 @@ pub async fn logout(
     body: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&form(body)?.csrf)?;
-    signin::sign_out(state.service.db(), &session.id, now())
+    signin::sign_out(state.service.db(), &session.id, state.now_unix())
         .await
         .map_err(refused)?;
     Ok((
@@ -385,7 +381,7 @@ pub async fn enrol(
         &state.auth,
         &body.enrolment_code,
         &body.password,
-        now(),
+        state.now_unix(),
     )
     .await
     {
@@ -419,7 +415,14 @@ pub async fn enrol_totp(
 ) -> Result<Response, WebError> {
     let body = form(body)?;
     check_form(&headers, &body.form)?;
-    match signin::enrol_totp(state.service.db(), &body.enrolment_code, &body.code, now()).await {
+    match signin::enrol_totp(
+        state.service.db(),
+        &body.enrolment_code,
+        &body.code,
+        state.now_unix(),
+    )
+    .await
+    {
         Ok(recovery) => pre_session_page(
             "enrol_done.html",
             &headers,
@@ -429,10 +432,13 @@ pub async fn enrol_totp(
         ),
         Err(AuthError::BadCode) => {
             // The same secret again (it stays pending until a code confirms it).
-            let account =
-                signin::enrolment_account(state.service.db(), &body.enrolment_code, now())
-                    .await
-                    .map_err(refused)?;
+            let account = signin::enrolment_account(
+                state.service.db(),
+                &body.enrolment_code,
+                state.now_unix(),
+            )
+            .await
+            .map_err(refused)?;
             let pending =
                 travdoc_store::identity::user_by_name(state.service.db().reader(), &account)
                     .await
@@ -521,7 +527,7 @@ pub async fn add_user(
         body.name.trim(),
         role,
         mission,
-        time::OffsetDateTime::now_utc(),
+        state.now(),
     )
     .await
     .map_err(refused)?;
@@ -545,20 +551,22 @@ pub async fn user_act(
     session.check_csrf(&form(body)?.csrf)?;
     let party = admin(&session)?;
     let db = state.service.db();
-    let at = time::OffsetDateTime::now_utc();
+    let at = state.now();
+    // The notice in the admin's language, the account's name in it.
+    let said = |english: &str| translate(session.lang, english).replace("{name}", &name);
     let (notice, enrolment) = match act.as_str() {
         "confirm" => {
             accounts::confirm(db, &party, &name, at)
                 .await
                 .map_err(refused)?;
-            (format!("The grant of `{name}` is confirmed."), None)
+            (said("The grant of {name} is confirmed."), None)
         }
         "disable" => {
             accounts::disable(db, &party, &name, at)
                 .await
                 .map_err(refused)?;
             (
-                format!("`{name}` is disabled; its sessions and tokens have stopped."),
+                said("{name} is disabled; its sessions and tokens have stopped."),
                 None,
             )
         }
@@ -567,9 +575,9 @@ pub async fn user_act(
                 .await
                 .map_err(refused)?;
             let text = if account.pending.is_some() {
-                format!("Enabling `{name}` awaits a second admin's confirmation.")
+                said("Enabling {name} awaits a second admin's confirmation.")
             } else {
-                format!("`{name}` is enabled.")
+                said("{name} is enabled.")
             };
             (text, None)
         }
@@ -578,7 +586,7 @@ pub async fn user_act(
                 .await
                 .map_err(refused)?;
             (
-                format!("`{name}` must enrol again."),
+                said("{name} must enrol again."),
                 Some((name.clone(), reset.enrolment_code)),
             )
         }
@@ -586,7 +594,7 @@ pub async fn user_act(
             accounts::unlock(db, &party, &name, at)
                 .await
                 .map_err(refused)?;
-            (format!("`{name}` is unlocked."), None)
+            (said("{name} is unlocked."), None)
         }
         _ => {
             return Err(WebError::Refused(ApiError::not_found(
