@@ -31,8 +31,9 @@
   function show(error) {
     const box = document.getElementById("passkey-error");
     if (!box) return;
+    // The page gives the text in its own language.
     box.textContent = error.name === "NotAllowedError"
-      ? "The passkey prompt was closed or timed out; try again."
+      ? (box.dataset.closed || "The passkey prompt was closed or timed out; try again.")
       : error.message;
     box.hidden = false;
   }
