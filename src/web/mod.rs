@@ -613,8 +613,8 @@ mod tests {
                 }
             }
         }
-        for text in ERROR_TITLES {
-            if console_text::translate(i18n::Lang::Ta, text) == text {
+        for text in ERROR_TITLES.iter().chain(&console::SHOWN_CODES) {
+            if console_text::translate(i18n::Lang::Ta, text) == *text {
                 missing.push(format!("error title: {text}"));
             }
         }
