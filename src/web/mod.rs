@@ -613,7 +613,7 @@ mod tests {
                 }
             }
         }
-        for text in ERROR_TITLES.iter().chain(&console::SHOWN_CODES) {
+        for text in ERROR_TITLES.iter().chain(&console::shown_codes()) {
             if console_text::translate(i18n::Lang::Ta, text) == *text {
                 missing.push(format!("error title: {text}"));
             }
